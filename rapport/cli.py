@@ -1,0 +1,110 @@
+"""The `rapport` command line: one subcommand per job of the pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_OK, EXIT_CHECKS_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from rapport.generate import run_generate
+
+    return run_generate(scale=args.scale, seed=args.seed, out=args.out, fmt=args.format)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from rapport.build import run_build
+
+    return run_build(raw=args.raw, as_of=args.as_of, incremental=args.incremental)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from rapport.build import run_check
+
+    return run_check()
+
+
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    from rapport.build import run_rollback
+
+    return run_rollback()
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from rapport.serve import run_serve
+
+    return run_serve(port=args.port, address=args.address, as_user=args.as_user)
+
+
+def _cmd_contract_docs(args: argparse.Namespace) -> int:
+    from rapport.contract_docs import write_contract_docs
+
+    return write_contract_docs(check_only=args.check)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from rapport.bench import run_bench
+
+    return run_bench(scale=args.scale, runs=args.runs, out=args.out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rapport",
+        description="Relationship-health warehouse and dashboard for B2B key-account sales.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=fn)
+        return p
+
+    p = add("generate", _cmd_generate, "Generate deterministic synthetic CRM data.")
+    p.add_argument("--scale", default="demo",
+                   help="demo, bench, or a number of interactions (default: demo)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    p.add_argument("--out", default=None, help="output folder (default: data/raw)")
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                   help="file format (default: csv)")
+
+    p = add("build", _cmd_build,
+            "Build a new warehouse from data/raw, check it, and publish it if the checks pass.")
+    p.add_argument("--raw", default=None, help="raw input folder (default: data/raw)")
+    p.add_argument("--as-of", default=None,
+                   help="as-of date YYYY-MM-DD (default: latest event date in the data)")
+    p.add_argument("--incremental", action="store_true",
+                   help="reuse the served build and process only new interactions")
+
+    add("check", _cmd_check, "Re-run the data checks on the served warehouse.")
+    add("rollback", _cmd_rollback, "Serve the previous good build again.")
+
+    p = add("serve", _cmd_serve, "Serve the dashboard on the served warehouse.")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1",
+                   help="address to bind (default: 127.0.0.1, this machine only)")
+    p.add_argument("--as", dest="as_user", default=None,
+                   help="local mode: act as this user e-mail (no login)")
+
+    p = add("contract-docs", _cmd_contract_docs,
+            "Write docs/data-contract.md from rapport/contract.yml.")
+    p.add_argument("--check", action="store_true",
+                   help="only check that the document is up to date (exit 1 if not)")
+
+    p = add("bench", _cmd_bench, "Benchmark generation, build and pages at bench scale.")
+    p.add_argument("--scale", default="bench")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--out", default="docs/benchmarks.md")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
