@@ -1,0 +1,186 @@
+"""Load raw files into the build's DuckDB file, exactly as they are (all text).
+
+Structural problems (a required file or column is missing, a file cannot be read, is not
+UTF-8, uses another delimiter or is truncated) stop the build with a StructuralError that
+names the file, the problem and what to do. Row-level problems are not judged here: the
+quarantine gate (rapport/quarantine.py) does that on the loaded text.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from pathlib import Path
+
+import duckdb
+
+from rapport.contract import Contract, Table, contract
+from rapport.errors import StructuralError
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("csv", "parquet")
+_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
+
+
+def find_table_file(raw_dir: Path, table: Table) -> Path | None:
+    """The raw file for a table, or None when there is none."""
+    found = [raw_dir / f"{table.name}.{fmt}" for fmt in FORMATS]
+    found = [p for p in found if p.exists()]
+    if len(found) > 1:
+        raise StructuralError(
+            f"{raw_dir}: both {found[0].name} and {found[1].name} exist for table "
+            f"'{table.name}'. Keep exactly one file per table and run the build again."
+        )
+    return found[0] if found else None
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _read_expression(path: Path, header: list[str]) -> str:
+    if path.suffix == ".parquet":
+        return f"read_parquet({_sql_string(str(path))})"
+    columns = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in header)
+    return (
+        f"read_csv({_sql_string(str(path))}, columns = {{{columns}}}, auto_detect = false, "
+        "header = true, delim = ',', quote = '\"', escape = '\"', encoding = 'utf-8', "
+        "strict_mode = true, null_padding = false)"
+    )
+
+
+def _header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Column names of a raw file, or a StructuralError saying why it cannot be read."""
+    if path.suffix == ".parquet":
+        try:
+            rel = con.execute(f"select * from {_read_expression(path, [])} limit 0")
+        except duckdb.Error as exc:
+            raise _explain(path, exc) from None
+        return [d[0] for d in rel.description]
+    with path.open("rb") as handle:
+        first_line = handle.readline()
+    try:
+        text = first_line.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StructuralError(
+            f"{path}: the header line is not UTF-8 ({exc.reason} at byte {exc.start}). "
+            "Export the file as UTF-8 (in Excel: 'CSV UTF-8') and run the build again."
+        ) from None
+    if not text.strip():
+        raise StructuralError(
+            f"{path}: the file is empty (no header line). Export it again with a header "
+            "row of the contract's column names (docs/data-contract.md)."
+        )
+    return [name.strip() for name in next(csv.reader([text.rstrip("\r\n")]))]
+
+
+def _explain(path: Path, exc: Exception) -> StructuralError:
+    message = str(exc)
+    first = message.splitlines()[0] if message else type(exc).__name__
+    line = re.search(r"CSV Error on Line: (\d+)", message)
+    where = f" (line {line.group(1)})" if line else ""
+    if path.suffix == ".parquet":
+        return StructuralError(
+            f"{path}: cannot be read as Parquet ({first}). The file is truncated or not a "
+            "Parquet file: export it again, or replace it with a CSV file of the same table."
+        )
+    if "Invalid unicode" in message:
+        return StructuralError(
+            f"{path}: the file is not valid UTF-8{where}. Export it as UTF-8 "
+            "(in Excel: 'CSV UTF-8') and run the build again."
+        )
+    found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+    if found:
+        return StructuralError(
+            f"{path}: line {line.group(1) if line else '?'} has {found.group(2)} fields but the "
+            f"header has {found.group(1)}. The file is truncated or has unquoted commas: "
+            "export it again with quoting (RFC 4180) and check that line."
+        )
+    return StructuralError(
+        f"{path}: cannot be read as CSV ({first}). rapport expects UTF-8, comma-delimited "
+        "files with a header row (docs/data-contract.md)."
+    )
+
+
+def _check_columns(path: Path, table: Table, header: list[str]) -> None:
+    missing = [c for c in table.required_columns if c not in header]
+    if not missing:
+        return
+    if len(header) == 1:
+        for delimiter, name in _OTHER_DELIMITERS.items():
+            if delimiter in header[0]:
+                raise StructuralError(
+                    f"{path}: the header looks delimited by {name}, not commas "
+                    f"({header[0][:80]!r}). Export the file comma-delimited and run the "
+                    "build again."
+                )
+    raise StructuralError(
+        f"{path}: required column(s) missing: {', '.join(missing)}. The header has "
+        f"{', '.join(header) or 'no columns'}. Rename or add the columns as "
+        "docs/data-contract.md lists them (or import the export with a mapping file)."
+    )
+
+
+def load_table(con: duckdb.DuckDBPyConnection, raw_dir: Path, table: Table) -> int:
+    """Load one table into raw.<table> as text; returns its row count."""
+    path = find_table_file(raw_dir, table)
+    target = f"raw.{_quote(table.name)}"
+    if path is None:
+        if table.required_table:
+            raise StructuralError(
+                f"{raw_dir}: the required table '{table.name}' is missing (expected "
+                f"{table.name}.csv or {table.name}.parquet). Add the file and run the "
+                "build again; docs/data-contract.md lists its columns."
+            )
+        columns = ", ".join(f"{_quote(c)} varchar" for c in table.columns)
+        con.execute(
+            f"create or replace table {target} ({columns}, _source_file varchar, "
+            "_row_number bigint)"
+        )
+        return 0
+
+    header = _header(con, path)
+    _check_columns(path, table, header)
+    unknown = [c for c in header if c not in table.columns]
+    if unknown:
+        log.warning("%s: ignoring columns not in the contract: %s", path, ", ".join(unknown))
+    select = ", ".join(
+        f"cast({_quote(c)} as varchar) as {_quote(c)}" if c in header
+        else f"cast(null as varchar) as {_quote(c)}"
+        for c in table.columns
+    )
+    try:
+        con.execute(
+            f"create or replace table {target} as "
+            f"select {select}, {_sql_string(path.name)} as _source_file, "
+            "row_number() over () as _row_number "
+            f"from {_read_expression(path, header)}"
+        )
+    except duckdb.Error as exc:
+        raise _explain(path, exc) from None
+    return con.execute(f"select count(*) from {target}").fetchone()[0]
+
+
+def load_raw(
+    con: duckdb.DuckDBPyConnection, raw_dir: Path, spec: Contract | None = None
+) -> dict[str, int]:
+    """Load every contract table from raw_dir into schema raw; returns rows per table."""
+    spec = spec or contract()
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise StructuralError(
+            f"{raw_dir}: the raw data folder does not exist. Run `rapport generate` for demo "
+            "data, or put your files there (docs/data-contract.md)."
+        )
+    known = {f"{t}.{fmt}" for t in spec.tables for fmt in FORMATS}
+    for extra in sorted(p.name for p in raw_dir.iterdir() if p.is_file()):
+        if extra not in known and not extra.startswith("."):
+            log.warning("%s: not a contract table, ignored", raw_dir / extra)
+    con.execute("create schema if not exists raw")
+    return {t.name: load_table(con, raw_dir, t) for t in spec.in_dependency_order()}
