@@ -1,13 +1,93 @@
-"""Shared test settings."""
+"""Shared test settings and fixtures.
 
+`built_warehouse` is a real warehouse: synthetic data from the generator, built by the real
+`rapport build` (ingest, quarantine gate, dbt, great-expectations, publish) in a temporary
+data folder. It is built once per test run and shared by the pytest-xdist workers through a
+file lock, because a build costs tens of seconds.
+"""
+
+from __future__ import annotations
+
+import fcntl
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+# Size of the shared test dataset: enough accounts, reps and regions for every page to
+# have something to show, small enough to build in well under a minute.
+TEST_SCALE = 30_000
+TEST_SEED = 7
 
 
 def pytest_sessionfinish(session, exitstatus):
     # An empty selection is not a failure of the suite.
     if exitstatus == 5:
         session.exitstatus = 0
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder shared by all workers of this test run (one per run, not per worker)."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"solo-{os.getpid()}")
+    path = tmp_path_factory.getbasetemp().parent / f"shared-{run_id}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_raw(shared_dir: Path) -> Path:
+    """Generated raw files (small scale), made once per test run."""
+    out = shared_dir / "raw"
+    with _exclusive(shared_dir / "raw.lock"):
+        if not (out / ".done").exists():
+            from rapport.generate import generate
+
+            generate(scale=TEST_SCALE, seed=TEST_SEED, out_dir=out, fmt="csv")
+            (out / ".done").touch()
+    return out
+
+
+def run_rapport(*args: str, data_dir: Path, check: bool = False, **kwargs):
+    """Run the real `rapport` command line in a subprocess against data_dir."""
+    env = {**os.environ, "RAPPORT_DATA_DIR": str(data_dir)}
+    env.pop("RAPPORT_WAREHOUSE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "rapport.cli", *args],
+        env=env, capture_output=True, text=True, check=check, **kwargs,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(shared_dir: Path, demo_raw: Path) -> Path:
+    """Path of a real published warehouse built from demo_raw, built once per test run."""
+    data_dir = shared_dir / "data"
+    served = data_dir / "warehouse" / "rapport.duckdb"
+    with _exclusive(shared_dir / "build.lock"):
+        if not served.exists():
+            result = run_rapport("build", "--raw", str(demo_raw), data_dir=data_dir)
+            if result.returncode != 0 or not served.exists():
+                pytest.fail(
+                    f"rapport build failed (exit {result.returncode}):\n"
+                    f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+                )
+    return served
