@@ -1,0 +1,75 @@
+{#-
+    Small cross-database helpers for what dbt's own `dbt.*` macros do not cover.
+    Each dispatches on the adapter: `duckdb__` is the warehouse today, `default__` is
+    written for Spark SQL (a later target). Models never call a DuckDB-only function
+    directly; they call these.
+-#}
+
+{#- An 8-byte float (dbt.type_float() renders a 4-byte FLOAT on some adapters). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'rapport')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double
+{%- endmacro %}
+
+{#- The value of `value_expr` on the row where `order_expr` is largest (an aggregate). -#}
+{% macro value_at_max(value_expr, order_expr) -%}
+    {{ return(adapter.dispatch('value_at_max', 'rapport')(value_expr, order_expr)) }}
+{%- endmacro %}
+
+{% macro default__value_at_max(value_expr, order_expr) -%}
+    max_by({{ value_expr }}, {{ order_expr }})
+{%- endmacro %}
+
+{% macro duckdb__value_at_max(value_expr, order_expr) -%}
+    arg_max({{ value_expr }}, {{ order_expr }})
+{%- endmacro %}
+
+{#-
+    One row per step of `step_months` months from the month of `start_expr` to the month
+    of `end_expr` (both dates): a column `period_start_date` (first day of each period).
+    Used as `select ... from <one-row cte> cross join (...)` in the calendar models only,
+    so the series is built once per build.
+-#}
+{% macro month_series(bounds_relation, start_column, end_column, step_months=1) -%}
+    {{ return(adapter.dispatch('month_series', 'rapport')(bounds_relation, start_column, end_column, step_months)) }}
+{%- endmacro %}
+
+{% macro default__month_series(bounds_relation, start_column, end_column, step_months=1) -%}
+    select
+        cast(period_start as date) as period_start_date
+    from {{ bounds_relation }}
+    lateral view explode(
+        sequence(
+            {{ start_column }},
+            {{ end_column }},
+            interval {{ step_months }} month
+        )
+    ) as period_start
+{%- endmacro %}
+
+{% macro duckdb__month_series(bounds_relation, start_column, end_column, step_months=1) -%}
+    select
+        cast(series.period_start as date) as period_start_date
+    from {{ bounds_relation }}
+    cross join lateral (
+        select unnest(
+            generate_series(
+                cast({{ start_column }} as timestamp),
+                cast({{ end_column }} as timestamp),
+                interval {{ step_months }} month
+            )
+        ) as period_start
+    ) as series
+{%- endmacro %}
+
+{% macro default__power(base_expr, exponent_expr) -%}
+    power({{ base_expr }}, {{ exponent_expr }})
+{%- endmacro %}
+
+{#- Integer month number (year * 12 + month) for whole-month windows and offsets. -#}
+{% macro month_index(date_expr) -%}
+    ({{ dbt.date_part('year', date_expr) }} * 12 + {{ dbt.date_part('month', date_expr) }})
+{%- endmacro %}

@@ -1,0 +1,42 @@
+with
+
+source as (
+
+    select * from {{ source('validated', 'accounts') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        cast(region_id as {{ dbt.type_string() }}) as region_id,
+        cast(ar_rep_id as {{ dbt.type_string() }}) as ar_rep_id,
+        cast(sr_rep_id as {{ dbt.type_string() }}) as sr_rep_id,
+        cast(fr_rep_id as {{ dbt.type_string() }}) as fr_rep_id,
+
+        ---------- text
+        cast(account_name as {{ dbt.type_string() }}) as account_name,
+        cast(industry as {{ dbt.type_string() }}) as industry,
+
+        ---------- numerics
+        cast(spend_potential as {{ type_double() }}) as spend_potential,
+        cast(demonstration_value as {{ dbt.type_bigint() }}) as demonstration_value,
+
+        ---------- booleans
+        cast(has_strategic_agreement as {{ dbt.type_boolean() }}) as has_strategic_agreement,
+        cast(is_exclusive_partner as {{ dbt.type_boolean() }}) as is_exclusive_partner,
+
+        ---------- dates
+        cast(created_date as date) as created_date,
+
+        ---------- lineage
+        cast(_source_file as {{ dbt.type_string() }}) as _source_file,
+        cast(_row_number as {{ dbt.type_bigint() }}) as _row_number
+
+    from source
+
+)
+
+select * from renamed
