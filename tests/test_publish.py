@@ -1,0 +1,228 @@
+"""Blue/green publishing on hand-made DuckDB files: build ids, the lock, publish, rollback,
+retention, read-only opening. No dbt, no GX: these run in about a second."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from rapport import publish
+from rapport.publish import (
+    GOOD,
+    BuildRecord,
+    BuildRunning,
+    PublishError,
+    WarehouseLock,
+)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RAPPORT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("RAPPORT_WAREHOUSE", raising=False)
+    (tmp_path / "warehouse" / "builds").mkdir(parents=True)
+    return tmp_path
+
+
+def make_build(build_id: str, rows: int, status: str = GOOD) -> Path:
+    """A small finished build file: meta.build_info plus a table of `rows` rows."""
+    path = publish.build_file(build_id)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema meta")
+        con.execute("create table meta.build_info as select ? as build_id", [build_id])
+        con.execute(f"create table facts as select range as id from range({rows})")
+    publish.write_record(BuildRecord(build_id=build_id, status=status,
+                                     started_at="2026-01-01 00:00:00"))
+    return path
+
+
+def served_state() -> tuple[str, int]:
+    with publish.open_served() as con:
+        build_id = con.execute("select build_id from meta.build_info").fetchone()[0]
+        rows = con.execute("select count(*) from facts").fetchone()[0]
+    return build_id, rows
+
+
+def test_build_ids_are_utc_timestamps_with_a_random_suffix_and_sort_in_time_order():
+    first = publish.new_build_id()
+    time.sleep(0.002)
+    second = publish.new_build_id()
+    assert re.fullmatch(r"\d{8}T\d{9}Z-[0-9a-f]{4}", first)
+    assert first < second
+    assert len({publish.new_build_id() for _ in range(50)}) == 50
+
+
+def test_publish_serves_the_build_and_changes_the_file_identity(data_dir: Path):
+    make_build("20260101T000000000Z-aaaa", rows=3)
+    make_build("20260102T000000000Z-bbbb", rows=5)
+    assert publish.file_identity() is None
+
+    publish.publish_file(publish.build_file("20260101T000000000Z-aaaa"))
+    first_identity = publish.file_identity()
+    assert served_state() == ("20260101T000000000Z-aaaa", 3)
+
+    publish.publish_file(publish.build_file("20260102T000000000Z-bbbb"))
+    assert served_state() == ("20260102T000000000Z-bbbb", 5)
+    assert publish.file_identity() != first_identity
+    # no temporary files are left beside the served file
+    assert sorted(p.name for p in (data_dir / "warehouse").iterdir()) == ["builds", "rapport.duckdb"]
+
+
+def test_publish_refuses_a_build_with_an_unflushed_wal_and_keeps_the_served_file(data_dir: Path):
+    make_build("20260101T000000000Z-aaaa", rows=3)
+    publish.publish_file(publish.build_file("20260101T000000000Z-aaaa"))
+    before = publish.sha256_file(publish.served_warehouse())
+    broken = make_build("20260102T000000000Z-bbbb", rows=5)
+    Path(f"{broken}.wal").write_bytes(b"not flushed")
+    with pytest.raises(PublishError, match="write-ahead log"):
+        publish.publish_file(broken)
+    assert publish.sha256_file(publish.served_warehouse()) == before
+
+
+def test_a_reader_connection_opened_before_a_publish_keeps_reading_its_build(data_dir: Path):
+    make_build("20260101T000000000Z-aaaa", rows=3)
+    make_build("20260102T000000000Z-bbbb", rows=5)
+    publish.publish_file(publish.build_file("20260101T000000000Z-aaaa"))
+    # the reader runs in another process, as the dashboard does
+    script = textwrap.dedent(f"""
+        import sys, time, duckdb
+        con = duckdb.connect({str(publish.served_warehouse())!r}, read_only=True)
+        print(con.execute("select count(*) from facts").fetchone()[0], flush=True)
+        sys.stdin.readline()
+        print(con.execute("select count(*) from facts").fetchone()[0], flush=True)
+        con.close()
+        con = duckdb.connect({str(publish.served_warehouse())!r}, read_only=True)
+        print(con.execute("select count(*) from facts").fetchone()[0], flush=True)
+    """)
+    reader = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "3"
+    publish.publish_file(publish.build_file("20260102T000000000Z-bbbb"))
+    out, _ = reader.communicate("go\n", timeout=30)
+    # old connection: still the old build (3 rows); a new connection: the new build (5 rows)
+    assert out.split() == ["3", "5"]
+    assert reader.returncode == 0
+
+
+def test_open_served_is_read_only(data_dir: Path):
+    make_build("20260101T000000000Z-aaaa", rows=3)
+    publish.publish_file(publish.build_file("20260101T000000000Z-aaaa"))
+    with publish.open_served() as con, pytest.raises(duckdb.Error, match="read-only"):
+        con.execute("create table x as select 1")
+    with pytest.raises(PublishError, match="never opened read-write"):
+        publish.open_served(read_only=False)
+
+
+def test_open_served_without_a_warehouse_says_to_build(data_dir: Path):
+    with pytest.raises(FileNotFoundError, match="rapport build"):
+        publish.open_served()
+
+
+def test_rollback_steps_back_one_good_build_at_a_time(data_dir: Path):
+    make_build("20260101T000000000Z-aaaa", rows=1)
+    make_build("20260102T000000000Z-bbbb", rows=2)
+    make_build("20260103T000000000Z-cccc", rows=3, status="checks_failed")
+    make_build("20260104T000000000Z-dddd", rows=4)
+    publish.publish_file(publish.build_file("20260104T000000000Z-dddd"))
+
+    before, after = publish.rollback()
+    # the failed build cccc is skipped: the previous good build is bbbb
+    assert (before, after) == ("20260104T000000000Z-dddd", "20260102T000000000Z-bbbb")
+    assert served_state() == ("20260102T000000000Z-bbbb", 2)
+    assert publish.read_record("20260104T000000000Z-dddd").status == "rolled_back"
+
+    assert publish.rollback() == ("20260102T000000000Z-bbbb", "20260101T000000000Z-aaaa")
+    assert served_state() == ("20260101T000000000Z-aaaa", 1)
+
+    checksum = publish.sha256_file(publish.served_warehouse())
+    with pytest.raises(PublishError, match="no earlier good build"):
+        publish.rollback()
+    assert publish.sha256_file(publish.served_warehouse()) == checksum
+
+
+def test_retention_keeps_two_good_and_three_failed_builds_and_never_the_served_one(
+        data_dir: Path):
+    good = [f"2026010{d}T000000000Z-g00{d}" for d in range(1, 5)]          # 4 good
+    failed = [f"2026011{d}T000000000Z-f00{d}" for d in range(1, 6)]        # 5 failed
+    for i, build_id in enumerate(good):
+        make_build(build_id, rows=i + 1)
+    for i, build_id in enumerate(failed):
+        make_build(build_id, rows=i + 1, status="checks_failed")
+    publish.publish_file(publish.build_file(good[0]))        # an old build is served
+    orphan = publish.builds_dir() / "20251231T000000000Z-dead.duckdb"   # killed, no record
+    orphan.write_bytes(b"")
+
+    deleted = publish.apply_retention()
+
+    # good: keep the newest two (g003, g004) and the served one (g001); delete g002.
+    # failed: keep the newest three (f003..f005); delete f001, f002.
+    assert sorted(deleted) == sorted([good[1], failed[0], failed[1]])
+    left = sorted(p.stem for p in publish.builds_dir().glob("*.duckdb"))
+    assert left == sorted([good[0], good[2], good[3], *failed[2:]])
+    assert sorted(p.stem for p in publish.builds_dir().glob("*.json")) == left
+    assert not orphan.exists()
+    assert served_state() == (good[0], 1)
+
+
+def test_records_left_running_are_marked_interrupted(data_dir: Path):
+    publish.write_record(BuildRecord("20260101T000000000Z-aaaa", "running", "2026-01-01"))
+    publish.write_record(BuildRecord("20260102T000000000Z-bbbb", "running", "2026-01-02"))
+    assert publish.mark_interrupted("20260102T000000000Z-bbbb") == ["20260101T000000000Z-aaaa"]
+    assert publish.read_record("20260101T000000000Z-aaaa").status == "interrupted"
+    assert publish.read_record("20260102T000000000Z-bbbb").status == "running"
+
+
+HOLD_LOCK = """
+import os, sys, time
+os.environ["RAPPORT_DATA_DIR"] = sys.argv[1]
+from rapport.publish import WarehouseLock
+lock = WarehouseLock(sys.argv[2]).acquire()
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+def _hold_lock(data_dir: Path, build_id: str) -> subprocess.Popen:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(data_dir), build_id],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_a_second_lock_is_refused_at_once_naming_the_running_build(data_dir: Path):
+    holder = _hold_lock(data_dir, "20260101T000000000Z-aaaa")
+    try:
+        started = time.monotonic()
+        with pytest.raises(BuildRunning) as refused:
+            WarehouseLock("20260101T000000001Z-bbbb").acquire()
+        assert time.monotonic() - started < 1.0
+        message = str(refused.value)
+        assert "20260101T000000000Z-aaaa" in message
+        assert f"pid {holder.pid}" in message
+        assert publish.read_lock_holder().build_id == "20260101T000000000Z-aaaa"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_lock_left_by_a_killed_process_is_taken_over(data_dir: Path):
+    holder = _hold_lock(data_dir, "20260101T000000000Z-dead")
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait()
+    assert not publish.pid_alive(holder.pid)
+    assert publish.read_lock_holder() is None          # the kernel dropped the flock
+
+    with WarehouseLock("20260102T000000000Z-live") as lock:
+        assert lock.stale is not None
+        assert (lock.stale.build_id, lock.stale.pid) == ("20260101T000000000Z-dead", holder.pid)
+        assert publish.read_lock_holder().build_id == "20260102T000000000Z-live"
+    assert publish.read_lock_holder() is None
