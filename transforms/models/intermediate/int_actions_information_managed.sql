@@ -1,0 +1,324 @@
+{#-
+    Key action 3 (customer information managed). One row per assessed rep per quarter.
+    Every owned account earns an information point between 0 and 1:
+      field share = required fields filled / required fields, over the account's own fields
+                    and the fields of its key contacts (active contacts with a decision role,
+                    created by the period end); which fields are required:
+                    key_action_required_fields (1 when none is required);
+      role check  = 1 when every role of key_action_required_roles (A and D by default) is
+                    held by an active contact of the account whose latest assessment is at
+                    most action3_attitude_recency_days before the period end, else 0.
+    Accounts whose tier is listed for action 3 in key_action_tiers (S and A by default):
+      point = role_check_weight x role check + (1 - role_check_weight) x field share;
+    other accounts: point = field share.
+    numerator = sum of the points, denominator = owned accounts.
+    Fields are measured on today's data (the CRM keeps no history of field edits).
+-#}
+{%- set account_fields = [
+    'spend_potential', 'demonstration_value', 'sr_rep_id', 'fr_rep_id',
+    'has_strategic_agreement', 'is_exclusive_partner'
+] -%}
+{%- set contact_fields = [
+    'title', 'department', 'level', 'evaluation_group', 'email', 'birthday'
+] -%}
+with
+
+rep_quarters as (
+
+    select * from {{ ref('int_actions_rep_quarters') }}
+
+),
+
+owned_accounts as (
+
+    select * from {{ ref('int_actions_owned_accounts') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('stg_accounts') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('stg_contacts') }}
+
+),
+
+assessments as (
+
+    select * from {{ ref('stg_contact_assessments') }}
+
+),
+
+required_fields as (
+
+    select entity, field_name from {{ ref('key_action_required_fields') }}
+    where is_required
+
+),
+
+required_roles as (
+
+    select decision_role from {{ ref('key_action_required_roles') }}
+
+),
+
+role_check_tiers as (
+
+    select tier from {{ ref('key_action_tiers') }}
+    where action_no = 3
+
+),
+
+settings as (
+
+    select
+        max(case when setting_name = 'action3_attitude_recency_days' then setting_value end)
+            as recency_days,
+        max(case when setting_name = 'action3_role_check_weight' then setting_value end)
+            as role_check_weight
+    from {{ ref('key_action_settings') }}
+
+),
+
+account_field_values as (
+
+    {% for field in account_fields %}
+    select
+        account_id,
+        'account' as entity,
+        '{{ field }}' as field_name,
+        case when {{ field }} is not null then 1 else 0 end as is_filled
+    from accounts
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+key_contacts as (
+
+    select *
+    from contacts
+    where decision_role is not null and coalesce(is_active, true)
+
+),
+
+contact_field_values as (
+
+    {% for field in contact_fields %}
+    select
+        contact_id,
+        account_id,
+        created_date,
+        'key_contact' as entity,
+        '{{ field }}' as field_name,
+        case when {{ field }} is not null then 1 else 0 end as is_filled
+    from key_contacts
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+account_field_counts as (
+
+    select
+        owned_accounts.rep_id,
+        owned_accounts.year,
+        owned_accounts.quarter,
+        owned_accounts.account_id,
+        count(*) as fields_required,
+        sum(account_field_values.is_filled) as fields_filled
+    from owned_accounts
+    inner join account_field_values
+        on owned_accounts.account_id = account_field_values.account_id
+    inner join required_fields
+        on account_field_values.entity = required_fields.entity
+        and account_field_values.field_name = required_fields.field_name
+    group by owned_accounts.rep_id, owned_accounts.year, owned_accounts.quarter, owned_accounts.account_id
+
+),
+
+contact_field_counts as (
+
+    select
+        owned_accounts.rep_id,
+        owned_accounts.year,
+        owned_accounts.quarter,
+        owned_accounts.account_id,
+        count(*) as fields_required,
+        sum(contact_field_values.is_filled) as fields_filled
+    from owned_accounts
+    inner join contact_field_values
+        on owned_accounts.account_id = contact_field_values.account_id
+        and (
+            contact_field_values.created_date is null
+            or contact_field_values.created_date <= owned_accounts.period_end_date
+        )
+    inner join required_fields
+        on contact_field_values.entity = required_fields.entity
+        and contact_field_values.field_name = required_fields.field_name
+    group by owned_accounts.rep_id, owned_accounts.year, owned_accounts.quarter, owned_accounts.account_id
+
+),
+
+latest_assessments as (
+
+    select
+        owned_accounts.rep_id,
+        owned_accounts.year,
+        owned_accounts.quarter,
+        owned_accounts.period_end_date,
+        owned_accounts.account_id,
+        key_contacts.contact_id,
+        key_contacts.decision_role,
+        max(assessments.assessed_date) as last_assessed_date
+    from owned_accounts
+    inner join key_contacts
+        on owned_accounts.account_id = key_contacts.account_id
+        and (key_contacts.created_date is null or key_contacts.created_date <= owned_accounts.period_end_date)
+    inner join required_roles
+        on key_contacts.decision_role = required_roles.decision_role
+    inner join assessments
+        on key_contacts.contact_id = assessments.contact_id
+        and assessments.assessed_date <= owned_accounts.period_end_date
+    group by
+        owned_accounts.rep_id,
+        owned_accounts.year,
+        owned_accounts.quarter,
+        owned_accounts.period_end_date,
+        owned_accounts.account_id,
+        key_contacts.contact_id,
+        key_contacts.decision_role
+
+),
+
+roles_assessed as (
+
+    select
+        latest_assessments.rep_id,
+        latest_assessments.year,
+        latest_assessments.quarter,
+        latest_assessments.account_id,
+        count(distinct latest_assessments.decision_role) as roles_assessed
+    from latest_assessments
+    cross join settings
+    where
+        {{ dbt.datediff('latest_assessments.last_assessed_date', 'latest_assessments.period_end_date', 'day') }}
+        <= settings.recency_days
+    group by
+        latest_assessments.rep_id,
+        latest_assessments.year,
+        latest_assessments.quarter,
+        latest_assessments.account_id
+
+),
+
+required_role_count as (
+
+    select count(*) as roles_required from required_roles
+
+),
+
+account_points as (
+
+    select
+        owned_accounts.rep_id,
+        owned_accounts.year,
+        owned_accounts.quarter,
+        owned_accounts.account_id,
+        role_check_tiers.tier is not null as has_role_check,
+        coalesce(account_field_counts.fields_required, 0)
+            + coalesce(contact_field_counts.fields_required, 0) as fields_required,
+        coalesce(account_field_counts.fields_filled, 0)
+            + coalesce(contact_field_counts.fields_filled, 0) as fields_filled,
+        case
+            when coalesce(roles_assessed.roles_assessed, 0) >= required_role_count.roles_required
+                then 1
+            else 0
+        end as role_check,
+        settings.role_check_weight
+    from owned_accounts
+    cross join settings
+    cross join required_role_count
+    left join role_check_tiers
+        on owned_accounts.tier = role_check_tiers.tier
+    left join account_field_counts
+        on owned_accounts.rep_id = account_field_counts.rep_id
+        and owned_accounts.year = account_field_counts.year
+        and owned_accounts.quarter = account_field_counts.quarter
+        and owned_accounts.account_id = account_field_counts.account_id
+    left join contact_field_counts
+        on owned_accounts.rep_id = contact_field_counts.rep_id
+        and owned_accounts.year = contact_field_counts.year
+        and owned_accounts.quarter = contact_field_counts.quarter
+        and owned_accounts.account_id = contact_field_counts.account_id
+    left join roles_assessed
+        on owned_accounts.rep_id = roles_assessed.rep_id
+        and owned_accounts.year = roles_assessed.year
+        and owned_accounts.quarter = roles_assessed.quarter
+        and owned_accounts.account_id = roles_assessed.account_id
+
+),
+
+scored_accounts as (
+
+    select
+        rep_id,
+        year,
+        quarter,
+        account_id,
+        case
+            when fields_required > 0
+                then cast(fields_filled as {{ type_double() }}) / fields_required
+            else 1
+        end as field_share,
+        has_role_check,
+        role_check,
+        role_check_weight
+    from account_points
+
+),
+
+counted as (
+
+    select
+        rep_id,
+        year,
+        quarter,
+        sum(
+            case
+                when has_role_check
+                    then role_check_weight * role_check + (1 - role_check_weight) * field_share
+                else field_share
+            end
+        ) as points,
+        count(*) as owned_accounts
+    from scored_accounts
+    group by rep_id, year, quarter
+
+),
+
+final as (
+
+    select
+        rep_quarters.rep_id,
+        rep_quarters.year,
+        rep_quarters.quarter,
+        3 as action_no,
+        cast(coalesce(counted.points, 0) as {{ type_double() }}) as numerator,
+        cast(coalesce(counted.owned_accounts, 0) as {{ type_double() }}) as denominator,
+        case
+            when coalesce(counted.owned_accounts, 0) = 0 then 'no owned accounts'
+        end as not_scored_reason
+    from rep_quarters
+    left join counted
+        on rep_quarters.rep_id = counted.rep_id
+        and rep_quarters.year = counted.year
+        and rep_quarters.quarter = counted.quarter
+
+)
+
+select * from final

@@ -1,0 +1,144 @@
+{#-
+    One row per region per quarter (every region, every quarter of int_calendar_quarters).
+    Revenue, profit and cash: sums over the region's reps (fct_rep_performance, home region).
+    FTE: the summed FTE of the region's reps employed in the quarter; per head = sum / FTE.
+    Targets: targets with scope 'region'. Growth and completion as in fct_rep_performance.
+-#}
+with
+
+regions as (
+
+    select region_id from {{ ref('stg_regions') }}
+
+),
+
+quarters as (
+
+    select year, quarter, quarter_end_date from {{ ref('int_calendar_quarters') }}
+
+),
+
+region_market_types as (
+
+    select * from {{ ref('stg_region_market_types') }}
+
+),
+
+rep_performance as (
+
+    select * from {{ ref('fct_rep_performance') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('stg_targets') }}
+    where scope = 'region'
+
+),
+
+summed_over_reps as (
+
+    select
+        region_id,
+        year,
+        quarter,
+        sum(revenue) as revenue,
+        sum(profit) as profit,
+        sum(fte) as fte,
+        sum(cash_collected) as cash_collected,
+        sum(revenue_without_profit) as revenue_without_profit,
+        sum(deals_won) as deals_won,
+        count(*) as reps_employed
+    from rep_performance
+    group by region_id, year, quarter
+
+),
+
+measured as (
+
+    select
+        regions.region_id,
+        quarters.year,
+        quarters.quarter,
+        quarters.quarter_end_date,
+        region_market_types.market_type,
+        coalesce(summed_over_reps.revenue, 0) as revenue,
+        coalesce(summed_over_reps.profit, 0) as profit,
+        coalesce(summed_over_reps.fte, 0) as fte,
+        coalesce(summed_over_reps.cash_collected, 0) as cash_collected,
+        coalesce(summed_over_reps.revenue_without_profit, 0) as revenue_without_profit,
+        coalesce(summed_over_reps.deals_won, 0) as deals_won,
+        coalesce(summed_over_reps.reps_employed, 0) as reps_employed
+    from regions
+    cross join quarters
+    left join summed_over_reps
+        on regions.region_id = summed_over_reps.region_id
+        and quarters.year = summed_over_reps.year
+        and quarters.quarter = summed_over_reps.quarter
+    left join region_market_types
+        on regions.region_id = region_market_types.region_id
+        and quarters.year = region_market_types.year
+
+),
+
+with_prior_year as (
+
+    select
+        measured.*,
+        prior_year.revenue as revenue_prior_year,
+        prior_year.profit as profit_prior_year,
+        targets.revenue_target,
+        targets.profit_target
+    from measured
+    left join measured as prior_year
+        on measured.region_id = prior_year.region_id
+        and measured.year - 1 = prior_year.year
+        and measured.quarter = prior_year.quarter
+    left join targets
+        on measured.region_id = targets.scope_id
+        and measured.year = targets.year
+        and measured.quarter = targets.quarter
+
+),
+
+final as (
+
+    select
+        region_id,
+        year,
+        quarter,
+        quarter_end_date,
+        market_type,
+        revenue,
+        profit,
+        fte,
+        revenue / nullif(fte, 0) as revenue_per_head,
+        profit / nullif(fte, 0) as profit_per_head,
+        revenue_prior_year,
+        profit_prior_year,
+        case
+            when revenue_prior_year > 0
+                then (revenue - revenue_prior_year) / revenue_prior_year
+        end as revenue_yoy_growth,
+        case
+            when profit_prior_year > 0
+                then (profit - profit_prior_year) / profit_prior_year
+        end as profit_yoy_growth,
+        revenue_target,
+        profit_target,
+        case
+            when revenue_target > 0 then revenue / revenue_target
+        end as revenue_target_completion,
+        case
+            when profit_target > 0 then profit / profit_target
+        end as profit_target_completion,
+        cash_collected,
+        revenue_without_profit,
+        deals_won,
+        reps_employed
+    from with_prior_year
+
+)
+
+select * from final

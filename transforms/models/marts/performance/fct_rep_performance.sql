@@ -1,0 +1,136 @@
+{#-
+    One row per rep per quarter while the rep is employed (int_perf_rep_quarters).
+    Revenue and profit: won deals credited to the opportunity's AR by close quarter.
+    Per head: sum / the rep's FTE. Prior year: the same quarter one year earlier (null when
+    the rep was not employed then or the quarter precedes the data). Growth and target
+    completion are null when their divisor is null or not positive.
+-#}
+with
+
+rep_quarters as (
+
+    select * from {{ ref('int_perf_rep_quarters') }}
+
+),
+
+deals_won as (
+
+    select * from {{ ref('int_perf_deals_won') }}
+
+),
+
+cash_collected as (
+
+    select * from {{ ref('int_perf_cash_collected') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('stg_targets') }}
+    where scope = 'rep'
+
+),
+
+won_by_rep_quarter as (
+
+    select
+        ar_rep_id as rep_id,
+        year,
+        quarter,
+        sum(revenue) as revenue,
+        sum(profit) as profit,
+        sum(case when profit is null then revenue else 0 end) as revenue_without_profit,
+        count(*) as deals_won
+    from deals_won
+    group by ar_rep_id, year, quarter
+
+),
+
+measured as (
+
+    select
+        rep_quarters.rep_id,
+        rep_quarters.region_id,
+        rep_quarters.year,
+        rep_quarters.quarter,
+        rep_quarters.quarter_end_date,
+        rep_quarters.market_type,
+        coalesce(won_by_rep_quarter.revenue, 0) as revenue,
+        coalesce(won_by_rep_quarter.profit, 0) as profit,
+        rep_quarters.fte,
+        coalesce(won_by_rep_quarter.revenue_without_profit, 0) as revenue_without_profit,
+        coalesce(won_by_rep_quarter.deals_won, 0) as deals_won,
+        coalesce(cash_collected.cash_collected, 0) as cash_collected
+    from rep_quarters
+    left join won_by_rep_quarter
+        on rep_quarters.rep_id = won_by_rep_quarter.rep_id
+        and rep_quarters.year = won_by_rep_quarter.year
+        and rep_quarters.quarter = won_by_rep_quarter.quarter
+    left join cash_collected
+        on rep_quarters.rep_id = cash_collected.rep_id
+        and rep_quarters.year = cash_collected.year
+        and rep_quarters.quarter = cash_collected.quarter
+
+),
+
+with_prior_year as (
+
+    select
+        measured.*,
+        prior_year.revenue as revenue_prior_year,
+        prior_year.profit as profit_prior_year,
+        targets.revenue_target,
+        targets.profit_target
+    from measured
+    left join measured as prior_year
+        on measured.rep_id = prior_year.rep_id
+        and measured.year - 1 = prior_year.year
+        and measured.quarter = prior_year.quarter
+    left join targets
+        on measured.rep_id = targets.scope_id
+        and measured.year = targets.year
+        and measured.quarter = targets.quarter
+
+),
+
+final as (
+
+    select
+        rep_id,
+        region_id,
+        year,
+        quarter,
+        quarter_end_date,
+        market_type,
+        revenue,
+        profit,
+        fte,
+        revenue / nullif(fte, 0) as revenue_per_head,
+        profit / nullif(fte, 0) as profit_per_head,
+        revenue_prior_year,
+        profit_prior_year,
+        case
+            when revenue_prior_year > 0
+                then (revenue - revenue_prior_year) / revenue_prior_year
+        end as revenue_yoy_growth,
+        case
+            when profit_prior_year > 0
+                then (profit - profit_prior_year) / profit_prior_year
+        end as profit_yoy_growth,
+        revenue_target,
+        profit_target,
+        case
+            when revenue_target > 0 then revenue / revenue_target
+        end as revenue_target_completion,
+        case
+            when profit_target > 0 then profit / profit_target
+        end as profit_target_completion,
+        cash_collected,
+        revenue_without_profit,
+        deals_won
+    from with_prior_year
+
+)
+
+select * from final

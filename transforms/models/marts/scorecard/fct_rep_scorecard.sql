@@ -1,0 +1,153 @@
+{#-
+    One row per assessed rep per quarter (int_actions_rep_quarters).
+    dimension1_score: weighted mean of the rep's scored dimension-1 components
+                      (int_perf_dimension1_scored), null when none can be scored.
+    dimension2_score: 100 x mean of the key actions that could be scored (fct_key_actions).
+    total_score:      weight_dimension1 x dimension1 + weight_dimension2 x dimension2
+                      (market_type_weights), divided by the weights of the dimensions that
+                      are not null (a dimension that cannot be scored drops out).
+    rank_in_region:   1 = highest total among the region's reps that quarter (ties share).
+-#}
+with
+
+rep_quarters as (
+
+    select * from {{ ref('int_actions_rep_quarters') }}
+
+),
+
+dimension1_components as (
+
+    select * from {{ ref('int_perf_dimension1_scored') }}
+
+),
+
+key_actions as (
+
+    select * from {{ ref('fct_key_actions') }}
+
+),
+
+market_type_weights as (
+
+    select * from {{ ref('market_type_weights') }}
+
+),
+
+dimension1 as (
+
+    select
+        rep_id,
+        year,
+        quarter,
+        sum(weight * component_score) / nullif(sum(weight), 0) as dimension1_score,
+        count(*) as dimension1_components_scored
+    from dimension1_components
+    where component_score is not null
+    group by rep_id, year, quarter
+
+),
+
+dimension2 as (
+
+    select
+        rep_id,
+        year,
+        quarter,
+        100.0 * avg(score) as dimension2_score,
+        count(score) as actions_scored
+    from key_actions
+    group by rep_id, year, quarter
+
+),
+
+combined as (
+
+    select
+        rep_quarters.rep_id,
+        rep_quarters.region_id,
+        rep_quarters.year,
+        rep_quarters.quarter,
+        rep_quarters.quarter_end_date,
+        rep_quarters.market_type,
+        rep_quarters.is_market_type_defaulted,
+        dimension1.dimension1_score,
+        dimension2.dimension2_score,
+        market_type_weights.weight_dimension1,
+        market_type_weights.weight_dimension2,
+        coalesce(dimension2.actions_scored, 0) as actions_scored,
+        coalesce(dimension1.dimension1_components_scored, 0) as dimension1_components_scored,
+        case when dimension1.dimension1_score is null then 0 else market_type_weights.weight_dimension1 end
+            + case when dimension2.dimension2_score is null then 0 else market_type_weights.weight_dimension2 end
+            as weight_available
+    from rep_quarters
+    left join dimension1
+        on rep_quarters.rep_id = dimension1.rep_id
+        and rep_quarters.year = dimension1.year
+        and rep_quarters.quarter = dimension1.quarter
+    left join dimension2
+        on rep_quarters.rep_id = dimension2.rep_id
+        and rep_quarters.year = dimension2.year
+        and rep_quarters.quarter = dimension2.quarter
+    left join market_type_weights
+        on rep_quarters.market_type = market_type_weights.market_type
+
+),
+
+totalled as (
+
+    select
+        combined.*,
+        case
+            when weight_available > 0
+                then (
+                    coalesce(weight_dimension1 * dimension1_score, 0)
+                    + coalesce(weight_dimension2 * dimension2_score, 0)
+                ) / weight_available
+        end as total_score
+    from combined
+
+),
+
+ranked as (
+
+    select
+        rep_id,
+        year,
+        quarter,
+        rank() over (
+            partition by region_id, year, quarter
+            order by total_score desc
+        ) as rank_in_region
+    from totalled
+    where total_score is not null
+
+),
+
+final as (
+
+    select
+        totalled.rep_id,
+        totalled.region_id,
+        totalled.year,
+        totalled.quarter,
+        totalled.quarter_end_date,
+        totalled.market_type,
+        totalled.dimension1_score,
+        totalled.dimension2_score,
+        totalled.weight_dimension1,
+        totalled.weight_dimension2,
+        totalled.total_score,
+        ranked.rank_in_region,
+        totalled.actions_scored,
+        totalled.dimension1_components_scored,
+        totalled.is_market_type_defaulted
+    from totalled
+    left join ranked
+        on totalled.rep_id = ranked.rep_id
+        and totalled.year = ranked.year
+        and totalled.quarter = ranked.quarter
+
+)
+
+select * from final
