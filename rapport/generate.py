@@ -1,0 +1,92 @@
+"""`rapport generate`: deterministic synthetic CRM data, one file per contract table.
+
+See docs/generator.md for the scales, the simulated business behaviours and the knobs.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from rapport.contract import contract
+from rapport.generator.output import FORMATS, Progress, write_table
+from rapport.generator.scales import parse_scale
+from rapport.generator.simulate import people, simulate
+from rapport.generator.tables import BUILDERS, make_ids
+from rapport.generator.world import HABITS
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+def _check_args(seed: int, fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+
+
+def generate(scale: str | int, seed: int, out_dir: Path, fmt: str = "csv",
+             progress: bool = False) -> dict[str, int]:
+    """Write one file per contract table into out_dir; return the rows written per table.
+
+    The same scale, seed and format give byte-identical files. Files of the other format for
+    the same tables are removed so that out_dir holds exactly one file per table.
+    """
+    sc = parse_scale(scale)
+    _check_args(seed, fmt)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = list(contract().tables)
+    missing = set(tables) ^ set(BUILDERS)
+    if missing:
+        raise RuntimeError(f"generator and contract disagree on tables: {sorted(missing)}")
+    bar = Progress(progress, len(tables))
+    world = simulate(sc, seed, bar)
+    ids = make_ids(world)
+    rows: dict[str, int] = {}
+    for name in tables:
+        for other in FORMATS:
+            stale = out_dir / f"{name}.{other}"
+            if other != fmt and stale.exists():
+                stale.unlink()
+        chunks, total = BUILDERS[name](world, ids)
+        rows[name] = write_table(out_dir, name, chunks, fmt, total, bar)
+    return rows
+
+
+def rep_habits(scale: str | int, seed: int) -> dict[str, str]:
+    """rep_id -> the habit the generator gave that rep (habits are not written to any file).
+
+    One of: diligent, average, elite_private, neglectful.
+    """
+    sc = parse_scale(scale)
+    _, _, reps = people(sc, seed)
+    width = max(4, len(str(reps.n)))
+    return {f"REP{i + 1:0{width}d}": HABITS[h] for i, h in enumerate(reps.habit)}
+
+
+def run_generate(scale: str | int, seed: int, out: str | Path | None, fmt: str = "csv") -> int:
+    """The CLI: generate, print a short summary; exit 2 on bad arguments."""
+    from rapport.paths import raw_dir
+
+    try:
+        sc = parse_scale(scale)
+        _check_args(seed, fmt)
+    except ValueError as exc:
+        print(f"rapport generate: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out_dir = Path(out) if out is not None else raw_dir()
+    if out_dir.exists() and not out_dir.is_dir():
+        print(f"rapport generate: --out {out_dir} exists and is not a folder", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"generating scale {sc.name} (seed {seed}, {fmt}) into {out_dir}", file=sys.stderr)
+    t0 = time.perf_counter()
+    rows = generate(sc.name if sc.name in ("demo", "bench") else sc.interactions, seed,
+                    out_dir, fmt, progress=True)
+    seconds = time.perf_counter() - t0
+    print(f"wrote {len(rows)} tables, {sum(rows.values()):,} rows "
+          f"({rows['interactions']:,} interactions, {rows['accounts']:,} accounts, "
+          f"{rows['contacts']:,} contacts, {rows['reps']:,} reps) to {out_dir} "
+          f"in {seconds:.1f}s")
+    return EXIT_OK

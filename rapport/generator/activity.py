@@ -1,0 +1,290 @@
+"""Relationship plans and items, interactions, attitude history, competitor stances."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+
+import numpy as np
+
+from rapport.generator import names
+from rapport.generator.timeline import SECONDS_PER_DAY, Timeline
+from rapport.generator.world import (
+    AR,
+    FR,
+    SR,
+    Accounts,
+    Contacts,
+    Reps,
+    choose,
+)
+from rapport.paths import SEEDS_DIR
+
+KEY, GENERAL, ORG = range(3)
+LAYERS = ("key", "general", "org")
+
+KEY_TYPES = ("office_visit_project", "office_visit_regular", "private_activity",
+             "external_dinner_family", "home_visit", "executive_visit",
+             "exhibition_invitation", "hq_visit")
+# per habit: diligent, average, elite_private, neglectful (deep ladder steps are rare)
+KEY_MIX = np.array([
+    [0.38, 0.30, 0.11, 0.030, 0.010, 0.07, 0.05, 0.04],
+    [0.42, 0.32, 0.09, 0.020, 0.005, 0.05, 0.04, 0.035],
+    [0.27, 0.26, 0.24, 0.090, 0.040, 0.04, 0.03, 0.03],
+    [0.52, 0.35, 0.05, 0.008, 0.002, 0.03, 0.02, 0.02],
+])
+GENERAL_TYPES = ("phone_call", "email_exchange", "technical_seminar", "joint_exhibition",
+                 "project_celebration", "birthday_greeting", "holiday_visit", "small_gift",
+                 "sports_event", "group_dinner", "annual_party")
+GENERAL_MIX = np.array([
+    [0.26, 0.25, 0.08, 0.03, 0.03, 0.08, 0.08, 0.05, 0.04, 0.07, 0.03],
+    [0.30, 0.28, 0.07, 0.03, 0.03, 0.06, 0.06, 0.04, 0.04, 0.06, 0.03],
+    [0.30, 0.22, 0.05, 0.02, 0.03, 0.07, 0.07, 0.05, 0.06, 0.10, 0.03],
+    [0.40, 0.35, 0.05, 0.02, 0.02, 0.03, 0.04, 0.02, 0.02, 0.03, 0.02],
+])
+GROUP_EVENTS = ("technical_seminar", "joint_exhibition", "project_celebration", "annual_party")
+ORG_TYPES = ("executive_summit", "executive_dialogue", "strategy_benchmarking",
+             "process_integration", "joint_innovation_centre", "joint_brand_event", "joint_csr",
+             "strategic_agreement_signing", "exclusive_partnership", "culture_exchange")
+ORG_MIX = np.array([
+    [0.16, 0.26, 0.14, 0.10, 0.07, 0.06, 0.05, 0.05, 0.03, 0.08],  # top 5% accounts
+    [0.30, 0.36, 0.18, 0.12, 0.02, 0.01, 0.01, 0.0, 0.0, 0.0],  # the others
+])
+EVENING_TYPES = ("private_activity", "external_dinner_family", "home_visit", "group_dinner",
+                 "annual_party")
+TYPES = KEY_TYPES + GENERAL_TYPES + ORG_TYPES
+TYPE_INDEX = {t: i for i, t in enumerate(TYPES)}
+TYPE_LAYER = np.array([KEY] * len(KEY_TYPES) + [GENERAL] * len(GENERAL_TYPES)
+                      + [ORG] * len(ORG_TYPES))
+# attitude pull of one activity on the contact who receives it
+TYPE_PULL = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 2.5, 1.5, 2.0] + [0.3] * len(GENERAL_TYPES)
+                     + [0.0] * len(ORG_TYPES))
+DEPTH = np.array([1, 2, 3, 4, 5, 0, 0, 0] + [0] * (len(GENERAL_TYPES) + len(ORG_TYPES)))
+
+OUTCOME_TEXTS = names.OUTCOMES["key"] + names.OUTCOMES["general"] + names.OUTCOMES["org"]
+OUTCOME_OFFSET = np.array([0, len(names.OUTCOMES["key"]),
+                           len(names.OUTCOMES["key"]) + len(names.OUTCOMES["general"])])
+OUTCOME_COUNT = np.array([len(names.OUTCOMES[k]) for k in LAYERS])
+
+# per habit: diligent, average, elite_private, neglectful
+ACTIVITY_LEVEL = np.array([1.3, 1.0, 0.9, 0.35])
+ROLE_SHARE = np.array([[0.50, 0.30, 0.20], [0.65, 0.20, 0.15], [0.93, 0.04, 0.03],
+                       [0.70, 0.18, 0.12]])
+KEY_SHARE = np.array([0.45, 0.45, 0.60, 0.40])
+OUTCOME_MISSING = np.array([0.03, 0.12, 0.30, 0.45])
+LOG_DELAY_HOURS = np.array([5.0, 18.0, 36.0, 110.0])
+LOGGED_MISSING = np.array([0.01, 0.04, 0.08, 0.15])
+PLAN_SHARE = np.array([1.1, 1.0, 0.7, 0.5])
+PLAN_COVERS = np.array([[0.98, 0.95, 0.9], [0.9, 0.8, 0.6], [0.95, 0.5, 0.4], [0.6, 0.5, 0.3]])
+ITEM_DONE = np.array([0.93, 0.78, 0.72, 0.42])
+ITEM_ON_TIME = np.array([0.88, 0.72, 0.65, 0.35])
+PLANNED_KEY = ("office_visit_regular", "private_activity", "executive_visit",
+               "exhibition_invitation", "hq_visit", "office_visit_project",
+               "external_dinner_family")
+PLANNED_GENERAL = ("technical_seminar", "holiday_visit", "birthday_greeting", "group_dinner",
+                   "sports_event", "phone_call")
+PLANNED_ORG = ("executive_dialogue", "executive_summit", "strategy_benchmarking",
+               "process_integration", "joint_brand_event")
+PLANNED_DEFAULT = np.array([TYPE_INDEX["office_visit_regular"], TYPE_INDEX["phone_call"],
+                            TYPE_INDEX["executive_dialogue"]])
+
+
+def check_taxonomy() -> None:
+    """Every activity type used here must be in the taxonomy seed, in the same layer."""
+    path = SEEDS_DIR / "activity_taxonomy.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        layer = {r["activity_type"].strip().lower(): r["layer"].strip().lower()
+                 for r in csv.DictReader(handle)}
+    for t, lay in zip(TYPES, TYPE_LAYER):
+        if layer.get(t) != LAYERS[lay]:
+            raise ValueError(
+                f"{path}: activity_type {t!r} (layer {LAYERS[lay]}) is missing or in another "
+                f"layer; the generator uses it: restore it or update rapport/generator/activity.py")
+
+
+def role_base(accounts: Accounts, role: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """Base rep of the given iron-triangle role per row (the AR where SR/FR is missing)."""
+    ar, sr, fr = accounts.ar[acc], accounts.sr[acc], accounts.fr[acc]
+    base = np.where(role == SR, sr, np.where(role == FR, fr, ar))
+    return np.where(base < 0, ar, base)
+
+
+@dataclass
+class Plans:
+    n: int
+    account: np.ndarray
+    owner: np.ndarray
+    valid_from: np.ndarray
+    valid_to: np.ndarray  # -1 open-ended
+    covers: np.ndarray  # [n, 3]: 1 true, 0 false, -1 missing
+
+
+@dataclass
+class PlanItems:
+    n: int
+    plan: np.ndarray
+    account: np.ndarray
+    layer: np.ndarray
+    owner: np.ndarray
+    target: np.ndarray  # -1 none
+    planned_type: np.ndarray  # -1 missing
+    description: np.ndarray  # -1 missing, else index into the layer's descriptions
+    due: np.ndarray
+    done: np.ndarray  # -1 not done
+
+
+def make_plans(rng: np.random.Generator, tl: Timeline, accounts: Accounts,
+               reps: Reps) -> Plans:
+    p = np.where(accounts.top20, 0.9, 0.45) * PLAN_SHARE[accounts.habit]
+    has = np.flatnonzero(rng.random(accounts.n) < p)
+    first = accounts.window_start(tl)[has] + rng.integers(0, 90, len(has))
+    acc_parts, from_parts = [], []
+    day = first
+    alive = np.ones(len(has), dtype=bool)
+    while alive.any():
+        acc_parts.append(has[alive])
+        from_parts.append(day[alive])
+        day = day + 365 + rng.integers(-15, 16, len(has))
+        alive &= day <= tl.end - 30
+    account = np.concatenate(acc_parts)
+    valid_from = np.concatenate(from_parts)
+    order = np.lexsort((valid_from, account))
+    account, valid_from = account[order], valid_from[order]
+    n = len(account)
+    has_next = np.zeros(n, dtype=bool)
+    has_next[:-1] = account[1:] == account[:-1]
+    nxt = np.concatenate([valid_from[1:], [0]])
+    valid_to = np.where(has_next, nxt - 1,
+                        np.where(rng.random(n) < 0.5, -1, valid_from + 364))
+    owner = reps.owner_at(accounts.ar[account], valid_from)
+    probs = PLAN_COVERS[reps.habit[owner]].copy()
+    probs[:, 2] *= np.where(accounts.rank_pct[account] < 0.3, 1.0, 0.5)
+    covers = (rng.random((n, 3)) < probs).astype(np.int64)
+    covers[rng.random((n, 3)) < 0.03] = -1
+    return Plans(n, account, owner, valid_from, valid_to, covers)
+
+
+def make_plan_items(rng: np.random.Generator, tl: Timeline, accounts: Accounts, reps: Reps,
+                    contacts: Contacts, plans: Plans) -> PlanItems:
+    acc_of_plan = plans.account
+    k = 3 + rng.poisson(1.5 + 4.0 * (1.0 - accounts.rank_pct[acc_of_plan]))
+    plan = np.repeat(np.arange(plans.n), k)
+    n = len(plan)
+    acc = acc_of_plan[plan]
+    layer = choose(rng, [0.5, 0.35, 0.15], n)
+    org_ok = (plans.covers[plan, 2] == 1) & (accounts.rank_pct[acc] < 0.3)
+    layer = np.where((layer == ORG) & ~org_ok, GENERAL, layer)
+    start = plans.valid_from[plan]
+    stop = np.where(plans.valid_to[plan] >= 0, plans.valid_to[plan], start + 364)
+    due = start + (rng.random(n) * np.maximum(stop - start - 20, 1)).astype(np.int64) + 20
+    role = choose(rng, [0.75, 0.15, 0.10], n)
+    base = role_base(accounts, role, acc)
+    habit = reps.habit[reps.owner_at(base, np.minimum(due, tl.end))]
+    done_flag = rng.random(n) < ITEM_DONE[habit]
+    on_time = rng.random(n) < ITEM_ON_TIME[habit]
+    done = np.where(on_time, due - rng.integers(0, 26, n), due + rng.integers(1, 76, n))
+    done = np.maximum(done, start)
+    done = np.where(done_flag & (done <= tl.end), done, -1)
+    owner = reps.owner_at(base, np.where(done >= 0, done, np.minimum(due, tl.end)))
+    target = np.full(n, -1, dtype=np.int64)
+    is_key = layer == KEY
+    target[is_key] = contacts.pick(rng, acc[is_key], contacts.key_weight)
+    is_gen = np.flatnonzero((layer == GENERAL) & (rng.random(n) < 0.85))
+    target[is_gen] = contacts.pick(rng, acc[is_gen], contacts.general_weight)
+    planned = np.full(n, -1, dtype=np.int64)
+    for lay, pool in ((KEY, PLANNED_KEY), (GENERAL, PLANNED_GENERAL), (ORG, PLANNED_ORG)):
+        idx = np.flatnonzero(layer == lay)
+        planned[idx] = np.array([TYPE_INDEX[t] for t in pool])[
+            rng.integers(0, len(pool), len(idx))]
+    planned[rng.random(n) < 0.05] = -1
+    desc = rng.integers(0, 4, n)
+    desc[rng.random(n) < 0.25] = -1
+    return PlanItems(n, plan, acc, layer, owner, target, planned, desc, due, done)
+
+
+@dataclass
+class Interactions:
+    n: int
+    ts: np.ndarray  # seconds since epoch, sorted ascending
+    logged: np.ndarray  # seconds, -1 missing
+    rep: np.ndarray
+    account: np.ndarray
+    contact: np.ndarray  # -1 company-level
+    type: np.ndarray  # index into TYPES
+    outcome: np.ndarray  # index into OUTCOME_TEXTS, -1 missing
+    plan_item: np.ndarray  # -1 unplanned
+
+
+def _types(rng: np.random.Generator, layer: np.ndarray, habit: np.ndarray,
+           top5: np.ndarray) -> np.ndarray:
+    out = np.empty(len(layer), dtype=np.int64)
+    offsets = (0, len(KEY_TYPES), len(KEY_TYPES) + len(GENERAL_TYPES))
+    for lay, mix, groups in ((KEY, KEY_MIX, habit), (GENERAL, GENERAL_MIX, habit),
+                             (ORG, ORG_MIX, np.where(top5, 0, 1))):
+        for g in range(len(mix)):
+            idx = np.flatnonzero((layer == lay) & (groups == g))
+            out[idx] = offsets[lay] + choose(rng, mix[g], len(idx))
+    return out
+
+
+def make_interactions(rng: np.random.Generator, n_total: int, tl: Timeline,
+                      accounts: Accounts, reps: Reps, contacts: Contacts,
+                      items: PlanItems) -> Interactions:
+    # planned activities: one per done plan item (at most a fifth of all activities)
+    done = np.flatnonzero(items.done >= 0)
+    if len(done) > n_total // 5:
+        done = np.sort(rng.choice(done, n_total // 5, replace=False))
+    p_acc = accounts.value ** 0.55 * ACTIVITY_LEVEL[accounts.habit] * (
+        (tl.end - accounts.window_start(tl) + 1) / tl.days)
+    n_rand = n_total - len(done)
+    acc = choose(rng, p_acc, n_rand)
+    day = tl.sample_days(rng, accounts.window_start(tl)[acc])
+    ar_now = reps.owner_at(accounts.ar[acc], day)
+    habit = reps.habit[ar_now]
+    u = rng.random(n_rand)
+    shares = ROLE_SHARE[habit]
+    role = np.where(u < shares[:, 0], AR, np.where(u < shares[:, 0] + shares[:, 1], SR, FR))
+    rep = reps.owner_at(role_base(accounts, role, acc), day)
+    top5 = accounts.rank_pct[acc] < 0.05
+    p_org = np.where(top5, 0.06, np.where(accounts.rank_pct[acc] < 0.2, 0.025, 0.002))
+    v = rng.random(n_rand)
+    layer = np.where(v < p_org, ORG, np.where(v < p_org + KEY_SHARE[habit], KEY, GENERAL))
+    typ = _types(rng, layer, habit, top5)
+    contact = np.full(n_rand, -1, dtype=np.int64)
+    is_key = np.flatnonzero(layer == KEY)
+    contact[is_key] = contacts.pick(rng, acc[is_key], contacts.key_weight)
+    group = np.isin(typ, [TYPE_INDEX[t] for t in GROUP_EVENTS]) & (rng.random(n_rand) < 0.5)
+    is_gen = np.flatnonzero((layer == GENERAL) & ~group)
+    contact[is_gen] = contacts.pick(rng, acc[is_gen], contacts.general_weight)
+    del u, v, shares, ar_now, role, top5, p_org, group, is_key, is_gen
+
+    p_day = items.done[done]
+    p_type = np.where(items.planned_type[done] >= 0, items.planned_type[done],
+                      PLANNED_DEFAULT[items.layer[done]])
+    p_contact = np.where(TYPE_LAYER[p_type] == ORG, -1, items.target[done])
+    from_plan = np.concatenate([np.full(n_rand, -1, dtype=np.int64), done])
+    acc = np.concatenate([acc, items.account[done]])
+    day = np.concatenate([day, p_day])
+    rep = np.concatenate([rep, items.owner[done]])
+    typ = np.concatenate([typ, p_type])
+    contact = np.concatenate([contact, p_contact])
+    n = len(acc)
+
+    evening = np.isin(typ, [TYPE_INDEX[t] for t in EVENING_TYPES])
+    minute = np.where(evening, 18 * 60 + rng.integers(0, 240, n),
+                      8 * 60 + rng.integers(0, 630, n))
+    ts = day * SECONDS_PER_DAY + minute * 60
+    del minute, evening
+    h = reps.habit[rep]
+    delay = (rng.exponential(1.0, n) * LOG_DELAY_HOURS[h] * 60).astype(np.int64) * 60
+    last_second = (tl.end + 1) * SECONDS_PER_DAY - 1
+    logged = np.minimum(ts + delay, np.maximum(last_second, ts))
+    logged[rng.random(n) < LOGGED_MISSING[h]] = -1
+    del delay
+    lay = TYPE_LAYER[typ]
+    outcome = OUTCOME_OFFSET[lay] + (rng.random(n) * OUTCOME_COUNT[lay]).astype(np.int64)
+    outcome[rng.random(n) < OUTCOME_MISSING[h]] = -1
+    del lay, h
+    order = np.lexsort((rep, acc, ts))
+    return Interactions(n, ts[order], logged[order], rep[order], acc[order], contact[order],
+                        typ[order], outcome[order], from_plan[order])
