@@ -94,23 +94,24 @@ def typed_expression(column: Column, text: str) -> str:
     return f"try_cast({text} as {_SQL_TYPES[column.type]})"
 
 
-def _row_reasons(table: Table, as_of_date: date) -> list[str]:
-    """SQL expressions, one per possible reason, each a reason string or null."""
-    reasons = []
+def _row_rules(table: Table, as_of_date: date) -> list[tuple[str, str]]:
+    """(condition, reason) pairs: the row is rejected with `reason` when `condition` holds.
+
+    Conditions read the trimmed text (`<col>__text`) and typed (`<col>`) columns.
+    """
+    rules = []
     for col in table.columns.values():
         name, text, typed = col.name, _q(col.name + "__text"), _q(col.name)
         if col.required:
-            reasons.append(f"case when {text} is null then 'missing_required:{name}' end")
+            rules.append((f"{text} is null", f"'missing_required:{name}'"))
         if col.type != "string":
-            reasons.append(
-                f"case when {text} is not null and {typed} is null "
-                f"then 'unparseable:{name}=' || {text} end"
+            rules.append(
+                (f"{text} is not null and {typed} is null", f"'unparseable:{name}=' || {text}")
             )
         if col.allowed is not None:
             allowed = ", ".join(_lit(v) for v in col.allowed)
-            reasons.append(
-                f"case when {typed} is not null and {typed} not in ({allowed}) "
-                f"then 'not_allowed:{name}=' || {text} end"
+            rules.append(
+                (f"{typed} not in ({allowed})", f"'not_allowed:{name}=' || {text}")
             )
         bounds = []
         if col.min is not None:
@@ -118,107 +119,153 @@ def _row_reasons(table: Table, as_of_date: date) -> list[str]:
         if col.max is not None:
             bounds.append(f"{typed} > {col.max}")
         if bounds:
-            reasons.append(
-                f"case when {' or '.join(bounds)} then 'out_of_range:{name}=' || {text} end"
-            )
+            rules.append((" or ".join(bounds), f"'out_of_range:{name}=' || {text}"))
     as_of = f"date '{as_of_date.isoformat()}'"
     for check in table.checks:
         rule = re.sub(r"\bas_of_date\b", as_of, check.rule)
-        reasons.append(
-            f"case when not coalesce(({rule}), true) then 'impossible_value:{check.name}' end"
+        rules.append((f"not ({rule})", f"'impossible_value:{check.name}'"))
+    for i, col in enumerate(c for c in table.columns.values() if c.references):
+        rules.append(
+            (f"_orphan_{i}", f"'orphan_fk:{col.name}=' || {_q(col.name + '__text')}")
         )
-    return reasons
+    return rules
 
 
-def _gate_sql(table: Table, as_of_date: date) -> str:
+def _typed_rows_sql(table: Table, as_of_date: date) -> str:
+    """Phase 1, over every row: trimmed text, typed values, orphan flags and is_bad."""
     cols = list(table.columns.values())
     texts = ", ".join(f"{_text(c)} as {_q(c.name + '__text')}" for c in cols)
     typed = ", ".join(
         f"{typed_expression(c, _q(c.name + '__text'))} as {_q(c.name)}" for c in cols
     )
-    raw_json = ", ".join(f"{_lit(c.name)}: {_q(c.name)}" for c in cols)
-    row_reasons = ",\n            ".join(_row_reasons(table, as_of_date))
-
-    fk_joins, fk_reasons = [], []
+    fk_joins, fk_flags = [], []
     for i, col in enumerate(c for c in cols if c.references):
         parent, parent_col = col.references
         alias = f"parent_{i}"
         fk_joins.append(
-            f"left join (select distinct {_q(parent_col)} as key from validated.{_q(parent)}) "
-            f"as {alias} on rows_typed.{_q(col.name)} = {alias}.key"
+            f"left join (select distinct {_q(parent_col)} as parent_key "
+            f"from validated.{_q(parent)}) as {alias} "
+            f"on rows_typed.{_q(col.name)} = {alias}.parent_key"
         )
-        fk_reasons.append(
-            f"case when rows_typed.{_q(col.name)} is not null and {alias}.key is null "
-            f"then 'orphan_fk:{col.name}=' || rows_typed.{_q(col.name + '__text')} end"
+        fk_flags.append(
+            f"(rows_typed.{_q(col.name)} is not null and {alias}.parent_key is null) "
+            f"as _orphan_{i}"
         )
-    fk_list = ", ".join(fk_reasons) if fk_reasons else ""
-    pk = ", ".join(_q(c) for c in table.primary_key)
+    flags = "".join(f", {f}" for f in fk_flags)
+    is_bad = " or ".join(f"coalesce(({cond}), false)" for cond, _ in _row_rules(table, as_of_date))
     return f"""
     create or replace temp table gate_rows as
     with rows_text as (
-        select *, {texts}, to_json({{{raw_json}}}) as raw_values
+        select _source_file, _row_number, {texts}
         from raw.{_q(table.name)}
     ),
     rows_typed as (
         select *, {typed}
-        from (select * exclude ({', '.join(_q(c.name) for c in cols)}) from rows_text)
+        from rows_text
     ),
-    with_row_reasons as (
-        select rows_typed.*,
-            list_filter([
-            {row_reasons}{',' if fk_list else ''}
-            {fk_list}
-            ], lambda reason: reason is not null) as reasons
+    flagged as (
+        select rows_typed.*{flags}
         from rows_typed
         {' '.join(fk_joins)}
-    ),
-    with_duplicates as (
-        select *,
-            case when len(reasons) = 0
-                then row_number() over (
-                    partition by (len(reasons) = 0), {pk} order by _row_number)
-            end as key_rank
-        from with_row_reasons
     )
-    select * exclude (reasons, key_rank),
-        case when key_rank > 1
-            then list_append(reasons, 'duplicate_key:' || concat_ws('|', {pk}))
-            else reasons
-        end as reasons
-    from with_duplicates
+    select *, ({is_bad}) as is_bad
+    from flagged
+    """
+
+
+def _duplicates_sql(table: Table) -> str:
+    """Phase 2: later rows whose primary key an earlier good row already has."""
+    pk = ", ".join(_q(c) for c in table.primary_key)
+    return f"""
+    create or replace temp table gate_duplicates as
+    with repeated_keys as (
+        select {pk}
+        from gate_rows
+        where not is_bad
+        group by {pk}
+        having count(*) > 1
+    ),
+    ranked as (
+        select gate_rows._row_number,
+            row_number() over (
+                partition by {', '.join(f'gate_rows.{_q(c)}' for c in table.primary_key)}
+                order by gate_rows._row_number) as key_rank
+        from gate_rows
+        inner join repeated_keys using ({pk})
+        where not gate_rows.is_bad
+    )
+    select _row_number from ranked where key_rank > 1
+    """
+
+
+def _quarantine_sql(table: Table, as_of_date: date) -> str:
+    """Phase 3, over rejected rows only: reasons, detail and the raw values as JSON."""
+    reasons = ",\n            ".join(
+        f"case when coalesce(({cond}), false) then {label} end"
+        for cond, label in _row_rules(table, as_of_date)
+    )
+    pk = ", ".join(f"bad.{_q(c)}" for c in table.primary_key)
+    raw_json = ", ".join(f"{_lit(c)}: raw_row.{_q(c)}" for c in table.columns)
+    return f"""
+    insert into meta.dq_quarantine
+    with bad as (
+        select gate_rows.*,
+            gate_duplicates._row_number is not null as is_duplicate
+        from gate_rows
+        left join gate_duplicates using (_row_number)
+        where gate_rows.is_bad or gate_duplicates._row_number is not null
+    ),
+    reasoned as (
+        select bad._source_file, bad._row_number,
+            list_filter([
+            {reasons},
+            case when bad.is_duplicate
+                then 'duplicate_key:' || concat_ws('|', {pk}) end
+            ], lambda reason: reason is not null) as reason_list
+        from bad
+    )
+    select
+        ? as build_id,
+        ? as table_name,
+        reasoned._source_file as source_file,
+        reasoned._row_number as row_number,
+        to_json({{{raw_json}}}) as raw_values,
+        array_to_string(list_sort(list_distinct(
+            list_transform(reason_list, lambda reason: split_part(reason, ':', 1)))), ',')
+            as reasons,
+        array_to_string(reason_list, '; ') as detail
+    from reasoned
+    inner join raw.{_q(table.name)} as raw_row using (_row_number)
+    order by reasoned._row_number
     """
 
 
 def _gate_table(
     con: duckdb.DuckDBPyConnection, table: Table, build_id: str, as_of_date: date
 ) -> TableCounts:
-    con.execute(_gate_sql(table, as_of_date))
+    con.execute(_typed_rows_sql(table, as_of_date))
+    con.execute(_duplicates_sql(table))
     columns = ", ".join(_q(c) for c in table.columns)
     con.execute(
         f"create or replace table validated.{_q(table.name)} as "
         f"select {columns}, _source_file, _row_number from gate_rows "
-        "where len(reasons) = 0 order by _row_number"
+        "where not is_bad "
+        "and _row_number not in (select _row_number from gate_duplicates) "
+        "order by _row_number"
     )
-    con.execute(
-        """
-        insert into meta.dq_quarantine
-        select ? as build_id, ? as table_name, _source_file as source_file,
-            _row_number as row_number, raw_values,
-            array_to_string(list_sort(list_distinct(
-                list_transform(reasons, lambda reason: split_part(reason, ':', 1)))), ',')
-                as reasons,
-            array_to_string(reasons, '; ') as detail
-        from gate_rows
-        where len(reasons) > 0
-        order by _row_number
-        """,
+    before = con.execute(
+        "select count(*) from meta.dq_quarantine where build_id = ? and table_name = ?",
         [build_id, table.name],
-    )
-    raw, clean, bad = con.execute(
-        "select count(*), count(*) filter (where len(reasons) = 0), "
-        "count(*) filter (where len(reasons) > 0) from gate_rows"
-    ).fetchone()
+    ).fetchone()[0]
+    con.execute(_quarantine_sql(table, as_of_date), [build_id, table.name])
+    raw = con.execute(f"select count(*) from raw.{_q(table.name)}").fetchone()[0]
+    clean = con.execute(f"select count(*) from validated.{_q(table.name)}").fetchone()[0]
+    bad = con.execute(
+        "select count(*) from meta.dq_quarantine where build_id = ? and table_name = ?",
+        [build_id, table.name],
+    ).fetchone()[0] - before
     con.execute("drop table gate_rows")
+    con.execute("drop table gate_duplicates")
     if raw != clean + bad:  # cannot happen by construction; guard the invariant anyway
         raise AssertionError(f"{table.name}: raw {raw} != clean {clean} + quarantined {bad}")
     return TableCounts(raw=raw, clean=clean, quarantined=bad)
