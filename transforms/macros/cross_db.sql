@@ -71,5 +71,14 @@
 
 {#- Integer month number (year * 12 + month) for whole-month windows and offsets. -#}
 {% macro month_index(date_expr) -%}
-    ({{ dbt.date_part('year', date_expr) }} * 12 + {{ dbt.date_part('month', date_expr) }})
+    ({{ date_part('year', date_expr) }} * 12 + {{ date_part('month', date_expr) }})
+{%- endmacro %}
+
+{#- A date part (year, quarter, month, day) as an integer; dbt has no cross-db macro for it. -#}
+{% macro date_part(datepart, date_expr) -%}
+    {{ return(adapter.dispatch('date_part', 'rapport')(datepart, date_expr)) }}
+{%- endmacro %}
+
+{% macro default__date_part(datepart, date_expr) -%}
+    cast(extract({{ datepart }} from {{ date_expr }}) as integer)
 {%- endmacro %}

@@ -1,0 +1,140 @@
+{#-
+    One row per account per calendar month: the general relationship (DOMAIN.md 2.2).
+    Over the account's active contacts (is_active not false, created on or before the
+    snapshot day), a contact is touched when its last activity falls in the general window
+    (default the trailing 90 days):
+      breadth             = touched contacts / active contacts
+      department_coverage = departments touched / departments with active contacts
+      level_coverage      = levels (high, middle, low) touched / level_count (3)
+      general_score       = 100 * (0.5 * breadth + 0.3 * department_coverage + 0.2 * level_coverage)
+    Seed: relationship_score_settings.
+-#}
+with
+
+accounts as (
+
+    select * from {{ ref('stg_accounts') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('stg_contacts') }}
+
+),
+
+calendar as (
+
+    select * from {{ ref('int_calendar_months') }}
+
+),
+
+contact_months as (
+
+    select * from {{ ref('int_contacts_monthly') }}
+
+),
+
+settings as (
+
+    {{ pivot_settings('relationship_score_settings', [
+        'general_breadth_weight', 'general_department_weight', 'general_level_weight',
+        'level_count'
+    ]) }}
+
+),
+
+active_contact_months as (
+
+    select
+        contacts.account_id,
+        contacts.contact_id,
+        contacts.department,
+        contacts.level,
+        contact_months.month_start_date,
+        contact_months.is_touched_in_general_window
+    from contacts
+    inner join contact_months
+        on contacts.contact_id = contact_months.contact_id
+    where
+        coalesce(contacts.is_active, true)
+        and (contacts.created_date is null or contacts.created_date <= contact_months.snapshot_date)
+
+),
+
+coverage as (
+
+    select
+        account_id,
+        month_start_date,
+        count(distinct contact_id) as active_contacts,
+        count(distinct case when is_touched_in_general_window then contact_id end)
+            as touched_contacts,
+        count(distinct department) as departments,
+        count(distinct case when is_touched_in_general_window then department end)
+            as departments_touched,
+        count(distinct case when is_touched_in_general_window then level end)
+            as levels_touched
+    from active_contact_months
+    group by
+        account_id,
+        month_start_date
+
+),
+
+measured as (
+
+    select
+        accounts.account_id,
+        calendar.month_start_date,
+        calendar.month_end_date,
+        coalesce(coverage.active_contacts, 0) as active_contacts,
+        coalesce(coverage.touched_contacts, 0) as touched_contacts,
+        coalesce(
+            cast(coverage.touched_contacts as {{ type_double() }})
+            / nullif(coverage.active_contacts, 0),
+            0
+        ) as breadth,
+        coalesce(
+            cast(coverage.departments_touched as {{ type_double() }})
+            / nullif(coverage.departments, 0),
+            0
+        ) as department_coverage,
+        coalesce(
+            cast(coverage.levels_touched as {{ type_double() }}) / settings.level_count,
+            0
+        ) as level_coverage,
+        settings.general_breadth_weight,
+        settings.general_department_weight,
+        settings.general_level_weight
+    from accounts
+    cross join calendar
+    cross join settings
+    left join coverage
+        on
+            accounts.account_id = coverage.account_id
+            and calendar.month_start_date = coverage.month_start_date
+
+),
+
+final as (
+
+    select
+        account_id,
+        month_start_date,
+        month_end_date,
+        active_contacts,
+        touched_contacts,
+        breadth,
+        department_coverage,
+        level_coverage,
+        100 * (
+            general_breadth_weight * breadth
+            + general_department_weight * department_coverage
+            + general_level_weight * level_coverage
+        ) as general_score
+    from measured
+
+)
+
+select * from final

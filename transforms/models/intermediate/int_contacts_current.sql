@@ -1,0 +1,75 @@
+{#-
+    One row per contact: its state on as_of_date (the last month of int_contacts_monthly)
+    and its attitude on compare_date (as_of_date minus var compare_days), for "who moved".
+-#}
+with
+
+contacts as (
+
+    select * from {{ ref('stg_contacts') }}
+
+),
+
+dates as (
+
+    select * from {{ ref('int_dates') }}
+
+),
+
+contact_months as (
+
+    select * from {{ ref('int_contacts_monthly') }}
+
+),
+
+assessments as (
+
+    select * from {{ ref('int_contact_assessments_versioned') }}
+
+),
+
+latest_month as (
+
+    select max(month_start_date) as month_start_date from contact_months
+
+),
+
+current_state as (
+
+    select contact_months.*
+    from contact_months
+    inner join latest_month
+        on contact_months.month_start_date = latest_month.month_start_date
+
+),
+
+final as (
+
+    select
+        contacts.contact_id,
+        contacts.account_id,
+        dates.as_of_date,
+        dates.compare_date,
+        current_state.attitude as current_attitude,
+        current_state.attitude_assessed_date,
+        current_state.support_norm,
+        current_state.intimacy,
+        current_state.max_depth_step as max_depth_step_365d,
+        current_state.last_touch_date,
+        current_state.days_since_last_touch,
+        current_state.contact_key_score,
+        current_state.is_untouched,
+        at_compare.attitude as attitude_at_compare_date
+    from contacts
+    cross join dates
+    left join current_state
+        on contacts.contact_id = current_state.contact_id
+    left join assessments as at_compare
+        on
+            contacts.contact_id = at_compare.contact_id
+            and at_compare.valid_from <= dates.compare_date
+            and (at_compare.valid_to is null or at_compare.valid_to >= dates.compare_date)
+
+)
+
+select * from final

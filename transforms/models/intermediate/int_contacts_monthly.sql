@@ -1,0 +1,184 @@
+{#-
+    One row per contact per calendar month (month-end snapshots from the first interaction
+    month to the as-of month). What the warehouse knows about the contact on the snapshot
+    day: the attitude in force, the last touch, the deepest contact depth step reached in
+    the intimacy window, intimacy (that step scaled 0..1, halved every half-life since the
+    last touch), support_norm = (attitude + 1) / 4, and the contact's key score.
+    DOMAIN.md 2.1. Settings: relationship_score_settings.
+-#}
+with
+
+contacts as (
+
+    select * from {{ ref('stg_contacts') }}
+
+),
+
+calendar as (
+
+    select * from {{ ref('int_calendar_months') }}
+
+),
+
+contact_activity as (
+
+    select * from {{ ref('int_contact_activity_monthly') }}
+
+),
+
+assessments as (
+
+    select * from {{ ref('int_contact_assessments_versioned') }}
+
+),
+
+settings as (
+
+    {{ pivot_settings('relationship_score_settings', [
+        'key_support_weight', 'key_intimacy_weight', 'unassessed_attitude',
+        'intimacy_window_days', 'intimacy_half_life_days', 'depth_ladder_top_step',
+        'general_window_days', 'untouched_days'
+    ]) }}
+
+),
+
+activity_by_contact as (
+
+    select
+        contact_id,
+        month_start_date,
+        max(last_touch_date) as last_touch_date,
+        {%- for step in var('depth_steps') %}
+        max(last_depth_{{ step }}_date) as last_depth_{{ step }}_date,
+        {%- endfor %}
+        sum(activity_count) as activity_count
+    from contact_activity
+    where contact_id is not null
+    group by
+        contact_id,
+        month_start_date
+
+),
+
+windows as (
+
+    select
+        calendar.month_start_date,
+        calendar.month_end_date,
+        calendar.snapshot_date,
+        cast({{ dbt.dateadd('day', '-1 * cast(settings.intimacy_window_days as integer)', 'calendar.snapshot_date') }} as date)
+            as intimacy_window_start_exclusive,
+        cast({{ dbt.dateadd('day', '-1 * cast(settings.general_window_days as integer)', 'calendar.snapshot_date') }} as date)
+            as general_window_start_exclusive
+    from calendar
+    cross join settings
+
+),
+
+contact_months as (
+
+    select
+        contacts.contact_id,
+        contacts.account_id,
+        windows.month_start_date,
+        windows.month_end_date,
+        windows.snapshot_date,
+        windows.intimacy_window_start_exclusive,
+        windows.general_window_start_exclusive,
+        coalesce(activity_by_contact.activity_count, 0) as activity_count_in_month,
+        max(activity_by_contact.last_touch_date) over (
+            partition by contacts.contact_id
+            order by windows.month_start_date
+            rows between unbounded preceding and current row
+        ) as last_touch_date,
+        {%- for step in var('depth_steps') %}
+        max(activity_by_contact.last_depth_{{ step }}_date) over (
+            partition by contacts.contact_id
+            order by windows.month_start_date
+            rows between unbounded preceding and current row
+        ) as last_depth_{{ step }}_date{{ ',' if not loop.last }}
+        {%- endfor %}
+    from contacts
+    cross join windows
+    left join activity_by_contact
+        on
+            contacts.contact_id = activity_by_contact.contact_id
+            and windows.month_start_date = activity_by_contact.month_start_date
+
+),
+
+with_attitude as (
+
+    select
+        contact_months.*,
+        assessments.attitude,
+        assessments.assessed_date as attitude_assessed_date,
+        case
+            {%- for step in var('depth_steps') | sort | reverse %}
+            when contact_months.last_depth_{{ step }}_date > contact_months.intimacy_window_start_exclusive
+                then {{ step }}
+            {%- endfor %}
+            else 0
+        end as max_depth_step,
+        {{ dbt.datediff('contact_months.last_touch_date', 'contact_months.snapshot_date', 'day') }}
+            as days_since_last_touch
+    from contact_months
+    left join assessments
+        on
+            contact_months.contact_id = assessments.contact_id
+            and assessments.valid_from <= contact_months.snapshot_date
+            and (assessments.valid_to is null or assessments.valid_to >= contact_months.snapshot_date)
+
+),
+
+scored as (
+
+    select
+        with_attitude.*,
+        cast(with_attitude.max_depth_step as {{ type_double() }})
+            / settings.depth_ladder_top_step
+            * coalesce(
+                power(
+                    0.5,
+                    cast(with_attitude.days_since_last_touch as {{ type_double() }})
+                    / settings.intimacy_half_life_days
+                ),
+                0
+            ) as intimacy,
+        (coalesce(with_attitude.attitude, settings.unassessed_attitude) + 1) / 4.0 as support_norm,
+        settings.key_support_weight,
+        settings.key_intimacy_weight,
+        with_attitude.last_touch_date > with_attitude.general_window_start_exclusive
+            as is_touched_in_general_window,
+        coalesce(with_attitude.days_since_last_touch >= settings.untouched_days, true)
+            as is_untouched
+    from with_attitude
+    cross join settings
+
+),
+
+final as (
+
+    select
+        contact_id,
+        account_id,
+        month_start_date,
+        month_end_date,
+        snapshot_date,
+        activity_count_in_month,
+        attitude,
+        attitude_assessed_date,
+        support_norm,
+        last_touch_date,
+        days_since_last_touch,
+        max_depth_step,
+        intimacy,
+        100 * (key_support_weight * support_norm + key_intimacy_weight * intimacy)
+            as contact_key_score,
+        coalesce(is_touched_in_general_window, false) as is_touched_in_general_window,
+        is_untouched
+    from scored
+
+)
+
+select * from final

@@ -1,0 +1,49 @@
+{#-
+    One row per contact, with what the warehouse knows on as_of_date: the attitude in force
+    and its date, intimacy (0..1), the deepest depth step in the intimacy window (365 days),
+    the last touch and the days since.
+-#}
+with
+
+contacts as (
+
+    select * from {{ ref('stg_contacts') }}
+
+),
+
+current_state as (
+
+    select * from {{ ref('int_contacts_current') }}
+
+),
+
+final as (
+
+    select
+        contacts.contact_id,
+        contacts.account_id,
+        contacts.full_name,
+        contacts.title,
+        contacts.department,
+        contacts.level,
+        contacts.decision_role,
+        contacts.evaluation_group,
+        coalesce(contacts.is_rising_star, false) as is_rising_star,
+        coalesce(contacts.is_active, true) as is_active,
+        contacts.birthday,
+        contacts.private_notes,
+        contacts.email,
+        current_state.current_attitude,
+        current_state.attitude_assessed_date,
+        coalesce(current_state.intimacy, 0) as intimacy,
+        coalesce(current_state.max_depth_step_365d, 0) as max_depth_step_365d,
+        current_state.last_touch_date,
+        current_state.days_since_last_touch,
+        contacts.created_date
+    from contacts
+    left join current_state
+        on contacts.contact_id = current_state.contact_id
+
+)
+
+select * from final

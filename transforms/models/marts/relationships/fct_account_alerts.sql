@@ -1,0 +1,185 @@
+{#-
+    One row per alert on as_of_date (DOMAIN.md 2.1, 2.4). alert_type:
+      no_approver                  the account has no active contact with decision role A
+      approver_or_decider_opposes  an active A or D contact opposes us (attitude -1)
+      no_coach_on_s_a              an S or A account (tier_order <= setting
+                                   coach_required_max_tier_order) has no coach (attitude 3)
+      key_contact_untouched_90d    an active role holder not touched for untouched_days (90)
+      privately_held               the account is privately held in the latest month
+    contact_id is null for account-level alerts; tier is the account's current tier.
+-#}
+with
+
+accounts as (
+
+    select * from {{ ref('stg_accounts') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('stg_contacts') }}
+
+),
+
+power_map as (
+
+    select * from {{ ref('fct_power_map') }}
+
+),
+
+tiers as (
+
+    select * from {{ ref('fct_account_tiers') }}
+
+),
+
+health as (
+
+    select * from {{ ref('fct_relationship_health') }}
+
+),
+
+settings as (
+
+    {{ pivot_settings('relationship_score_settings', ['coach_required_max_tier_order']) }}
+
+),
+
+current_tiers as (
+
+    select tiers.account_id, tiers.tier, tiers.tier_order
+    from tiers
+    inner join (select max(quarter_end_date) as quarter_end_date from tiers) as latest
+        on tiers.quarter_end_date = latest.quarter_end_date
+
+),
+
+latest_health as (
+
+    select health.*
+    from health
+    inner join (select max(month_end_date) as month_end_date from health) as latest
+        on health.month_end_date = latest.month_end_date
+
+),
+
+account_roles as (
+
+    select
+        accounts.account_id,
+        count(case when contacts.decision_role = 'A' then 1 end) as approvers,
+        count(case when power_map.is_coach then 1 end) as coaches
+    from accounts
+    left join contacts
+        on
+            accounts.account_id = contacts.account_id
+            and coalesce(contacts.is_active, true)
+    left join power_map
+        on contacts.contact_id = power_map.contact_id
+    group by accounts.account_id
+
+),
+
+no_approver as (
+
+    select
+        account_id,
+        'no_approver' as alert_type,
+        cast(null as {{ dbt.type_string() }}) as contact_id,
+        'No active contact holds the approver (A) role' as detail
+    from account_roles
+    where approvers = 0
+
+),
+
+opposes as (
+
+    select
+        account_id,
+        'approver_or_decider_opposes' as alert_type,
+        contact_id,
+        full_name || ' (' || decision_role || ') opposes us (attitude -1)' as detail
+    from power_map
+    where is_active and is_opposing and decision_role in ('A', 'D')
+
+),
+
+no_coach as (
+
+    select
+        account_roles.account_id,
+        'no_coach_on_s_a' as alert_type,
+        cast(null as {{ dbt.type_string() }}) as contact_id,
+        'Tier ' || current_tiers.tier || ' account without a coach (attitude 3)' as detail
+    from account_roles
+    inner join current_tiers
+        on account_roles.account_id = current_tiers.account_id
+    cross join settings
+    where
+        account_roles.coaches = 0
+        and current_tiers.tier_order <= settings.coach_required_max_tier_order
+
+),
+
+untouched as (
+
+    select
+        account_id,
+        'key_contact_untouched_90d' as alert_type,
+        contact_id,
+        case
+            when last_touch_date is null then full_name || ' (' || decision_role || ') never touched'
+            else
+                full_name || ' (' || decision_role || ') last touched '
+                || cast(days_since_last_touch as {{ dbt.type_string() }}) || ' days ago'
+        end as detail
+    from power_map
+    where is_active and decision_role is not null and is_untouched_90d
+
+),
+
+privately_held as (
+
+    select
+        account_id,
+        'privately_held' as alert_type,
+        cast(null as {{ dbt.type_string() }}) as contact_id,
+        'Rep ' || top_rep_id || ' did '
+        || cast(cast(round(100 * top_rep_share, 0) as integer) as {{ dbt.type_string() }})
+        || '% of the activities in 12 months; health '
+        || cast(cast(round(health_score, 0) as integer) as {{ dbt.type_string() }}) as detail
+    from latest_health
+    where is_privately_held
+
+),
+
+alerts as (
+
+    select * from no_approver
+    union all
+    select * from opposes
+    union all
+    select * from no_coach
+    union all
+    select * from untouched
+    union all
+    select * from privately_held
+
+),
+
+final as (
+
+    select
+        alerts.account_id,
+        alerts.alert_type,
+        alerts.contact_id,
+        current_tiers.tier,
+        alerts.detail
+    from alerts
+    left join current_tiers
+        on alerts.account_id = current_tiers.account_id
+
+)
+
+select * from final

@@ -1,0 +1,35 @@
+{#-
+    One row per interaction, classified by the activity taxonomy: layer (key, general,
+    org), contact depth step, organisational element, executive-visit flag, and the month.
+-#}
+with
+
+interactions as (
+
+    select * from {{ ref('int_interactions_classified') }}
+
+),
+
+final as (
+
+    select
+        interaction_id,
+        occurred_at,
+        occurred_date,
+        month_end_date,
+        logged_at,
+        rep_id,
+        account_id,
+        contact_id,
+        activity_type,
+        layer,
+        depth_step,
+        org_element,
+        is_executive_visit,
+        outcome,
+        plan_item_id
+    from interactions
+
+)
+
+select * from final

@@ -1,0 +1,69 @@
+{#-
+    One row per account x contact, for contacts with a decision role or an attitude in
+    force on as_of_date: the power map (DOMAIN.md 2.1). Influence weight by role (seed
+    role_influence_weights), support (attitude) and intimacy now, the contact's key score
+    = 100 * (0.6 * support_norm + 0.4 * intimacy), and "who moved": the attitude on
+    compare_date (as_of_date minus var compare_days, default 90) and the change since
+    (null when the contact was not yet assessed then).
+    Flags: untouched for 90 days or more (or never), opposes (-1), coach (3).
+-#}
+with
+
+contacts as (
+
+    select * from {{ ref('stg_contacts') }}
+
+),
+
+current_state as (
+
+    select * from {{ ref('int_contacts_current') }}
+
+),
+
+role_weights as (
+
+    select * from {{ ref('role_influence_weights') }}
+
+),
+
+final as (
+
+    select
+        contacts.account_id,
+        contacts.contact_id,
+        contacts.full_name,
+        contacts.title,
+        contacts.department,
+        contacts.level,
+        contacts.decision_role,
+        contacts.evaluation_group,
+        role_weights.influence_weight,
+        current_state.current_attitude,
+        current_state.attitude_assessed_date,
+        current_state.compare_date,
+        current_state.attitude_at_compare_date,
+        current_state.current_attitude - current_state.attitude_at_compare_date as attitude_change,
+        current_state.support_norm,
+        coalesce(current_state.intimacy, 0) as intimacy,
+        current_state.last_touch_date,
+        current_state.days_since_last_touch,
+        current_state.contact_key_score,
+        coalesce(current_state.is_untouched, true) as is_untouched_90d,
+        coalesce(current_state.current_attitude = -1, false) as is_opposing,
+        coalesce(current_state.current_attitude = 3, false) as is_coach,
+        coalesce(contacts.is_active, true) as is_active,
+        coalesce(contacts.is_rising_star, false) as is_rising_star,
+        current_state.as_of_date
+    from contacts
+    inner join current_state
+        on contacts.contact_id = current_state.contact_id
+    left join role_weights
+        on contacts.decision_role = role_weights.decision_role
+    where
+        contacts.decision_role is not null
+        or current_state.current_attitude is not null
+
+)
+
+select * from final
