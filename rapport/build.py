@@ -1,0 +1,446 @@
+"""`rapport build`, `rapport check`, `rapport rollback`: the blue/green build pipeline.
+
+A build takes the warehouse lock, then works only on its own file
+(data/warehouse/builds/<build_id>.duckdb): ingest -> quarantine gate -> dbt build -> data
+checks (great-expectations) -> meta.build_info / meta.build_history. Only when no blocking
+check failed is the file published onto the served path (rapport.publish.publish_file).
+
+Exit codes: 0 published; 1 checks failed, or the build was refused or crashed (the previous
+warehouse is still served); 2 structural break in the input (nothing published).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from rapport.checks.results import ERROR, FAIL, SEVERITY_FAIL, CheckReport, CheckResult
+from rapport.errors import BuildRefused, StructuralError
+from rapport.paths import PROJECT_ROOT, served_warehouse
+from rapport.paths import raw_dir as default_raw_dir
+from rapport.publish import (
+    GOOD,
+    RUNNING,
+    BuildRecord,
+    BuildRunning,
+    PublishError,
+    WarehouseLock,
+    apply_retention,
+    build_file,
+    builds_dir,
+    list_records,
+    mark_interrupted,
+    new_build_id,
+    open_served,
+    pause_for_test,
+    publish_file,
+    rollback,
+    write_record,
+)
+
+EXIT_OK, EXIT_CHECKS_FAILED, EXIT_STRUCTURAL = 0, 1, 2
+
+BUILD_INFO_DDL = """
+create table if not exists meta.{name} (
+    build_id varchar not null,
+    started_at timestamp not null,
+    finished_at timestamp,
+    as_of_date date,
+    status varchar not null,
+    raw_row_counts varchar,
+    raw_rows bigint,
+    clean_rows bigint,
+    quarantined_rows bigint,
+    checks_summary varchar,
+    git_commit varchar,
+    rapport_version varchar,
+    raw_dir varchar
+)
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rapport")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Progress:
+    """One readable line per stage start and end, with elapsed seconds."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+        self.stage_t0 = self.t0
+
+    def line(self, text: str) -> None:
+        print(f"[{time.perf_counter() - self.t0:6.1f}s] {text}", flush=True)
+
+    def start(self, stage: str, what: str) -> None:
+        self.stage_t0 = time.perf_counter()
+        self.line(f"{stage}: {what}")
+
+    def done(self, stage: str, what: str) -> None:
+        self.line(f"{stage}: done in {time.perf_counter() - self.stage_t0:.1f} s - {what}")
+
+
+@dataclass
+class BuildState:
+    build_id: str
+    raw_dir: Path
+    started_at: datetime = field(default_factory=_utcnow)
+    as_of_date: date | None = None
+    raw_counts: dict[str, int] = field(default_factory=dict)
+    clean_rows: int | None = None
+    quarantined_rows: int | None = None
+    checks_summary: str = ""
+
+
+# --------------------------------------------------------------------------- build
+
+
+def run_build(raw: str | Path | None = None, as_of: str | date | None = None,
+              incremental: bool = False) -> int:
+    raw_path = Path(raw) if raw else default_raw_dir()
+    try:
+        as_of_date = _parse_as_of(as_of)
+    except ValueError as exc:
+        print(f"rapport build: {exc}", file=sys.stderr)
+        return EXIT_STRUCTURAL
+    build_id = new_build_id()
+    lock = WarehouseLock(build_id)
+    try:
+        lock.acquire()
+    except BuildRunning as exc:
+        print(f"rapport build: {exc}", file=sys.stderr)
+        return BuildRefused.exit_code
+    try:
+        return _build(build_id, lock, raw_path.resolve(), as_of_date, incremental)
+    finally:
+        lock.release()
+
+
+def _parse_as_of(value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _build(build_id: str, lock: WarehouseLock, raw_dir: Path, as_of_date: date | None,
+           incremental: bool) -> int:
+    progress = Progress()
+    state = BuildState(build_id=build_id, raw_dir=raw_dir, as_of_date=as_of_date)
+    progress.line(f"build {build_id} started (pid {os.getpid()}); raw files: {raw_dir}")
+    if lock.stale is not None:
+        progress.line(f"took over the lock left by build {lock.stale.build_id} "
+                      f"(pid {lock.stale.pid} is no longer running)")
+    for dead in mark_interrupted(build_id):
+        progress.line(f"build {dead} was interrupted (its process died); kept for inspection")
+    if incremental:
+        progress.line("--incremental is not available yet: doing a full build")
+    builds_dir().mkdir(parents=True, exist_ok=True)
+    record = BuildRecord(build_id=build_id, status=RUNNING,
+                         started_at=state.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                         pid=os.getpid(), extra={"raw_dir": str(raw_dir)})
+    write_record(record)
+    path = build_file(build_id)
+    try:
+        return _stages(state, record, path, progress)
+    except Exception as exc:  # noqa: BLE001 - any crash: report it, keep the served file as is
+        record.status = "error"
+        record.summary = f"{type(exc).__name__}: {exc}"
+        record.finished_at = _utcnow().strftime("%Y-%m-%d %H:%M:%S")
+        write_record(record)
+        traceback.print_exc()
+        print(f"rapport build: build {build_id} failed with an unexpected error: "
+              f"{type(exc).__name__}: {exc}. The served warehouse is unchanged; the failed "
+              f"build is kept in {path}.", file=sys.stderr)
+        apply_retention(protect=(build_id,))
+        return EXIT_CHECKS_FAILED
+
+
+def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progress) -> int:
+    from rapport.ingest import load_raw
+    from rapport.quarantine import run_gate
+
+    build_id = state.build_id
+    con = duckdb.connect(str(path))
+    try:
+        pause_for_test("ingest")
+        progress.start("ingest", f"loading raw files into {path.name}")
+        try:
+            state.raw_counts = load_raw(con, state.raw_dir)
+        except StructuralError as exc:
+            return _structural_failure(con, state, record, path, progress, exc)
+        progress.done("ingest", f"{len(state.raw_counts)} tables, "
+                                f"{sum(state.raw_counts.values()):,} rows")
+
+        pause_for_test("gate")
+        progress.start("gate", "quarantine gate (contract rules)")
+        gate = run_gate(con, build_id, state.as_of_date)
+        state.as_of_date = gate.as_of_date
+        state.clean_rows = sum(c.clean for c in gate.counts.values())
+        state.quarantined_rows = sum(c.quarantined for c in gate.counts.values())
+        progress.done("gate", f"as-of date {gate.as_of_date}, {state.clean_rows:,} clean rows, "
+                              f"{state.quarantined_rows:,} quarantined")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+    pause_for_test("dbt")
+    progress.start("dbt", "dbt build (seeds, models, tests)")
+    gx_import = _import_in_background("great_expectations")
+    dbt = _run_dbt(path, state, progress)
+    progress.done("dbt", dbt.summary())
+
+    pause_for_test("checks")
+    progress.start("checks", "great-expectations suites")
+    gx_import.join()
+    from rapport.checks.runner import run_checks
+
+    con = duckdb.connect(str(path))
+    try:
+        report = run_checks(con, build_id, state.as_of_date)
+        report.results[:0] = _dbt_results(dbt)
+        from rapport.checks.results import write_results
+
+        write_results(con, build_id, report)
+        state.checks_summary = report.one_line()
+        progress.done("checks", state.checks_summary)
+        passed = report.passed
+        status = GOOD if passed else "checks_failed"
+        _write_build_meta(con, state, status)
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+    record.finished_at = _utcnow().strftime("%Y-%m-%d %H:%M:%S")
+    record.as_of_date = str(state.as_of_date)
+    record.summary = state.checks_summary
+    if not passed:
+        record.status = "checks_failed"
+        write_record(record)
+        apply_retention(protect=(build_id,))
+        print(f"build {build_id}: blocking checks failed; NOT published. The previous "
+              f"warehouse is still served; the failed build is kept in {path}.\n"
+              f"{report.summary()}", file=sys.stderr, flush=True)
+        return EXIT_CHECKS_FAILED
+
+    progress.start("publish", f"serving {path.name} as {served_warehouse()}")
+    publish_file(path)
+    record.status = GOOD
+    write_record(record)
+    deleted = apply_retention(protect=(build_id,))
+    progress.done("publish", f"served {served_warehouse()}"
+                  + (f"; removed old builds {', '.join(deleted)}" if deleted else ""))
+    warnings = [r for r in report.results if r.status == "warn"]
+    if warnings:
+        print(report.summary(), flush=True)
+    progress.line(f"build {build_id}: published")
+    return EXIT_OK
+
+
+def _structural_failure(con: duckdb.DuckDBPyConnection, state: BuildState, record: BuildRecord,
+                        path: Path, progress: Progress, exc: StructuralError) -> int:
+    progress.line("ingest: stopped - structural problem in the input")
+    state.checks_summary = str(exc)
+    try:
+        _write_build_meta(con, state, "structural_error")
+        con.execute("checkpoint")
+    except duckdb.Error:
+        pass
+    con.close()
+    record.status = "structural_error"
+    record.summary = str(exc)
+    record.finished_at = _utcnow().strftime("%Y-%m-%d %H:%M:%S")
+    write_record(record)
+    apply_retention(protect=(state.build_id,))
+    print(f"rapport build: {exc}\nNothing was published: the served warehouse is unchanged.",
+          file=sys.stderr, flush=True)
+    return getattr(exc, "exit_code", EXIT_STRUCTURAL)
+
+
+def _import_in_background(module: str) -> threading.Thread:
+    """Import a slow module (GX: ~5 s) on a thread while dbt runs."""
+    import importlib
+
+    def work() -> None:
+        with contextlib.suppress(Exception):  # the real import later reports the problem
+            importlib.import_module(module)
+
+    thread = threading.Thread(target=work, name=f"import-{module}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _run_dbt(path: Path, state: BuildState, progress: Progress):
+    from rapport import dbt_runner
+
+    target = builds_dir() / f"{state.build_id}.dbt"
+    if os.environ.get("RAPPORT_TEST_PAUSE_AT") == "during_dbt":
+        _pause_while_running(progress)
+    result = dbt_runner.build(path, state.as_of_date, state.build_id, target_path=target,
+                              echo=print if os.environ.get("RAPPORT_VERBOSE") else None)
+    if os.environ.get("RAPPORT_TEST_PAUSE_AT") == "during_dbt":
+        print("RAPPORT_TEST_PAUSE_AT: dbt finished before the test killed the build",
+              flush=True)
+        pause_for_test("during_dbt")
+    return result
+
+
+def _pause_while_running(progress: Progress) -> None:
+    """Test hook: announce, 2 s into dbt, that dbt is running, so the test can kill it then."""
+    def announce() -> None:
+        time.sleep(2.0)
+        print(f"RAPPORT_TEST_PAUSE_AT: paused at during_dbt (pid {os.getpid()})", flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
+
+
+def _dbt_results(dbt) -> list[CheckResult]:
+    """dbt's outcome as check results (suite 'dbt'): every failing node blocks."""
+    results = []
+    if dbt.error:
+        results.append(CheckResult("dbt", "dbt_build", None, False, ERROR, SEVERITY_FAIL,
+                                   detail=dbt.error))
+    for node in dbt.failures:
+        status = FAIL if node.status == "fail" else ERROR
+        results.append(CheckResult("dbt", f"{node.resource_type}:{node.name}", None, False,
+                                   status, SEVERITY_FAIL, detail=node.message or node.status))
+    if not results:
+        results.append(CheckResult("dbt", "dbt_build", None, True, "pass", SEVERITY_FAIL,
+                                   observed_value=f"{len(dbt.nodes)} nodes",
+                                   detail=dbt.summary()))
+    return results
+
+
+# --------------------------------------------------------------------------- meta tables
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
+                             check=False, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _write_build_meta(con: duckdb.DuckDBPyConnection, state: BuildState, status: str) -> None:
+    """meta.build_info (this build) and meta.build_history (previous history + this build)."""
+    con.execute("create schema if not exists meta")
+    for name in ("build_info", "build_history"):
+        con.execute(f"drop table if exists meta.{name}")
+        con.execute(BUILD_INFO_DDL.format(name=name))
+    row = [
+        state.build_id, state.started_at, _utcnow(), state.as_of_date, status,
+        json.dumps(state.raw_counts, sort_keys=True), sum(state.raw_counts.values()),
+        state.clean_rows, state.quarantined_rows, state.checks_summary, _git_commit(),
+        _version(), str(state.raw_dir),
+    ]
+    marks = ", ".join("?" * len(row))
+    con.execute(f"insert into meta.build_info values ({marks})", row)
+    _copy_history(con, state.build_id)
+    con.execute("insert into meta.build_history select * from meta.build_info")
+
+
+def _copy_history(con: duckdb.DuckDBPyConnection, build_id: str) -> None:
+    """Copy meta.build_history forward from the newest earlier build that finished.
+
+    That is the newest finished build file (passed or failed), else the served file, so the
+    history also lists failed builds. A source that cannot be read is skipped.
+    """
+    sources = [build_file(r.build_id) for r in reversed(list_records())
+               if r.build_id < build_id and r.status not in (RUNNING, "interrupted")]
+    sources.append(served_warehouse())
+    for source in sources:
+        if not source.exists():
+            continue
+        try:
+            con.execute(f"attach '{_sql_text(str(source))}' as previous (read_only)")
+        except duckdb.Error:
+            continue
+        try:
+            con.execute("insert into meta.build_history by name "
+                        "select * from previous.meta.build_history where build_id <> ?",
+                        [build_id])
+            return
+        except duckdb.Error:
+            continue
+        finally:
+            con.execute("detach previous")
+
+
+def _sql_text(value: str) -> str:
+    return value.replace("'", "''")
+
+
+# --------------------------------------------------------------------------- check, rollback
+
+
+def run_check() -> int:
+    """Re-run the data checks on the served warehouse, read-only; print a summary."""
+    served = served_warehouse()
+    if not served.exists():
+        print(f"rapport check: no served warehouse at {served}; run `rapport build` first.",
+              file=sys.stderr)
+        return EXIT_CHECKS_FAILED
+    progress = Progress()
+    progress.start("checks", f"great-expectations suites on {served} (read-only)")
+    from rapport.checks.runner import run_checks
+
+    with open_served() as con:
+        try:
+            build_id, as_of = con.execute(
+                "select build_id, as_of_date from meta.build_info").fetchone()
+        except (duckdb.Error, TypeError):
+            build_id, as_of = "unknown", None
+        report: CheckReport = run_checks(con, build_id, as_of)
+    progress.done("checks", report.one_line())
+    print(f"served build {build_id}, as-of date {as_of}")
+    print(report.summary())
+    if not report.passed:
+        print("rapport check: blocking checks fail on the served warehouse. "
+              "Consider `rapport rollback`.", file=sys.stderr)
+        return EXIT_CHECKS_FAILED
+    return EXIT_OK
+
+
+def run_rollback() -> int:
+    """Serve the previous good build again (atomically)."""
+    lock = WarehouseLock(f"rollback-{new_build_id()}", command="rollback")
+    try:
+        lock.acquire()
+    except BuildRunning as exc:
+        print(f"rapport rollback: {exc}", file=sys.stderr)
+        return BuildRefused.exit_code
+    try:
+        before, after = rollback()
+    except PublishError as exc:
+        print(f"rapport rollback: {exc}", file=sys.stderr)
+        return EXIT_CHECKS_FAILED
+    finally:
+        lock.release()
+    print(f"rolled back: now serving build {after} (was {before or 'nothing'}) "
+          f"at {served_warehouse()}")
+    return EXIT_OK
