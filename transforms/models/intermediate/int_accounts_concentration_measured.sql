@@ -80,15 +80,21 @@ per_account as (
         month_start_date,
         max(activity_count) as activity_count,
         max(case when rep_rank = 1 then rep_id end) as top_rep_id,
-        max(
-            case
-                when rep_rank = 1
-                    then cast(rep_activity_count as {{ type_double() }}) / activity_count
-            end
+        round(
+            max(
+                case
+                    when rep_rank = 1
+                        then cast(rep_activity_count as {{ type_double() }}) / activity_count
+                end
+            ),
+            6
         ) as top_rep_share,
-        sum(
-            (cast(rep_activity_count as {{ type_double() }}) / activity_count)
-            * (cast(rep_activity_count as {{ type_double() }}) / activity_count)
+        round(
+            sum(
+                (cast(rep_activity_count as {{ type_double() }}) / activity_count)
+                * (cast(rep_activity_count as {{ type_double() }}) / activity_count)
+            ),
+            6
         ) as rep_hhi,
         count(*) as rep_count
     from rep_shares

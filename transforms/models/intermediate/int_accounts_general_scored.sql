@@ -128,10 +128,13 @@ final as (
         breadth,
         department_coverage,
         level_coverage,
-        100 * (
-            general_breadth_weight * breadth
-            + general_department_weight * department_coverage
-            + general_level_weight * level_coverage
+        round(
+            100 * (
+                general_breadth_weight * breadth
+                + general_department_weight * department_coverage
+                + general_level_weight * level_coverage
+            ),
+            6
         ) as general_score
     from measured
 

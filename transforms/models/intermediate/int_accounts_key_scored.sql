@@ -74,7 +74,8 @@ final as (
         calendar.month_start_date,
         calendar.month_end_date,
         coalesce(weighted.role_holder_count, 0) as role_holder_count,
-        coalesce(weighted.weighted_score_sum / nullif(weighted.weight_sum, 0), 0) as key_score
+        round(coalesce(weighted.weighted_score_sum / nullif(weighted.weight_sum, 0), 0), 6)
+            as key_score
     from accounts
     cross join calendar
     left join weighted

@@ -231,10 +231,14 @@ final as (
         potential_score,
         demonstration_score,
         winnability_score,
-        revenue_weight * revenue_score
-        + potential_weight * potential_score
-        + demonstration_weight * demonstration_score
-        + winnability_weight * winnability_score as composite_score
+        -- rounded so that float noise never splits a tie in the ranking
+        round(
+            revenue_weight * revenue_score
+            + potential_weight * potential_score
+            + demonstration_weight * demonstration_score
+            + winnability_weight * winnability_score,
+            6
+        ) as composite_score
     from weighted
 
 )

@@ -173,8 +173,9 @@ final as (
         days_since_last_touch,
         max_depth_step,
         intimacy,
-        100 * (key_support_weight * support_norm + key_intimacy_weight * intimacy)
-            as contact_key_score,
+        round(
+            100 * (key_support_weight * support_norm + key_intimacy_weight * intimacy), 6
+        ) as contact_key_score,
         coalesce(is_touched_in_general_window, false) as is_touched_in_general_window,
         is_untouched
     from scored

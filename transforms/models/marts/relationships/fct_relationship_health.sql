@@ -103,9 +103,13 @@ layers as (
         concentration.rep_hhi,
         attitudes.our_avg_attitude,
         attitudes.competitor_avg_attitude,
-        settings.health_key_weight * key_scores.key_score
-        + settings.health_general_weight * general_scores.general_score
-        + settings.health_org_weight * org_scores.org_score as health_score
+        -- rounded so that float noise never moves an account across a band boundary
+        round(
+            settings.health_key_weight * key_scores.key_score
+            + settings.health_general_weight * general_scores.general_score
+            + settings.health_org_weight * org_scores.org_score,
+            6
+        ) as health_score
     from accounts
     cross join calendar
     cross join settings
@@ -140,9 +144,9 @@ final as (
         layers.snapshot_date,
         layers.region_id,
         layers.industry,
-        layers.key_score,
-        layers.general_score,
-        layers.org_score,
+        round(layers.key_score, 6) as key_score,
+        round(layers.general_score, 6) as general_score,
+        round(layers.org_score, 6) as org_score,
         layers.health_score,
         band_ranges.band as health_band,
         layers.health_score - lag(layers.health_score, 1) over (
