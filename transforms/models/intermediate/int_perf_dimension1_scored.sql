@@ -108,20 +108,25 @@ final as (
         selected.weight,
         selected.scaling,
         selected.component_value,
-        case
-            when selected.component_value is null then null
-            when selected.scaling = 'percentile_in_region' and ranked.reps_with_value = 1 then 50.0
-            when selected.scaling = 'percentile_in_region'
-                then 100.0 * (ranked.reps_below + 0.5 * ranked.reps_tied) / (ranked.reps_with_value - 1)
-            when selected.scaling = 'capped_ratio'
-                then 100.0 * (
-                    case
-                        when selected.component_value <= 0 then 0
-                        when selected.component_value >= selected.cap then selected.cap
-                        else selected.component_value
-                    end
-                ) / selected.cap
-        end as component_score
+        round(
+            case
+                when selected.component_value is null then null
+                when selected.scaling = 'percentile_in_region' and ranked.reps_with_value = 1
+                    then 50.0
+                when selected.scaling = 'percentile_in_region'
+                    then 100.0 * (ranked.reps_below + 0.5 * ranked.reps_tied)
+                        / (ranked.reps_with_value - 1)
+                when selected.scaling = 'capped_ratio'
+                    then 100.0 * (
+                        case
+                            when selected.component_value <= 0 then 0
+                            when selected.component_value >= selected.cap then selected.cap
+                            else selected.component_value
+                        end
+                    ) / selected.cap
+            end,
+            6
+        ) as component_score
     from selected
     left join ranked
         on selected.rep_id = ranked.rep_id

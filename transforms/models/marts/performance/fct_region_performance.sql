@@ -48,7 +48,7 @@ summed_over_reps as (
         sum(fte) as fte,
         sum(cash_collected) as cash_collected,
         sum(revenue_without_profit) as revenue_without_profit,
-        sum(deals_won) as deals_won,
+        cast(sum(deals_won) as {{ dbt.type_bigint() }}) as deals_won,
         count(*) as reps_employed
     from rep_performance
     group by region_id, year, quarter

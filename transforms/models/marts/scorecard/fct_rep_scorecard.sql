@@ -7,6 +7,7 @@
                       (market_type_weights), divided by the weights of the dimensions that
                       are not null (a dimension that cannot be scored drops out).
     rank_in_region:   1 = highest total among the region's reps that quarter (ties share).
+    Scores are rounded to 6 decimals so that every engine ranks the same numbers.
 -#}
 with
 
@@ -40,7 +41,7 @@ dimension1 as (
         rep_id,
         year,
         quarter,
-        sum(weight * component_score) / nullif(sum(weight), 0) as dimension1_score,
+        round(sum(weight * component_score) / nullif(sum(weight), 0), 6) as dimension1_score,
         count(*) as dimension1_components_scored
     from dimension1_components
     where component_score is not null
@@ -54,7 +55,7 @@ dimension2 as (
         rep_id,
         year,
         quarter,
-        100.0 * avg(score) as dimension2_score,
+        round(100.0 * avg(score), 6) as dimension2_score,
         count(score) as actions_scored
     from key_actions
     group by rep_id, year, quarter
@@ -100,10 +101,13 @@ totalled as (
         combined.*,
         case
             when weight_available > 0
-                then (
-                    coalesce(weight_dimension1 * dimension1_score, 0)
-                    + coalesce(weight_dimension2 * dimension2_score, 0)
-                ) / weight_available
+                then round(
+                    (
+                        coalesce(weight_dimension1 * dimension1_score, 0)
+                        + coalesce(weight_dimension2 * dimension2_score, 0)
+                    ) / weight_available,
+                    6
+                )
         end as total_score
     from combined
 
