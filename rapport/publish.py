@@ -431,6 +431,13 @@ def apply_retention(keep_good: int = KEEP_GOOD, keep_failed: int = KEEP_FAILED,
             continue
         _delete_build(build_id)
         deleted.append(build_id)
+    # A publish killed between its link and its rename leaves a temporary link: debris.
+    served_path = served_warehouse()
+    for tmp in served_path.parent.glob(f".{served_path.name}.*.tmp"):
+        pid = tmp.name.split(".")[-3]
+        if not (pid.isdigit() and pid_alive(int(pid)) and int(pid) != os.getpid()):
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
     # Build files without a record (a build killed before it wrote one) are debris.
     known = {r.build_id for r in list_records()}
     for path in builds_dir().glob("*.duckdb") if builds_dir().exists() else []:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -58,7 +59,8 @@ def test_build_ids_are_utc_timestamps_with_a_random_suffix_and_sort_in_time_orde
     second = publish.new_build_id()
     assert re.fullmatch(r"\d{8}T\d{9}Z-[0-9a-f]{4}", first)
     assert first < second
-    assert len({publish.new_build_id() for _ in range(50)}) == 50
+    moment = datetime(2026, 11, 23, 13, 13, 54, 123456, tzinfo=UTC)
+    assert publish.new_build_id(moment).startswith("20261123T131354123Z-")
 
 
 def test_publish_serves_the_build_and_changes_the_file_identity(data_dir: Path):
@@ -226,3 +228,15 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(data_dir: Path):
         assert (lock.stale.build_id, lock.stale.pid) == ("20260101T000000000Z-dead", holder.pid)
         assert publish.read_lock_holder().build_id == "20260102T000000000Z-live"
     assert publish.read_lock_holder() is None
+
+
+def test_retention_removes_the_temporary_link_of_a_killed_publish(data_dir: Path):
+    make_build("20260101T000000000Z-aaaa", rows=3)
+    publish.publish_file(publish.build_file("20260101T000000000Z-aaaa"))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    debris = data_dir / "warehouse" / f".rapport.duckdb.{dead.stdout.strip()}.a1b2c3.tmp"
+    debris.write_bytes(b"half a publish")
+    publish.apply_retention()
+    assert not debris.exists()
+    assert served_state() == ("20260101T000000000Z-aaaa", 3)

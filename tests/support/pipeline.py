@@ -1,0 +1,105 @@
+"""Running the real `rapport` command line against a throw-away data folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from rapport.paths import PROJECT_ROOT
+
+BUILD_TIMEOUT = 1800  # seconds; a build at test scale takes about a minute on 2 busy cores
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RAPPORT_WAREHOUSE", "RAPPORT_TEST_PAUSE_AT", "RAPPORT_THRESHOLDS")}
+    env.update(RAPPORT_DATA_DIR=str(data_dir), **extra)
+    return env
+
+
+def run_cli(*args: str, data_dir: Path, timeout: float = BUILD_TIMEOUT,
+            **extra_env: str) -> subprocess.CompletedProcess:
+    """Run `python -m rapport.cli <args>` to the end; stdout and stderr captured."""
+    return subprocess.run([sys.executable, "-m", "rapport.cli", *args], cwd=PROJECT_ROOT,
+                          env=cli_env(data_dir, **extra_env), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def start_cli(*args: str, data_dir: Path, **extra_env: str) -> subprocess.Popen:
+    """Start the command in its own process group (so a test can SIGKILL all of it)."""
+    return subprocess.Popen([sys.executable, "-m", "rapport.cli", *args], cwd=PROJECT_ROOT,
+                            env=cli_env(data_dir, **extra_env), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def wait_for_line(proc: subprocess.Popen, pattern: str, timeout: float = BUILD_TIMEOUT
+                  ) -> tuple[re.Match, list[str]]:
+    """Read the process's output until a line matches `pattern`; fail on exit or timeout."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    regex = re.compile(pattern)
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                break
+            continue
+        seen.append(line.rstrip("\n"))
+        found = regex.search(line)
+        if found:
+            return found, seen
+    output = "\n".join(seen[-60:])
+    raise AssertionError(f"no line matching {pattern!r} (exit {proc.poll()}):\n{output}")
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the process and everything it started."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=60)
+    if proc.stdout:
+        proc.stdout.close()
+
+
+def copy_data_dir(src: Path, dst: Path) -> Path:
+    """Copy a data folder's warehouse (served file, builds, records), not its lock."""
+    (dst / "warehouse").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src / "warehouse" / "rapport.duckdb", dst / "warehouse" / "rapport.duckdb")
+    builds = src / "warehouse" / "builds"
+    if builds.exists():
+        shutil.copytree(builds, dst / "warehouse" / "builds",
+                        ignore=shutil.ignore_patterns("*.dbt"), dirs_exist_ok=True)
+    return dst
+
+
+def build_id_from(output: str) -> str:
+    found = re.search(r"build (\d{8}T\d{9}Z-[0-9a-f]{4}) started", output)
+    assert found, f"no build id in the output:\n{output[-3000:]}"
+    return found.group(1)
+
+
+def warehouse_state(path: Path) -> dict[str, object]:
+    """What a reader sees: build id and the row counts of a few tables, one connection."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        state: dict[str, object] = {
+            "build_id": con.execute("select build_id from meta.build_info").fetchone()[0]}
+        for table in ("raw.interactions", "validated.interactions", "marts.fct_interactions",
+                      "marts.dim_accounts", "meta.dq_results"):
+            state[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
+    return state
