@@ -1,0 +1,91 @@
+"""rapport dashboard: the router.
+
+Page config, the list of pages (st.navigation), the shared sidebar filters, then the page.
+Run it with `rapport serve` (or `streamlit run dashboard/app.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+if str(_HERE) not in sys.path:  # the ui package sits next to this file
+    sys.path.insert(0, str(_HERE))
+
+import streamlit as st
+from ui import context
+from ui.filters import render_sidebar
+from ui.fmt import date
+
+from rapport.warehouse import WarehouseChanged, WarehouseError
+from rapport.warehouse import queries as q
+
+log = logging.getLogger("rapport.dashboard")
+
+st.set_page_config(page_title="rapport", layout="wide", initial_sidebar_state="expanded")
+
+# Every url_path differs from its file's name on purpose: Streamlit still runs its legacy
+# "pages/ folder" mode for the first script run of a process (and for every AppTest run), and
+# in that mode a URL equal to a file name would run the page file without this router.
+PAGES = {
+    "Leadership": [
+        st.Page("pages/overview.py", title="Overview", url_path="overview-of-results", default=True),
+        st.Page("pages/tiers.py", title="Tiers", url_path="account-tiers"),
+    ],
+    "Relationships": [
+        st.Page("pages/health.py", title="Relationship health", url_path="relationship-health"),
+        st.Page("pages/power_map.py", title="Power map", url_path="power-map"),
+    ],
+    "Regions": [
+        st.Page("pages/scorecards.py", title="Scorecards", url_path="rep-scorecards"),
+    ],
+    "Data team": [
+        st.Page("pages/data_quality.py", title="Data quality", url_path="data-quality"),
+    ],
+}
+
+page = st.navigation(PAGES)
+scope = context.viewer_scope()
+
+_RERUN_KEY = "_rerun_after_publish"
+
+try:
+    reader = context.open_reader()
+except WarehouseError as exc:
+    st.title(page.title)
+    st.warning(exc.user_message)
+    st.stop()
+
+try:
+    quarters = q.quarters(reader, scope)
+    regions = q.regions(reader, scope)
+    filters = render_sidebar(reader, scope, quarters, regions)
+    build = q.build_info(reader, scope)
+    with st.sidebar:
+        st.caption(
+            f"Data as of {date(build.get('as_of_date'))} · built "
+            f"{date(build.get('built_at') or build.get('finished_at'))}  \n{scope.label}"
+        )
+    ctx = context.PageContext(
+        reader=reader, scope=scope, filters=filters, build=build,
+        region_names=dict(zip(regions["region_id"].to_list(),
+                              regions["region_name"].to_list())),
+        quarters=quarters,
+    )
+    with context.page_context(ctx):
+        page.run()
+    st.session_state.pop(_RERUN_KEY, None)
+except WarehouseChanged:
+    # A publish landed during this render: render again once, on the new file.
+    reader.close()
+    if not st.session_state.get(_RERUN_KEY):
+        st.session_state[_RERUN_KEY] = True
+        st.rerun()
+    st.warning(WarehouseChanged.user_message)
+except WarehouseError as exc:
+    log.warning("page %s: %s", page.title, exc)
+    st.warning(exc.user_message)
+finally:
+    reader.close()

@@ -1,0 +1,135 @@
+"""Power map: one account's decision makers by role and attitude, gaps and flags, who moved
+since a chosen date, and the fishbone by evaluation group."""
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+from ui import fmt
+from ui.charts import fishbone_figure, power_map_figure
+from ui.context import current
+from ui.helptext import help_for
+from ui.widgets import FILTERS_TOO_NARROW, chart, empty, metric, table
+
+from rapport.warehouse import queries as q
+
+ctx = current()
+reader, scope, f = ctx.reader, ctx.scope, ctx.filters
+
+st.title("Power map")
+accounts = q.power_map_accounts(reader, scope, f)
+if accounts.is_empty():
+    empty("No account matches the filters.", FILTERS_TOO_NARROW)
+    st.stop()
+mapped = accounts.filter(pl.col("mapped_contacts") > 0)
+if mapped.is_empty():
+    empty("No contact has a decision role or an attitude assessment, so there is no power map.",
+          "Fill contacts.decision_role (A/D/S/E/I) and load contact_assessments.csv, then run "
+          "`rapport build`.")
+    st.stop()
+
+labels = {r["account_id"]: f"{r['account_name']} ({r['tier'] or 'no tier'}, "
+                           f"{r['mapped_contacts']} mapped)" for r in mapped.iter_rows(named=True)}
+ids = list(labels)
+focus = st.session_state.get("focus_account")
+as_of = ctx.build.get("as_of_date") or dt.date.today()
+
+c1, c2, c3 = st.columns([3, 1.3, 1.3])
+account_id = c1.selectbox("Account", ids, index=ids.index(focus) if focus in ids else 0,
+                          format_func=labels.get, key="pm_account",
+                          help="Accounts in view with at least one mapped contact, S first.")
+st.session_state["focus_account"] = account_id
+colour_by = c2.radio("Colour", ["intimacy", "recency"], horizontal=True, key="pm_colour",
+                     format_func=str.capitalize,
+                     help=f"Intimacy: {help_for('intimacy')} Recency: days since last touch.")
+since = c3.date_input("Who moved since", value=as_of - dt.timedelta(days=90),
+                      max_value=as_of, key="pm_since", help=help_for("moved"))
+st.caption("Opportunity-level power maps are not available: the warehouse keeps decision "
+           "roles per account (dim_contacts), so the map shows the account.")
+
+pm = q.power_map(reader, scope, account_id)
+m = st.columns(5)
+with m[0]:
+    metric("Mapped contacts", fmt.count(pm.height), help_key="influence_weight")
+with m[1]:
+    metric("Coaches", fmt.count(pm["is_coach"].sum()), help_key="attitude")
+with m[2]:
+    metric("Opposing", fmt.count(pm["is_opposing"].sum()), help_key="attitude")
+with m[3]:
+    metric("Untouched 90 days", fmt.count(pm["is_untouched_90d"].sum()),
+           help_key="days_since_last_touch")
+with m[4]:
+    scored = pm.filter(pl.col("decision_role").is_not_null())
+    metric("Mean contact score", fmt.score(scored["contact_key_score"].mean()),
+           help_key="contact_key_score")
+
+chart(power_map_figure(pm, colour_by), key="power_map", height=430)
+
+left, right = st.columns(2)
+with left:
+    st.markdown("#### Gaps and flags")
+    present = set(pm["decision_role"].drop_nulls().to_list())
+    missing = [fmt.ROLE_LABELS[r] for r in q.DECISION_ROLES if r not in present]
+    if missing:
+        st.markdown("Roles nobody holds: " + ", ".join(missing) + ".")
+    flags = q.alerts(reader, scope, q.Filters(), account_id=account_id).with_columns(
+        pl.col("alert_type").replace_strict(fmt.ALERT_LABELS, default=pl.col("alert_type")))
+    if flags.is_empty():
+        st.success("No alert on this account.")
+    else:
+        table(flags.select("alert_type", "contact_name", "decision_role", "detail",
+                           "contact_id"),
+              key="pm_flags", file_name=f"{account_id}_alerts", hide=("contact_id",),
+              column_config={"alert_type": "Alert", "contact_name": "Contact",
+                             "decision_role": "Role", "detail": "Detail"}, height=230)
+with right:
+    st.markdown(f"#### Who moved since {fmt.date(since)}")
+    moves = q.attitude_moves(reader, scope, account_id, since)
+    if moves.is_empty():
+        st.info(f"No attitude changed since {fmt.date(since)}. Pick an earlier date to look "
+                "further back.")
+    else:
+        table(moves, key="pm_moves", file_name=f"{account_id}_attitude_moves",
+              hide=("contact_id",), column_config={
+                  "contact_name": "Contact", "title": "Title", "decision_role": "Role",
+                  "attitude_before": st.column_config.NumberColumn(
+                      "Before", help=help_for("attitude")),
+                  "attitude_now": st.column_config.NumberColumn("Now", help=help_for("attitude")),
+                  "attitude_change": st.column_config.NumberColumn(
+                      "Change", format="%+d", help=help_for("moved")),
+                  "assessed_before": "Assessed (before)", "assessed_now": "Assessed (now)",
+              }, height=230)
+
+grouped = pm.filter(pl.col("evaluation_group").is_not_null())
+if grouped.is_empty():
+    empty("No mapped contact has an evaluation group, so there is no fishbone.",
+          "Fill contacts.evaluation_group (commercial, technical, selection_decision, "
+          "final_decision).")
+else:
+    chart(fishbone_figure(grouped), key="fishbone", height=420)
+
+st.markdown("#### Contacts on the map")
+table(pm, key="pm_contacts", file_name=f"{account_id}_power_map",
+      hide=("contact_id", "compare_date", "attitude_at_compare_date", "attitude_change"),
+      column_config={
+          "contact_name": "Contact", "title": "Title", "department": "Department",
+          "level": "Level", "decision_role": "Role", "evaluation_group": "Evaluation group",
+          "influence_weight": st.column_config.NumberColumn(
+              "Influence", format="%.1f", help=help_for("influence_weight")),
+          "current_attitude": st.column_config.NumberColumn("Attitude",
+                                                            help=help_for("attitude")),
+          "attitude_assessed_date": "Assessed",
+          "support_norm": st.column_config.NumberColumn("Support", format="%.2f",
+                                                        help=help_for("support_norm")),
+          "intimacy": st.column_config.NumberColumn("Intimacy", format="%.2f",
+                                                    help=help_for("intimacy")),
+          "contact_key_score": st.column_config.ProgressColumn(
+              "Contact score", min_value=0, max_value=100, format="%.0f",
+              help=help_for("contact_key_score")),
+          "last_touch_date": "Last touch",
+          "days_since_last_touch": st.column_config.NumberColumn(
+              "Days since", help=help_for("days_since_last_touch")),
+          "is_untouched_90d": st.column_config.CheckboxColumn("Untouched 90d"),
+          "is_opposing": st.column_config.CheckboxColumn("Opposes"),
+          "is_coach": st.column_config.CheckboxColumn("Coach"),
+      }, height=300)

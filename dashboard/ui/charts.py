@@ -1,0 +1,168 @@
+"""Plotly figures that need more than one plotly-express call (power map, fishbone,
+key-action heatmap). Presentation only: every number comes from the warehouse."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+import polars as pl
+
+from rapport.warehouse.queries import DECISION_ROLES, EVALUATION_GROUPS
+
+from .fmt import ATTITUDE_LABELS, ROLE_LABELS, label
+
+ATTITUDE_COLOURS = {-1: "#c62828", 0: "#9e9e9e", 1: "#9ccc65", 2: "#43a047", 3: "#1b5e20"}
+NO_ROLE = "-"
+
+
+def _spread(df: pl.DataFrame, by: list[str], step: float) -> pl.Series:
+    """Offsets that spread the points sharing a cell side by side, centred on the cell."""
+    rank = pl.int_range(pl.len()).over(by)
+    size = pl.len().over(by)
+    return df.select(((rank - (size - 1) / 2) * step).alias("offset"))["offset"]
+
+
+def power_map_figure(pm: pl.DataFrame, colour_by: str) -> go.Figure:
+    """Contacts by decision role (x) and attitude (y); size = influence; colour = intimacy
+    (0-1) or recency (days since the last touch)."""
+    roles = [*DECISION_ROLES, NO_ROLE]
+    data = pm.with_columns(
+        pl.col("decision_role").fill_null(NO_ROLE).alias("role"),
+        pl.col("current_attitude").fill_null(0).alias("attitude"),
+        pl.col("current_attitude").is_null().alias("not_assessed"),
+        pl.col("influence_weight").fill_null(0.2).alias("influence"),
+    )
+    data = data.with_columns(
+        pl.col("role").replace_strict({r: i for i, r in enumerate(roles)},
+                                      return_dtype=pl.Float64).alias("x_base"),
+    )
+    data = data.with_columns(
+        (pl.col("x_base") + _spread(data, ["role", "attitude"], 0.16)).alias("x"),
+    )
+    if colour_by == "recency":
+        colour = data["days_since_last_touch"].fill_null(999).clip(0, 365).to_list()
+        colour_bar = {"title": "Days since<br>last touch"}
+        scale, cmin, cmax = "RdYlGn_r", 0, 180
+    else:
+        colour = data["intimacy"].fill_null(0).to_list()
+        colour_bar = {"title": "Intimacy"}
+        scale, cmin, cmax = "Blues", 0, 1
+    hover = [
+        f"<b>{r['contact_name'] or 'unnamed'}</b><br>{r['title'] or ''}"
+        f"<br>Role: {ROLE_LABELS.get(r['decision_role'], 'none')}"
+        f"<br>Attitude: {'not assessed' if r['not_assessed'] else ATTITUDE_LABELS.get(r['attitude'])}"
+        f"<br>Influence: {r['influence']:.1f} · intimacy: {(r['intimacy'] or 0):.2f}"
+        f"<br>Last touch: {r['last_touch_date'] or 'never'}"
+        + (f" ({r['days_since_last_touch']} days)" if r["days_since_last_touch"] is not None
+           else "")
+        for r in data.iter_rows(named=True)
+    ]
+    fig = go.Figure(go.Scatter(
+        x=data["x"].to_list(), y=data["attitude"].to_list(), mode="markers+text",
+        text=[(r or NO_ROLE) for r in data["decision_role"].to_list()],
+        textposition="middle center", textfont={"color": "white", "size": 11},
+        hovertext=hover, hoverinfo="text",
+        marker={
+            "size": [14 + 30 * w for w in data["influence"].to_list()],
+            "color": colour, "colorscale": scale, "cmin": cmin, "cmax": cmax,
+            "colorbar": colour_bar, "showscale": True,
+            "line": {"width": [3 if n else 1 for n in data["not_assessed"].to_list()],
+                     "color": "#424242"},
+        },
+    ))
+    fig.update_xaxes(
+        tickvals=list(range(len(roles))),
+        ticktext=[ROLE_LABELS.get(r, "no role") for r in roles],
+        range=[-0.6, len(roles) - 0.4], title="Decision role",
+    )
+    fig.update_yaxes(
+        tickvals=list(ATTITUDE_LABELS), ticktext=list(ATTITUDE_LABELS.values()),
+        range=[-1.6, 3.6], title="Attitude toward us", zeroline=False,
+    )
+    fig.add_hrect(y0=-1.5, y1=-0.5, fillcolor="#ffebee", line_width=0, layer="below")
+    fig.add_hrect(y0=2.5, y1=3.5, fillcolor="#e8f5e9", line_width=0, layer="below")
+    fig.update_layout(title="Power map: role against attitude (size = influence)")
+    return fig
+
+
+def fishbone_figure(pm: pl.DataFrame) -> go.Figure:
+    """The fishbone: one bone per evaluation group; nearer the spine = more influence."""
+    bones = {  # group -> (x where the bone meets the spine, +1 above / -1 below)
+        "commercial": (3.0, 1), "technical": (3.0, -1),
+        "selection_decision": (7.0, 1), "final_decision": (7.0, -1),
+    }
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 10], y=[0, 0], mode="lines", hoverinfo="skip",
+                             line={"color": "#424242", "width": 4}, showlegend=False))
+    fig.add_annotation(x=10.2, y=0, text="<b>Decision</b>", showarrow=False, xanchor="left")
+    for group in EVALUATION_GROUPS:
+        x0, side = bones[group]
+        fig.add_trace(go.Scatter(x=[x0, x0 - 1.8], y=[0, 3.6 * side], mode="lines",
+                                 hoverinfo="skip", line={"color": "#9e9e9e", "width": 2},
+                                 showlegend=False))
+        fig.add_annotation(x=x0 - 1.8, y=3.9 * side, text=f"<b>{label(group)}</b>",
+                           showarrow=False)
+        members = pm.filter(pl.col("evaluation_group") == group).sort(
+            "influence_weight", descending=True, nulls_last=True)
+        for i, r in enumerate(members.iter_rows(named=True)):
+            influence = r["influence_weight"] or 0.2
+            d = 0.5 + 3.0 * (1 - influence)  # distance from the spine
+            x = x0 - 0.5 * d + (0.35 * (i % 3) if i else 0)
+            attitude = r["current_attitude"]
+            fig.add_trace(go.Scatter(
+                x=[x], y=[d * side], mode="markers+text",
+                text=[f"{r['decision_role'] or NO_ROLE} {r['contact_name'] or ''}"],
+                textposition="middle right", showlegend=False,
+                marker={"size": 12 + 16 * influence,
+                        "color": ATTITUDE_COLOURS.get(attitude, "#bdbdbd"),
+                        "line": {"width": 1, "color": "#424242"}},
+                hovertext=(f"{r['contact_name']}<br>{r['title'] or ''}<br>"
+                           f"{ROLE_LABELS.get(r['decision_role'], 'no role')}<br>Attitude: "
+                           f"{ATTITUDE_LABELS.get(attitude, 'not assessed')}"),
+                hoverinfo="text",
+            ))
+    for attitude, colour in ATTITUDE_COLOURS.items():  # legend only
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=ATTITUDE_LABELS[attitude],
+                                 marker={"size": 10, "color": colour}))
+    fig.update_xaxes(visible=False, range=[-0.5, 11.5])
+    fig.update_yaxes(visible=False, range=[-4.4, 4.4])
+    fig.update_layout(title="Fishbone by evaluation group (nearer the spine = more influence)",
+                      legend={"orientation": "h", "y": -0.05})
+    return fig
+
+
+def key_action_heatmap(cells: pl.DataFrame, action_names: dict[int, str]) -> go.Figure:
+    """Reps (rows) x the nine key actions (columns), 0-100%; blank = not scored."""
+    reps = cells["rep_name"].unique(maintain_order=True).to_list()
+    actions = sorted(action_names)
+    lookup = {(r["rep_name"], r["action_no"]): r for r in cells.iter_rows(named=True)}
+    z, text, hover = [], [], []
+    for rep in reps:
+        z_row, t_row, h_row = [], [], []
+        for n in actions:
+            r = lookup.get((rep, n))
+            score = None if r is None or r["score"] is None else 100 * r["score"]
+            z_row.append(math.nan if score is None else score)
+            t_row.append("" if score is None else f"{score:.0f}%")
+            if r is None:
+                h_row.append(f"{rep}<br>{n}. {action_names[n]}<br>no data")
+            elif r["score"] is None:
+                h_row.append(f"{rep}<br>{n}. {action_names[n]}<br>not scored: "
+                             f"{r['not_scored_reason'] or 'no denominator'}")
+            else:
+                h_row.append(f"{rep}<br>{n}. {action_names[n]}<br>{r['numerator']:g} / "
+                             f"{r['denominator']:g} = {score:.0f}%")
+        z.append(z_row)
+        text.append(t_row)
+        hover.append(h_row)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[f"{n}. {action_names[n]}" for n in actions], y=reps, zmin=0, zmax=100,
+        colorscale="RdYlGn", text=text, texttemplate="%{text}", hovertext=hover,
+        hoverinfo="text", colorbar={"title": "Score %"}, xgap=2, ygap=2,
+    ))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickangle=-30)
+    fig.update_layout(title="Nine key actions, 0-100% (blank = not scored; hover for "
+                            "numerator / denominator)")
+    return fig

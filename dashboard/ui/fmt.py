@@ -1,0 +1,100 @@
+"""Number and date formatting for labels and metrics (tables use column_config)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+NA = "n/a"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def money(value: float | None) -> str:
+    """1234567 -> '1.23 M'; 45600 -> '45.6 k'."""
+    if _missing(value):
+        return NA
+    size = abs(value)
+    for threshold, suffix in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
+        if size >= threshold:
+            scaled = value / threshold
+            digits = 0 if abs(scaled) >= 100 else 1 if abs(scaled) >= 10 else 2
+            return f"{scaled:,.{digits}f}{suffix}"
+    return f"{value:,.0f}"
+
+
+def pct(value: float | None, digits: int = 0) -> str:
+    """0.853 -> '85%'."""
+    if _missing(value):
+        return NA
+    return f"{100 * value:.{digits}f}%"
+
+
+def score(value: float | None) -> str:
+    """A 0-100 score: 72.46 -> '72.5'."""
+    if _missing(value):
+        return NA
+    return f"{value:.1f}"
+
+
+def count(value: float | None) -> str:
+    if _missing(value):
+        return NA
+    return f"{int(value):,}"
+
+
+def delta_ratio(now: float | None, before: float | None) -> str | None:
+    """Relative change for st.metric's delta: '+12.0%' (None when not computable)."""
+    if _missing(now) or _missing(before) or not before:
+        return None
+    return f"{100 * (now - before) / abs(before):+.1f}%"
+
+
+def delta_points(now: float | None, before: float | None) -> str | None:
+    """Change of a ratio in percentage points: '+3.2 pp'."""
+    if _missing(now) or _missing(before):
+        return None
+    return f"{100 * (now - before):+.1f} pp"
+
+
+def date(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return NA
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+def quarter_label(year: int, quarter: int) -> str:
+    return f"{year} Q{quarter}"
+
+
+ALERT_LABELS = {
+    "approver_or_decider_opposes": "Approver or decision maker opposes",
+    "no_coach_on_s_a": "No coach on an S/A account",
+    "key_contact_untouched_90d": "Key contact untouched 90 days",
+    "privately_held": "Privately held (one rep)",
+    "no_approver": "No approver identified",
+}
+ROLE_LABELS = {
+    "A": "A approver", "D": "D decision maker", "S": "S supporter", "E": "E evaluator",
+    "I": "I influencer",
+}
+ATTITUDE_LABELS = {
+    -1: "-1 opposes", 0: "0 neutral", 1: "1 supports", 2: "2 exclusive", 3: "3 coach",
+}
+
+
+def alert_label(code: str | None) -> str:
+    return ALERT_LABELS.get(code or "", label(code))
+
+
+def label(code: str | None) -> str:
+    """'key_contact_untouched_90d' -> 'Key contact untouched 90d'."""
+    if not code:
+        return NA
+    text = str(code).replace("_", " ")
+    return text[:1].upper() + text[1:]

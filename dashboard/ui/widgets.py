@@ -1,0 +1,68 @@
+"""Building blocks every page uses: tables with a CSV download, metrics with help text,
+charts, and empty states that say what data is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from .helptext import help_for
+
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def csv_bytes(df: pl.DataFrame) -> bytes:
+    """The table as CSV; list columns (sparklines) become space-separated text."""
+    nested = [name for name, dtype in df.schema.items() if isinstance(dtype, pl.List)]
+    if nested:
+        df = df.with_columns(
+            pl.col(name).cast(pl.List(pl.String)).list.join(" ") for name in nested
+        )
+    return df.write_csv().encode("utf-8")
+
+
+def table(df: pl.DataFrame, *, key: str, file_name: str,
+          column_config: Mapping[str, Any] | None = None,
+          hide: Sequence[str] = (), height: int | str = "auto",
+          download_label: str = "Download CSV") -> None:
+    """Show a table and a CSV download of the same rows (the CSV keeps the hidden id
+    columns; both hold exactly what the scope may see)."""
+    shown = [c for c in df.columns if c not in set(hide)]
+    st.dataframe(
+        df, column_order=shown, column_config=dict(column_config or {}), hide_index=True,
+        height=height, key=f"table_{key}",
+    )
+    st.download_button(
+        download_label, data=csv_bytes(df), file_name=f"{file_name}.csv", mime="text/csv",
+        key=f"download_{key}", on_click="ignore",
+    )
+
+
+def chart(fig: go.Figure, *, key: str, height: int = 360) -> None:
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    st.plotly_chart(fig, key=f"chart_{key}", config=PLOTLY_CONFIG)
+
+
+def metric(label: str, value: str, *, help_key: str, delta: str | None = None,
+           delta_color: str = "normal", extra_help: str = "") -> None:
+    text = help_for(help_key)
+    if extra_help:
+        text = f"{text} {extra_help}".strip()
+    st.metric(label, value, delta=delta, delta_color=delta_color, help=text or None,
+              border=True)
+
+
+def empty(what: str, how: str = "") -> None:
+    """An empty state: what is missing, and what to load or change to see something."""
+    st.info(f"{what} {how}".strip())
+
+
+NO_INTERACTIONS = (
+    "Relationship measures come from logged activities (data/raw/interactions.csv, see "
+    "docs/data-contract.md). Load interactions and contacts, then run `rapport build`."
+)
+FILTERS_TOO_NARROW = "Widen the sidebar filters (region, industry, tier) or pick another quarter."
