@@ -6,17 +6,19 @@ import csv
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
 from rapport.generator import names
 from rapport.generator.timeline import SECONDS_PER_DAY, Timeline
 from rapport.generator.world import (
-    AR,
     FR,
     SR,
     Accounts,
     Contacts,
     Reps,
     choose,
+    lookup_choose,
+    lookup_tables,
 )
 from rapport.paths import SEEDS_DIR
 
@@ -215,76 +217,119 @@ class Interactions:
     plan_item: np.ndarray  # -1 unplanned
 
 
-def _types(rng: np.random.Generator, layer: np.ndarray, habit: np.ndarray,
-           top5: np.ndarray) -> np.ndarray:
-    out = np.empty(len(layer), dtype=np.int64)
-    offsets = (0, len(KEY_TYPES), len(KEY_TYPES) + len(GENERAL_TYPES))
-    for lay, mix, groups in ((KEY, KEY_MIX, habit), (GENERAL, GENERAL_MIX, habit),
-                             (ORG, ORG_MIX, np.where(top5, 0, 1))):
-        for g in range(len(mix)):
-            idx = np.flatnonzero((layer == lay) & (groups == g))
-            out[idx] = offsets[lay] + choose(rng, mix[g], len(idx))
-    return out
+def _type_tables() -> np.ndarray:
+    """One activity-type distribution per (account tier, habit): row = tier * 4 + habit.
+
+    Tiers: 0 top 5% of accounts, 1 next 15%, 2 the rest (organisational events are rare and
+    concentrated on the top accounts).
+    """
+    p_org = np.array([0.06, 0.025, 0.002])
+    rows = []
+    for tier in range(3):
+        org_mix = ORG_MIX[0 if tier == 0 else 1]
+        for habit in range(4):
+            key = KEY_SHARE[habit]
+            general = 1.0 - key - p_org[tier]
+            rows.append(np.concatenate([key * KEY_MIX[habit] / KEY_MIX[habit].sum(),
+                                        general * GENERAL_MIX[habit] / GENERAL_MIX[habit].sum(),
+                                        p_org[tier] * org_mix / org_mix.sum()]))
+    return lookup_tables(np.array(rows))
+
+
+def _triangle(accounts: Accounts, reps: Reps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per account and role (AR, SR, FR; the AR stands in for a missing one): base rep, the
+    day after which the successor holds it, and the successor."""
+    base = np.stack([accounts.ar, np.where(accounts.sr < 0, accounts.ar, accounts.sr),
+                     np.where(accounts.fr < 0, accounts.ar, accounts.fr)], axis=1)
+    switch = reps.leave[base]
+    succ = np.where(reps.successor[base] >= 0, reps.successor[base], base)
+    return base.astype(np.int32), switch.astype(np.int32), succ.astype(np.int32)
 
 
 def make_interactions(rng: np.random.Generator, n_total: int, tl: Timeline,
                       accounts: Accounts, reps: Reps, contacts: Contacts,
                       items: PlanItems) -> Interactions:
-    # planned activities: one per done plan item (at most a fifth of all activities)
+    """Unplanned activities (grouped by account, vectorised) plus one per done plan item."""
     done = np.flatnonzero(items.done >= 0)
-    if len(done) > n_total // 5:
+    if len(done) > n_total // 5:  # planned activities are at most a fifth of all
         done = np.sort(rng.choice(done, n_total // 5, replace=False))
+    window = accounts.window_start(tl)
     p_acc = accounts.value ** 0.55 * ACTIVITY_LEVEL[accounts.habit] * (
-        (tl.end - accounts.window_start(tl) + 1) / tl.days)
+        (tl.end - window + 1) / tl.days)
     n_rand = n_total - len(done)
-    acc = choose(rng, p_acc, n_rand)
-    day = tl.sample_days(rng, accounts.window_start(tl)[acc])
-    ar_now = reps.owner_at(accounts.ar[acc], day)
-    habit = reps.habit[ar_now]
-    u = rng.random(n_rand)
-    shares = ROLE_SHARE[habit]
-    role = np.where(u < shares[:, 0], AR, np.where(u < shares[:, 0] + shares[:, 1], SR, FR))
-    rep = reps.owner_at(role_base(accounts, role, acc), day)
-    top5 = accounts.rank_pct[acc] < 0.05
-    p_org = np.where(top5, 0.06, np.where(accounts.rank_pct[acc] < 0.2, 0.025, 0.002))
-    v = rng.random(n_rand)
-    layer = np.where(v < p_org, ORG, np.where(v < p_org + KEY_SHARE[habit], KEY, GENERAL))
-    typ = _types(rng, layer, habit, top5)
-    contact = np.full(n_rand, -1, dtype=np.int64)
-    is_key = np.flatnonzero(layer == KEY)
-    contact[is_key] = contacts.pick(rng, acc[is_key], contacts.key_weight)
-    group = np.isin(typ, [TYPE_INDEX[t] for t in GROUP_EVENTS]) & (rng.random(n_rand) < 0.5)
-    is_gen = np.flatnonzero((layer == GENERAL) & ~group)
-    contact[is_gen] = contacts.pick(rng, acc[is_gen], contacts.general_weight)
-    del u, v, shares, ar_now, role, top5, p_org, group, is_key, is_gen
+    counts = rng.multinomial(n_rand, p_acc / p_acc.sum())
+    acc = np.repeat(np.arange(accounts.n, dtype=np.int32), counts)
+    day = tl.sample_days_grouped(rng, window, counts)
 
-    p_day = items.done[done]
+    base, switch, succ = _triangle(accounts, reps)
+    moved = day > np.repeat(switch[:, 0], counts)  # the AR of the day is the successor
+    habit = np.where(moved, np.repeat(reps.habit[succ[:, 0]].astype(np.int8), counts),
+                     np.repeat(reps.habit[base[:, 0]].astype(np.int8), counts))
+    del moved
+    u = rng.random(n_rand, dtype=np.float32)
+    cum_share = np.cumsum(ROLE_SHARE, axis=1).astype(np.float32)
+    role = (u >= cum_share[habit, 0]).astype(np.int32) + (u >= cum_share[habit, 1])
+    flat = acc * 3 + role
+    del role
+    rep = np.where(day > switch.ravel()[flat], succ.ravel()[flat], base.ravel()[flat])
+    del flat
+    tier = np.select([accounts.rank_pct < 0.05, accounts.rank_pct < 0.2], [0, 1], 2)
+    combo = np.repeat((tier * 4).astype(np.int32), counts) + habit
+    del habit
+    typ = lookup_choose(_type_tables(), combo, rng.random(n_rand, dtype=np.float32))
+    typ = typ.astype(np.int32)
+    del combo
+    contact = np.full(n_rand, -1, dtype=np.int32)
+    lay = TYPE_LAYER[typ]
+    is_key = np.flatnonzero(lay == KEY)
+    contact[is_key] = contacts.pick(rng, acc[is_key], contacts.key_weight)
+    del is_key
+    group = np.isin(typ, [TYPE_INDEX[t] for t in GROUP_EVENTS]) & (rng.random(n_rand) < 0.5)
+    is_gen = np.flatnonzero((lay == GENERAL) & ~group)
+    del group, lay
+    contact[is_gen] = contacts.pick(rng, acc[is_gen], contacts.general_weight)
+    del is_gen
+
     p_type = np.where(items.planned_type[done] >= 0, items.planned_type[done],
                       PLANNED_DEFAULT[items.layer[done]])
     p_contact = np.where(TYPE_LAYER[p_type] == ORG, -1, items.target[done])
-    from_plan = np.concatenate([np.full(n_rand, -1, dtype=np.int64), done])
-    acc = np.concatenate([acc, items.account[done]])
-    day = np.concatenate([day, p_day])
-    rep = np.concatenate([rep, items.owner[done]])
-    typ = np.concatenate([typ, p_type])
-    contact = np.concatenate([contact, p_contact])
+    from_plan = np.concatenate([np.full(n_rand, -1, dtype=np.int32), done.astype(np.int32)])
+    acc = np.concatenate([acc, items.account[done].astype(np.int32)])
+    day = np.concatenate([day, items.done[done].astype(np.int32)])
+    rep = np.concatenate([rep, items.owner[done].astype(np.int32)])
+    typ = np.concatenate([typ, p_type.astype(np.int32)])
+    contact = np.concatenate([contact, p_contact.astype(np.int32)])
     n = len(acc)
 
-    evening = np.isin(typ, [TYPE_INDEX[t] for t in EVENING_TYPES])
-    minute = np.where(evening, 18 * 60 + rng.integers(0, 240, n),
-                      8 * 60 + rng.integers(0, 630, n))
-    ts = day * SECONDS_PER_DAY + minute * 60
-    del minute, evening
+    evening = np.zeros(len(TYPES), dtype=bool)
+    evening[[TYPE_INDEX[t] for t in EVENING_TYPES]] = True
+    minute = rng.integers(0, 630, n, dtype=np.int32)  # 08:00-18:29
+    ev = evening[typ]
+    minute[ev] = 600 + minute[ev] % 240  # 18:00-21:59 for dinners and visits at home
+    del ev
+    minute += (day - np.int32(tl.start)) * 1440 + 480  # minutes since the first day
+    del day
+    # time order; the row number breaks ties so that the key is unique (a stable result)
+    order = pl.Series(minute.astype(np.int64) * n + np.arange(n, dtype=np.int64)).arg_sort()
+    order = order.to_numpy()
+    minute, rep, acc, contact, typ, from_plan = (
+        minute[order], rep[order], acc[order], contact[order], typ[order], from_plan[order])
+    del order
+    ts = (minute.astype(np.int64) + tl.start * 1440) * 60
+    del minute
     h = reps.habit[rep]
-    delay = (rng.exponential(1.0, n) * LOG_DELAY_HOURS[h] * 60).astype(np.int64) * 60
+    delay_minutes = (rng.standard_exponential(n, dtype=np.float32)
+                     * (LOG_DELAY_HOURS * 60).astype(np.float32)[h]).astype(np.int64)
     last_second = (tl.end + 1) * SECONDS_PER_DAY - 1
-    logged = np.minimum(ts + delay, np.maximum(last_second, ts))
-    logged[rng.random(n) < LOGGED_MISSING[h]] = -1
-    del delay
+    logged = np.minimum(ts + delay_minutes * 60, np.maximum(last_second, ts))
+    del delay_minutes
+    logged[rng.random(n, dtype=np.float32) < LOGGED_MISSING.astype(np.float32)[h]] = -1
+    u = rng.random(n, dtype=np.float32)
+    miss = OUTCOME_MISSING.astype(np.float32)[h]
     lay = TYPE_LAYER[typ]
-    outcome = OUTCOME_OFFSET[lay] + (rng.random(n) * OUTCOME_COUNT[lay]).astype(np.int64)
-    outcome[rng.random(n) < OUTCOME_MISSING[h]] = -1
-    del lay, h
-    order = np.lexsort((rep, acc, ts))
-    return Interactions(n, ts[order], logged[order], rep[order], acc[order], contact[order],
-                        typ[order], outcome[order], from_plan[order])
+    # one uniform: below the habit's missing rate -> not logged complete, else which text
+    pick = ((u - miss) / (1.0 - miss) * OUTCOME_COUNT[lay]).astype(np.int32)
+    outcome = np.where(u < miss, -1, OUTCOME_OFFSET[lay] + np.minimum(
+        pick, OUTCOME_COUNT[lay] - 1)).astype(np.int32)
+    del u, miss, lay, pick, h
+    return Interactions(n, ts, logged, rep, acc, contact, typ, outcome, from_plan)

@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +30,10 @@ def _nullify(s: pl.Series, missing: np.ndarray | None) -> pl.Series:
 def ids(prefix: str, num: np.ndarray, width: int) -> pl.Series:
     """Identifiers like ACC00042 from numbers; negative numbers become missing."""
     num = np.asarray(num, dtype=np.int64)
-    digits = pl.Series(np.maximum(num, 0)).cast(pl.String).str.zfill(width)
-    s = pl.select(pl.concat_str([pl.lit(prefix), pl.lit(digits)])).to_series()
+    if num.size and num.max() >= 10**width:
+        raise ValueError(f"identifier {prefix}{num.max()} does not fit in {width} digits")
+    padded = pl.Series(np.maximum(num, 0) + 10**width).cast(pl.String)  # "1" + digits
+    s = pl.select(pl.lit(prefix) + pl.lit(padded).str.slice(1)).to_series()
     return _nullify(s, num < 0)
 
 
@@ -129,26 +132,41 @@ def write_table(out_dir: Path, name: str, chunks: Iterable[pl.DataFrame], fmt: s
     final = out_dir / f"{name}.{fmt}"
     tmp = out_dir / f".{name}.{fmt}.tmp"
     rows = 0
-    if fmt == "csv":
-        with tmp.open("wb") as handle:
-            for i, df in enumerate(chunks):
-                df.write_csv(handle, include_header=i == 0, datetime_format=TIMESTAMP_FORMAT,
-                             date_format="%Y-%m-%d", null_value="", line_terminator="\n")
-                rows += df.height
-                progress.partial(name, rows, total_rows)
-    else:
-        writer = None
-        try:
-            for df in chunks:
-                table = _arrow(df)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-                writer.write_table(table, row_group_size=1_000_000)
-                rows += df.height
-                progress.partial(name, rows, total_rows)
-        finally:
-            if writer is not None:
-                writer.close()
+    # the next chunk is built (numpy, main thread) while this one is written (polars/arrow
+    # threads); chunks are written strictly in order, so the file is the same every time
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        if fmt == "csv":
+            with tmp.open("wb") as handle:
+                pending = None
+                for i, df in enumerate(chunks):
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(
+                        df.write_csv, handle, include_header=i == 0,
+                        datetime_format=TIMESTAMP_FORMAT, date_format="%Y-%m-%d",
+                        null_value="", line_terminator="\n")
+                    rows += df.height
+                    progress.partial(name, rows, total_rows)
+                if pending is not None:
+                    pending.result()
+        else:
+            writer = None
+            pending = None
+            try:
+                for df in chunks:
+                    table = _arrow(df)
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(writer.write_table, table, row_group_size=1_000_000)
+                    rows += df.height
+                    progress.partial(name, rows, total_rows)
+                if pending is not None:
+                    pending.result()
+            finally:
+                if writer is not None:
+                    writer.close()
     os.replace(tmp, final)
     progress.table_done(name, rows)
     return rows

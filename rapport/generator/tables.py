@@ -25,7 +25,7 @@ from rapport.generator.output import (
 )
 from rapport.generator.service import SEVERITIES
 from rapport.generator.simulate import World
-from rapport.generator.timeline import SECONDS_PER_DAY, to_day
+from rapport.generator.timeline import to_day
 from rapport.generator.world import (
     DECISION_ROLES,
     EVAL_GROUPS,
@@ -52,23 +52,27 @@ class Ids:
     contact_number: np.ndarray  # contact position -> number in its id
 
 
+def _gatherer(series: pl.Series) -> Callable[[np.ndarray], pl.Series]:
+    """idx -> series[idx], negative idx missing (identifiers are formatted once per entity)."""
+
+    def gather(idx: np.ndarray) -> pl.Series:
+        idx = np.asarray(idx, dtype=np.int64)
+        return _nullify(series.gather(np.maximum(idx, 0)), idx < 0)
+
+    return gather
+
+
 def make_ids(w: World) -> Ids:
     # contact numbers are shuffled so that ids do not reveal the account or the role
     perm = np.random.default_rng([w.seed, 1000]).permutation(w.contacts.n) + 1
-    cw = id_width(w.contacts.n)
-
-    def contact(idx: np.ndarray) -> pl.Series:
-        idx = np.asarray(idx)
-        return ids("CON", np.where(idx >= 0, perm[np.maximum(idx, 0)], -1), cw)
 
     def seq(prefix: str, n: int) -> Callable[[np.ndarray], pl.Series]:
-        width = id_width(n)
-        return lambda idx: ids(prefix, np.where(np.asarray(idx) >= 0, np.asarray(idx) + 1, -1),
-                               width)
+        return _gatherer(ids(prefix, np.arange(n) + 1, id_width(n)))
 
     return Ids(
         region=lambda idx: ids("R", np.asarray(idx) + 1, 2),
-        rep=seq("REP", w.reps.n), account=seq("ACC", w.accounts.n), contact=contact,
+        rep=seq("REP", w.reps.n), account=seq("ACC", w.accounts.n),
+        contact=_gatherer(ids("CON", perm, id_width(w.contacts.n))),
         opportunity=seq("OPP", w.opportunities.n), plan=seq("PLN", w.plans.n),
         plan_item=seq("PIT", w.items.n), contact_number=perm,
     )
@@ -371,4 +375,3 @@ BUILDERS = {
     "competitor_stances": competitor_stances,
 }
 TABLE_ORDER = tuple(BUILDERS)
-SECONDS = SECONDS_PER_DAY

@@ -38,6 +38,7 @@ class Timeline:
     cdf: np.ndarray  # cumulative share up to and including each day
     quarter_starts: np.ndarray  # first day of each calendar quarter in the period
     quarter_ends: np.ndarray  # last day of each quarter
+    inverse: np.ndarray  # inverse-CDF lookup table: bucket of [0, 1) -> day offset
 
     @property
     def days(self) -> int:
@@ -52,11 +53,26 @@ class Timeline:
 
     def sample_days(self, rng: np.random.Generator, lo: np.ndarray) -> np.ndarray:
         """One seasonal day per element, not before lo (a day array, clipped to the period)."""
-        lo = np.clip(lo, self.start, self.end) - self.start
+        lo = np.minimum(np.maximum(lo, self.start), self.end) - self.start
         before = np.where(lo > 0, self.cdf[np.maximum(lo - 1, 0)], 0.0)
         target = before + rng.random(len(lo)) * (1.0 - before)
-        idx = np.searchsorted(self.cdf, target, side="right")
-        return self.start + np.clip(idx, lo, self.days - 1)
+        return self.start + np.maximum(self.inverse[self._bucket(target)], lo)
+
+    def _bucket(self, target: np.ndarray) -> np.ndarray:
+        return (target * (len(self.inverse) - 1)).astype(np.int32)
+
+    def sample_days_grouped(self, rng: np.random.Generator, lo: np.ndarray,
+                            counts: np.ndarray) -> np.ndarray:
+        """counts[g] seasonal days for each group g, none before lo[g]; int32 days."""
+        lo = np.minimum(np.maximum(lo, self.start), self.end) - self.start
+        before = np.where(lo > 0, self.cdf[np.maximum(lo - 1, 0)], 0.0)
+        target = np.repeat(before.astype(np.float32), counts)
+        target += rng.random(len(target), dtype=np.float32) * np.repeat(
+            (1.0 - before).astype(np.float32), counts)
+        day = self.inverse[self._bucket(target)].astype(np.int32)
+        np.maximum(day, np.repeat(lo.astype(np.int32), counts), out=day)
+        day += np.int32(self.start)
+        return day
 
 
 def seasonal_weights(days: np.ndarray) -> np.ndarray:
@@ -92,4 +108,9 @@ def make_timeline(start: date, end: date) -> Timeline:
     last_q_end = ((q_starts[-1].astype("datetime64[D]").astype("datetime64[M]") + 3)
                   .astype("datetime64[D]").astype(np.int64) - 1)
     q_ends[-1] = last_q_end
-    return Timeline(first, last, weights, cdf, q_starts.astype(np.int64), q_ends.astype(np.int64))
+    buckets = 1 << 20  # fine enough for the lightest day (a Sunday in a holiday)
+    inverse = np.searchsorted(cdf, (np.arange(buckets) + 0.5) / buckets, side="right")
+    inverse = np.minimum(inverse, len(days) - 1).astype(np.int16)
+    inverse = np.concatenate([inverse, inverse[-1:]])  # target * buckets may round up
+    return Timeline(first, last, weights, cdf, q_starts.astype(np.int64), q_ends.astype(np.int64),
+                    inverse)
