@@ -16,14 +16,20 @@ from expectations.marts import mart_batches
 from expectations.raw_tables import raw_table_batches
 from expectations.reconciliation import quarantine_batches, reconciliation_batches
 
-
-def build_batches(ctx: SuiteContext) -> list[Batch]:
-    return [
-        *raw_table_batches(ctx),
-        *quarantine_batches(ctx),
-        *mart_batches(ctx),
-        *reconciliation_batches(ctx),
-    ]
+PHASES = ("input", "output", "all")
 
 
-__all__ = ["Batch", "SuiteContext", "build_batches", "load_thresholds"]
+def build_batches(ctx: SuiteContext, phase: str = "all") -> list[Batch]:
+    """The batches of a phase: `input` needs only the gate's output (raw, validated, meta),
+    so a build can stop before dbt when its input is bad; `output` checks what dbt built."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown check phase {phase!r}; use one of {PHASES}")
+    batches: list[Batch] = []
+    if phase in ("input", "all"):
+        batches += [*raw_table_batches(ctx), *quarantine_batches(ctx)]
+    if phase in ("output", "all"):
+        batches += [*mart_batches(ctx), *reconciliation_batches(ctx)]
+    return batches
+
+
+__all__ = ["PHASES", "Batch", "SuiteContext", "build_batches", "load_thresholds"]

@@ -1,9 +1,11 @@
 """`rapport build`, `rapport check`, `rapport rollback`: the blue/green build pipeline.
 
 A build takes the warehouse lock, then works only on its own file
-(data/warehouse/builds/<build_id>.duckdb): ingest -> quarantine gate -> dbt build -> data
-checks (great-expectations) -> meta.build_info / meta.build_history. Only when no blocking
-check failed is the file published onto the served path (rapport.publish.publish_file).
+(data/warehouse/builds/<build_id>.duckdb): ingest -> quarantine gate -> input checks
+(great-expectations on the raw tables and quarantine rates; a failure stops here, before
+dbt) -> dbt build -> mart and reconciliation checks -> meta.dq_results, meta.build_info,
+meta.build_history. Only when no blocking check failed is the file published onto the
+served path (rapport.publish.publish_file).
 
 Exit codes: 0 published; 1 checks failed, or the build was refused or crashed (the previous
 warehouse is still served); 2 structural break in the input (nothing published).
@@ -180,10 +182,12 @@ def _build(build_id: str, lock: WarehouseLock, raw_dir: Path, as_of_date: date |
 
 
 def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progress) -> int:
+    from rapport.checks.results import write_results
     from rapport.ingest import load_raw
     from rapport.quarantine import run_gate
 
     build_id = state.build_id
+    gx_import = _import_in_background("great_expectations")  # ~5 s, overlaps ingest and gate
     con = duckdb.connect(str(path))
     try:
         pause_for_test("ingest")
@@ -203,49 +207,51 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
         state.quarantined_rows = sum(c.quarantined for c in gate.counts.values())
         progress.done("gate", f"as-of date {gate.as_of_date}, {state.clean_rows:,} clean rows, "
                               f"{state.quarantined_rows:,} quarantined")
+
+        # Input checks (raw tables, quarantine rates) need no dbt: a bad input stops here.
+        progress.start("input checks", "great-expectations suites on the gated input")
+        gx_import.join()
+        from rapport.checks.runner import run_checks
+
+        report = run_checks(con, build_id, state.as_of_date, phase="input")
+        progress.done("input checks", report.one_line())
+        if not report.passed:
+            state.checks_summary = f"input checks failed, dbt not run: {report.one_line()}"
+            write_results(con, build_id, report)
+            _write_build_meta(con, state, "checks_failed")
+            con.execute("checkpoint")
+            return _checks_failed(state, record, path, report, "dbt was not run")
         con.execute("checkpoint")
     finally:
         con.close()
 
     pause_for_test("dbt")
     progress.start("dbt", "dbt build (seeds, models, tests)")
-    gx_import = _import_in_background("great_expectations")
     dbt = _run_dbt(path, state, progress)
     progress.done("dbt", dbt.summary())
 
-    progress.start("checks", "great-expectations suites")
-    gx_import.join()
-    from rapport.checks.runner import run_checks
-
+    progress.start("checks", "great-expectations suites on the marts")
     con = duckdb.connect(str(path))
     try:
-        report = run_checks(con, build_id, state.as_of_date)
+        output = run_checks(con, build_id, state.as_of_date, phase="output")
         pause_for_test("checks")  # checks ran, nothing recorded yet
-        report.results[:0] = _dbt_results(dbt)
-        from rapport.checks.results import write_results
-
+        report.results += _dbt_results(dbt) + output.results
         write_results(con, build_id, report)
         state.checks_summary = report.one_line()
-        progress.done("checks", state.checks_summary)
+        progress.done("checks", f"{output.one_line()}; with dbt and input checks: "
+                                f"{state.checks_summary}")
         passed = report.passed
-        status = GOOD if passed else "checks_failed"
-        _write_build_meta(con, state, status)
+        _write_build_meta(con, state, GOOD if passed else "checks_failed")
         con.execute("checkpoint")
     finally:
         con.close()
 
+    if not passed:
+        return _checks_failed(state, record, path, report, "")
+
     record.finished_at = _utcnow().strftime("%Y-%m-%d %H:%M:%S")
     record.as_of_date = str(state.as_of_date)
     record.summary = state.checks_summary
-    if not passed:
-        record.status = "checks_failed"
-        write_record(record)
-        apply_retention(protect=(build_id,))
-        print(f"build {build_id}: blocking checks failed; NOT published. The previous "
-              f"warehouse is still served; the failed build is kept in {path}.\n"
-              f"{report.summary()}", file=sys.stderr, flush=True)
-        return EXIT_CHECKS_FAILED
-
     progress.start("publish", f"serving {path.name} as {served_warehouse()}")
     publish_file(path)
     record.status = GOOD
@@ -253,11 +259,24 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
     deleted = apply_retention(protect=(build_id,))
     progress.done("publish", f"served {served_warehouse()}"
                   + (f"; removed old builds {', '.join(deleted)}" if deleted else ""))
-    warnings = [r for r in report.results if r.status == "warn"]
-    if warnings:
+    if any(r.status == "warn" for r in report.results):
         print(report.summary(), flush=True)
     progress.line(f"build {build_id}: published")
     return EXIT_OK
+
+
+def _checks_failed(state: BuildState, record: BuildRecord, path: Path, report: CheckReport,
+                   note: str) -> int:
+    record.status = "checks_failed"
+    record.finished_at = _utcnow().strftime("%Y-%m-%d %H:%M:%S")
+    record.as_of_date = str(state.as_of_date)
+    record.summary = state.checks_summary
+    write_record(record)
+    apply_retention(protect=(state.build_id,))
+    print(f"build {state.build_id}: blocking checks failed{' (' + note + ')' if note else ''}; "
+          f"NOT published. The previous warehouse is still served; the failed build is kept "
+          f"in {path}.\n{report.summary()}", file=sys.stderr, flush=True)
+    return EXIT_CHECKS_FAILED
 
 
 def _structural_failure(con: duckdb.DuckDBPyConnection, state: BuildState, record: BuildRecord,

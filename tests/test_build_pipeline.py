@@ -59,7 +59,7 @@ def test_build_publishes_and_keeps_the_two_good_builds(pipeline):
     for build_id in (pipeline["first"], second):
         assert (data_dir / "warehouse" / "builds" / f"{build_id}.duckdb").exists()
     # one readable progress line per stage, with its seconds
-    for stage in ("ingest", "gate", "dbt", "checks", "publish"):
+    for stage in ("ingest", "gate", "input checks", "dbt", "checks", "publish"):
         assert f"{stage}: done in " in result.stdout, stage
     assert f"build {second}: published" in result.stdout
 
@@ -125,6 +125,7 @@ def test_failed_checks_keep_the_served_file_byte_identical_and_exit_1(pipeline, 
     failed = build_id_from(result.stdout)
     assert sha256_file(served) == before
     assert "NOT published" in result.stderr
+    assert "dbt was not run" in result.stderr and "dbt: done" not in result.stdout
     assert "quarantine_rate_fail [interactions]" in result.stderr
     assert "observed 0.1" in result.stderr                   # 3,000 / 30,000
     assert _records(data_dir)[failed] == "checks_failed"

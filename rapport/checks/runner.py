@@ -53,8 +53,12 @@ def load_expectations(directory: Path = EXPECTATIONS_DIR) -> ModuleType:
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, build_id: str, as_of_date: date | None,
-               thresholds_path: Path | None = None) -> CheckReport:
-    """Run every suite of expectations/ against the warehouse open on `con`."""
+               thresholds_path: Path | None = None, phase: str = "all") -> CheckReport:
+    """Run the suites of expectations/ against the warehouse open on `con`.
+
+    phase: `input` (raw-table and quarantine suites: need only ingest and gate), `output`
+    (mart and reconciliation suites: need dbt's models) or `all`.
+    """
     from rapport.contract import contract
 
     suites = load_expectations()
@@ -62,7 +66,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, build_id: str, as_of_date: date |
     ctx = suites.SuiteContext(con=con, build_id=build_id, as_of_date=as_of_date,
                               thresholds=suites.load_thresholds(thresholds_path),
                               contract=contract())
-    return run_batches(con, suites.build_batches(ctx))
+    return run_batches(con, suites.build_batches(ctx, phase))
 
 
 def _thresholds_override() -> Path | None:
