@@ -182,9 +182,12 @@ element_scores as (
         ) as potential_score,
         100 * account_quarters.demonstration_value / settings.demonstration_max_value
             as demonstration_score,
-        100 * (
-            settings.winnability_win_rate_weight * account_quarters.win_rate
-            + settings.winnability_fit_weight * account_quarters.fit
+        round(
+            100 * (
+                settings.winnability_win_rate_weight * account_quarters.win_rate
+                + settings.winnability_fit_weight * account_quarters.fit
+            ),
+            6
         ) as winnability_score
     from account_quarters
     cross join settings
