@@ -1,8 +1,8 @@
 """Blue/green publishing of warehouse files.
 
 Every build writes its own file, ``data/warehouse/builds/<build_id>.duckdb``. Only a build
-whose blocking checks passed is published: a hard link (or copy) of its file is moved onto the
-served path with ``os.replace``, which is atomic on POSIX. Readers that already hold the old
+whose blocking checks passed is published: a copy of its file is moved onto the served path
+with ``os.replace``, which is atomic on POSIX. Readers that already hold the old
 file keep reading the old inode; the next connection opens the new one. Nothing ever opens the
 served file read-write.
 
@@ -302,10 +302,10 @@ def sha256_file(path: Path) -> str:
 def publish_file(source: Path, served: Path | None = None) -> Path:
     """Atomically make ``source`` the served warehouse.
 
-    ``source`` must be a closed, checkpointed DuckDB file (no WAL beside it). A hard link to it
-    (a copy where links are not possible) is made next to the served path, flushed, and moved
-    onto the served path with ``os.replace``. Before the replace the served file is untouched;
-    after it, the new file is complete. There is no moment in between.
+    ``source`` must be a closed, checkpointed DuckDB file (no WAL beside it). It is copied next
+    to the served path, flushed, and moved onto the served path with ``os.replace``. Before
+    the replace the served file is untouched; after it, the new file is complete. There is no
+    moment in between. Readers holding the old file keep reading the old inode.
     """
     served = served or served_warehouse()
     source = Path(source)
@@ -318,11 +318,10 @@ def publish_file(source: Path, served: Path | None = None) -> Path:
     _fsync_file(source)
     tmp = served.with_name(f".{served.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
     try:
-        os.link(source, tmp)
-    except OSError:
+        # A copy, not a hard link: opening a kept build file read-write (to inspect it) must
+        # never lock or change the served file.
         shutil.copyfile(source, tmp)
         _fsync_file(tmp)
-    try:
         pause_for_test("publish")
         stale_wal = Path(f"{served}.wal")
         if stale_wal.exists():  # nothing writes the served file; a WAL here is debris
@@ -431,7 +430,7 @@ def apply_retention(keep_good: int = KEEP_GOOD, keep_failed: int = KEEP_FAILED,
             continue
         _delete_build(build_id)
         deleted.append(build_id)
-    # A publish killed between its link and its rename leaves a temporary link: debris.
+    # A publish killed between its copy and its rename leaves a temporary file: debris.
     served_path = served_warehouse()
     for tmp in served_path.parent.glob(f".{served_path.name}.*.tmp"):
         pid = tmp.name.split(".")[-3]

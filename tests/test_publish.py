@@ -240,3 +240,24 @@ def test_retention_removes_the_temporary_link_of_a_killed_publish(data_dir: Path
     publish.apply_retention()
     assert not debris.exists()
     assert served_state() == ("20260101T000000000Z-aaaa", 3)
+
+
+def test_a_kept_build_opened_read_write_does_not_lock_or_change_the_served_file(data_dir: Path):
+    build = make_build("20260101T000000000Z-aaaa", rows=3)
+    publish.publish_file(build)
+    checksum = publish.sha256_file(publish.served_warehouse())
+    script = textwrap.dedent(f"""
+        import sys, duckdb
+        con = duckdb.connect({str(build)!r})            # read-write, as an inspecting person might
+        con.execute("insert into facts values (99)")
+        print("open", flush=True)
+        sys.stdin.readline()
+    """)
+    holder = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        assert served_state() == ("20260101T000000000Z-aaaa", 3)
+    finally:
+        holder.communicate("done\n", timeout=30)
+    assert publish.sha256_file(publish.served_warehouse()) == checksum
