@@ -117,18 +117,19 @@ def _contract_violations(folder: Path, fmt: str) -> list[str]:
             if bad:
                 problems.append(f"{table}: {bad} rows break {check['name']}")
     # rules of the brief beyond the contract's own checks
-    for table, where in (
+    extra_rules = (
         ("interactions", f"occurred_at >= date '{AS_OF}' + 1"),
-        ("opportunities", "status = 'open' and close_date is not null "
-                          "and close_date < created_date"),
         ("plan_items", f"done_date > date '{AS_OF}'"),
-        ("payments", "paid_date < (select min(close_date) from opportunities o "
-                     "where o.opportunity_id = payments.opportunity_id)"),
+        ("payments", ("paid_date < (select o.close_date from opportunities as o "
+                      "where o.opportunity_id = payments.opportunity_id)")),
+        ("payments", ("opportunity_id in (select opportunity_id from opportunities "
+                      "where status <> 'won')")),
         ("feedback_items", "routed_date < recorded_date"),
-        ("reps", "manager_rep_id is not null and manager_rep_id not in "
-                 "(select rep_id from reps)"),
+        ("reps", ("manager_rep_id is not null and manager_rep_id not in "
+                  "(select rep_id from reps)")),
         ("accounts", "ar_rep_id in (select rep_id from reps where leave_date is not null)"),
-    ):
+    )
+    for table, where in extra_rules:
         bad = con.execute(f"select count(*) from {table} where {where}").fetchone()[0]
         if bad:
             problems.append(f"{table}: {bad} rows where {where}")
@@ -202,6 +203,28 @@ def test_small_csv_satisfies_the_contract(small_csv):
     assert rows["interactions"] == SMALL
     assert all(n > 0 for n in rows.values()), rows
     assert _contract_violations(folder, "csv") == []
+
+
+def test_the_contract_check_catches_damage(small_csv, tmp_path):
+    """The checker above is itself checked: damaged copies of clean files are reported."""
+    folder, _ = small_csv
+    for path in folder.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    inter = pl.read_csv(tmp_path / "interactions.csv", infer_schema=False)
+    inter = inter.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("ACC_NOPE"))
+        .otherwise(pl.col("account_id")).alias("account_id"),
+        pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("teleportation"))
+        .otherwise(pl.col("activity_type")).alias("activity_type"),
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("2020-01-01 00:00:00"))
+        .otherwise(pl.col("logged_at")).alias("logged_at"))
+    inter = pl.concat([inter, inter.slice(5, 1)])  # a repeated interaction_id
+    inter.write_csv(tmp_path / "interactions.csv")
+    problems = _contract_violations(tmp_path, "csv")
+    assert "interactions.account_id: 1 orphans of accounts.account_id" in problems
+    assert "interactions.activity_type: 1 values not allowed" in problems
+    assert "interactions: 1 rows break logged_before_occurred" in problems
+    assert "interactions: 1 duplicate primary keys" in problems
 
 
 def test_demo_parquet_satisfies_the_contract(demo):
@@ -415,7 +438,7 @@ def test_quarter_end_push_and_summer_dip(demo_con):
 
 
 def test_reps_join_and_leave_and_their_accounts_move(demo_con):
-    leavers, joiners = _one(demo_con, f"""
+    leavers, joiners = _one(demo_con, """
         select count(*) filter (where leave_date is not null),
                count(*) filter (where hire_date > date '2024-07-01')
         from reps

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 from rapport.generator import names
 from rapport.generator.commerce import role_owner
-from rapport.generator.timeline import SECONDS_PER_DAY, Timeline, to_day
+from rapport.generator.timeline import SECONDS_PER_DAY, Timeline, to_day, year_of
 from rapport.generator.world import Accounts, Contacts, Reps, choose
 
 # per habit: diligent, average, elite_private, neglectful
@@ -21,6 +22,7 @@ FEEDBACK_ROUTED = np.array([0.85, 0.65, 0.45, 0.25])
 SEVERITIES = ("low", "medium", "high")
 DEFAULT_SLA_DAYS = np.array([14, 7, 3, 7])  # low, medium, high, missing (as complaint_sla.csv)
 EXPLICIT_SLA_DAYS = np.array([3, 5, 7, 10, 14, 30])
+SURVEY_MONTHS = (5, 11)  # survey waves around the 15th, +-20 days
 
 
 @dataclass
@@ -148,11 +150,10 @@ class Surveys:
 
 def make_surveys(rng: np.random.Generator, tl: Timeline, accounts: Accounts,
                  contacts: Contacts, support: np.ndarray, complaints: Complaints) -> Surveys:
-    first_year = int(np.datetime64(tl.start, "D").astype("datetime64[Y]").astype(int)) + 1970
+    first_year = int(year_of(np.array([tl.start]))[0])
     waves = []
     for year in range(first_year, first_year + 5):
-        for month in (5, 11):
-            from datetime import date
+        for month in SURVEY_MONTHS:
             d = to_day(date(year, month, 15))
             if tl.start <= d - 20 and d + 20 <= tl.end:
                 waves.append(d)

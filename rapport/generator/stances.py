@@ -13,6 +13,10 @@ from rapport.generator.world import Accounts, Contacts, Reps, choose
 
 # per habit of the AR: diligent, average, elite_private, neglectful
 ASSESS_RATE = np.array([0.85, 0.55, 0.30, 0.18])
+ATTITUDE_GAIN = 1.0  # per quarter, times log(1 + activity pull / median pull)
+ATTITUDE_CEILING = 3.6  # gains shrink as the latent attitude nears it
+NEGLECT_DECAY = 0.3  # per quarter while the latent attitude is above neutral
+OPPOSED_DRIFT = 0.2  # per quarter for contacts who lean to a competitor
 
 @dataclass
 class Attitudes:
@@ -44,9 +48,14 @@ def simulate_attitudes(rng: np.random.Generator, tl: Timeline, contacts: Contact
     latent = start + rng.uniform(-0.3, 0.3, contacts.n)
     lat = np.empty((contacts.n, nq))
     for k in range(nq):
-        gain = 0.55 * np.log1p(pull[:, k] / norm)
-        decay = np.where(latent > 0.3, 0.28, 0.0) + np.where(contacts.opposed, 0.2, 0.0)
-        latent = np.clip(latent + gain - decay + rng.normal(0, 0.2, contacts.n), -1.45, 3.45)
+        # more and deeper activity raises support, with diminishing returns near "coach";
+        # neglect lets it fall back; contacts leaning to a competitor drift down
+        headroom = (ATTITUDE_CEILING - latent) / (ATTITUDE_CEILING + 1.5)
+        gain = ATTITUDE_GAIN * np.log1p(pull[:, k] / norm) * headroom
+        decay = np.where(latent > 0.3, NEGLECT_DECAY, 0.0) + np.where(contacts.opposed,
+                                                                      OPPOSED_DRIFT, 0.0)
+        latent = latent + gain - decay + rng.normal(0, 0.2, contacts.n)
+        latent = np.minimum(np.maximum(latent, -1.45), 3.45)
         lat[:, k] = latent
     att = np.clip(np.rint(lat), -1, 3).astype(np.int64)
     return Attitudes(lat, att, depth)

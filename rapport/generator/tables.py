@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -36,6 +37,9 @@ from rapport.generator.world import (
 )
 
 CHUNK_ROWS = 1_000_000
+# how often optional customer fields are missing, per habit of the account's AR
+# (diligent, average, elite_private, neglectful)
+MISSING_FACTOR = np.array([0.5, 1.0, 1.3, 2.5])
 
 
 @dataclass
@@ -146,6 +150,7 @@ def _account_names(w: World) -> pl.Series:
 def accounts(w: World, i: Ids):
     a, rng = w.accounts, _rng(w, "accounts")
     n = a.n
+    sloppy = MISSING_FACTOR[a.habit]
     idx = np.arange(n)
     annual = a.value * 400_000.0 * rng.uniform(1.5, 4.0, n)  # stated wallet > what we win
     potential = np.round(annual / 1000.0) * 1000.0 * 100
@@ -156,8 +161,8 @@ def accounts(w: World, i: Ids):
         "ar_rep_id": i.rep(w.reps.owner_at(a.ar, np.full(n, w.tl.end))),
         "sr_rep_id": i.rep(w.reps.owner_at(a.sr, np.full(n, w.tl.end))),
         "fr_rep_id": i.rep(w.reps.owner_at(a.fr, np.full(n, w.tl.end))),
-        "spend_potential": decimals(potential, 2, rng.random(n) < 0.06),
-        "demonstration_value": integers(demo, rng.random(n) < 0.1),
+        "spend_potential": decimals(potential, 2, rng.random(n) < 0.05 * sloppy),
+        "demonstration_value": integers(demo, rng.random(n) < 0.08 * sloppy),
         "has_strategic_agreement": booleans(w.has_agreement),
         "is_exclusive_partner": booleans(w.is_exclusive),
         "created_date": dates(a.created, rng.random(n) < 0.05)}))
@@ -167,6 +172,12 @@ def contacts(w: World, i: Ids):
     c, rng = w.contacts, _rng(w, "contacts")
     n = c.n
     a = w.accounts
+    # customer information is kept by the account's AR: neglectful reps leave more gaps
+    sloppy = MISSING_FACTOR[a.habit[c.account]]
+
+    def gaps(rate: float) -> np.ndarray:
+        return rng.random(n) < np.minimum(rate * sloppy, 0.95)
+
     level_titles = [t for lv in LEVELS for t in names.LEVEL_TITLES[lv]]
     per_level = [len(names.LEVEL_TITLES[lv]) for lv in LEVELS]
     offsets = np.concatenate([[0], np.cumsum(per_level)[:-1]])
@@ -178,9 +189,10 @@ def contacts(w: World, i: Ids):
                            rng.integers(0, len(names.APPROVER_TITLES), n))
     title = pl.select(pl.when(pl.lit(pl.Series(c.role == 1))).then(pl.lit(approver_title))
                       .otherwise(pl.lit(title))).to_series()
-    title = _nullify(title, rng.random(n) < 0.05)
-    birthday = to_day_array(1955, 1, 1) + rng.integers(0, 45 * 365, n)
-    notes = np.where(rng.random(n) < 0.35, rng.integers(0, len(names.PRIVATE_NOTES), n), -1)
+    title = _nullify(title, gaps(0.05))
+    birthday = to_day(date(1955, 1, 1)) + rng.integers(0, 45 * 365, n)
+    notes = np.where(rng.random(n) < 0.35 / sloppy, rng.integers(0, len(names.PRIVATE_NOTES), n),
+                     -1)
     acc_created = a.created[c.account]
     before = acc_created < w.tl.start
     created = np.where(before, acc_created + (rng.random(n) * (w.tl.start - acc_created))
@@ -192,25 +204,20 @@ def contacts(w: World, i: Ids):
         "contact_id": i.contact(np.arange(n)), "account_id": i.account(c.account),
         "full_name": _names(c.first, c.last), "title": title,
         "department": texts(names.DEPARTMENTS,
-                            np.where(rng.random(n) < 0.06, -1, c.department)),
-        "level": texts(LEVELS, np.where(rng.random(n) < 0.04, -1, c.level)),
+                            np.where(gaps(0.06), -1, c.department)),
+        "level": texts(LEVELS, np.where(gaps(0.04), -1, c.level)),
         "decision_role": texts(DECISION_ROLES, np.where(c.role > 0, c.role, -1)),
         "evaluation_group": texts(EVAL_GROUPS, np.where(
-            (c.role > 0) & (rng.random(n) < 0.05), -1, c.eval_group)),
+            (c.role > 0) & gaps(0.05), -1, c.eval_group)),
         "is_rising_star": booleans(c.rising_star),
         "is_active": booleans(np.where(rng.random(n) < 0.02, -1, c.active.astype(np.int64))),
-        "birthday": dates(birthday, rng.random(n) < 0.35),
+        "birthday": dates(birthday, gaps(0.3)),
         "private_notes": texts(names.PRIVATE_NOTES, notes),
         "email": _emails(c.first, c.last, i.contact_number % 100, domain,
-                         rng.random(n) < 0.12),
+                         gaps(0.1)),
         "created_date": dates(created, rng.random(n) < 0.1),
     }
     return _one(frame("contacts", cols)[order])
-
-
-def to_day_array(year: int, month: int, day: int) -> int:
-    from datetime import date
-    return to_day(date(year, month, day))
 
 
 def contact_assessments(w: World, i: Ids):
