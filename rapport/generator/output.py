@@ -119,6 +119,31 @@ class Progress:
                   flush=True)
 
 
+_TIMES = pl.Series([f"{h:02d}:{m:02d}:{x:02d}" for h in range(24) for m in range(60)
+                    for x in range(60)], dtype=pl.String)
+
+
+def _text_timestamps(df: pl.DataFrame) -> pl.DataFrame:
+    """Timestamps as 'YYYY-MM-DD HH:MM:SS' text, by table look-ups (faster than strftime)."""
+    stamps = [c for c, t in df.schema.items() if isinstance(t, pl.Datetime)]
+    if not stamps or df.height == 0:
+        return df
+    out = {}
+    for name in stamps:
+        micros = df[name].cast(pl.Int64)
+        days = micros // (86_400 * 1_000_000)
+        lo, hi = days.min(), days.max()
+        if lo is None:
+            out[name] = pl.Series(name, [None] * df.height, dtype=pl.String)
+            continue
+        day_text = pl.Series(np.arange(lo, hi + 1, dtype=np.int32)).cast(pl.Date).cast(pl.String)
+        seconds = (micros - days * 86_400 * 1_000_000) // 1_000_000
+        out[name] = pl.select(pl.concat_str([
+            pl.lit(day_text.gather(days - lo)), pl.lit(" "), pl.lit(_TIMES.gather(seconds))])
+        ).to_series().alias(name)
+    return df.with_columns(**out)
+
+
 def _arrow(df: pl.DataFrame) -> pa.Table:
     table = df.to_arrow()
     fields = [pa.field(f.name, pa.string()) if pa.types.is_large_string(f.type)
@@ -141,6 +166,7 @@ def write_table(out_dir: Path, name: str, chunks: Iterable[pl.DataFrame], fmt: s
                 for i, df in enumerate(chunks):
                     if pending is not None:
                         pending.result()
+                    df = _text_timestamps(df)
                     pending = pool.submit(
                         df.write_csv, handle, include_header=i == 0,
                         datetime_format=TIMESTAMP_FORMAT, date_format="%Y-%m-%d",

@@ -41,7 +41,7 @@ def make_strategies(rng: np.random.Generator, tl: Timeline, accounts: Accounts,
     window = accounts.window_start(tl)[has]
     in_period = accounts.created[has] >= tl.start
     day = np.where(in_period, window + rng.integers(0, 60, len(has)),
-                   window - rng.integers(0, 200, len(has)))
+                   np.maximum(window - rng.integers(0, 200, len(has)), accounts.created[has]))
     accs, days = [], []
     alive = np.ones(len(has), dtype=bool)
     while alive.any():
