@@ -76,8 +76,8 @@ logged_complete as (
         and interactions.outcome is not null
         and (planned_activities_due.target_contact_id is null or interactions.contact_id is not null)
         and interactions.logged_at is not null
-        and interactions.logged_at
-            <= {{ dbt.dateadd('day', 'settings.log_within_days', 'interactions.occurred_at') }}
+        and {{ dbt.datediff('interactions.occurred_at', 'interactions.logged_at', 'second') }}
+            <= settings.log_within_days * 86400
 
 ),
 

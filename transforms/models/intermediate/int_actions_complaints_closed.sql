@@ -72,9 +72,13 @@ complaints_due as (
     select
         complaint_id,
         owner_rep_id,
-        closed_at,
         is_customer_confirmed,
-        {{ dbt.dateadd('day', 'sla_days', 'opened_at') }} as due_at
+        -- due: sla_days x 24 hours after opened_at (compared in seconds, the same on every
+        -- engine); the quarter it falls in: the date sla_days after the day it was opened
+        closed_at is not null
+            and {{ dbt.datediff('opened_at', 'closed_at', 'second') }} <= sla_days * 86400
+            as is_closed_within_sla,
+        cast({{ dbt.dateadd('day', 'sla_days', 'cast(opened_at as date)') }} as date) as due_date
     from complaints_with_sla
 
 ),
@@ -88,8 +92,7 @@ closed_in_loop as (
         count(*) as complaints_due,
         sum(
             case
-                when complaints_due.closed_at is not null
-                    and complaints_due.closed_at <= complaints_due.due_at
+                when complaints_due.is_closed_within_sla
                     and (settings.require_confirmation = 0 or complaints_due.is_customer_confirmed)
                     then 1
                 else 0
@@ -98,8 +101,8 @@ closed_in_loop as (
     from rep_quarters
     inner join complaints_due
         on rep_quarters.rep_id = complaints_due.owner_rep_id
-        and cast(complaints_due.due_at as date) >= rep_quarters.quarter_start_date
-        and cast(complaints_due.due_at as date) <= rep_quarters.period_end_date
+        and complaints_due.due_date >= rep_quarters.quarter_start_date
+        and complaints_due.due_date <= rep_quarters.period_end_date
     cross join settings
     group by rep_quarters.rep_id, rep_quarters.year, rep_quarters.quarter
 
