@@ -36,7 +36,9 @@ class ImportResult:
 
 
 def _run_id(base: Path) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    """A time stamp to the millisecond (UTC), e.g. 20261123T134126.123Z."""
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
     run_id, n = stamp, 1
     while (base / run_id).exists():
         n += 1

@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 from rapport.importer.mapping import DEFAULT_FUZZY_THRESHOLD, JoinSpec
 from rapport.importer.values import fuzzy_key
 
-MIN_SIMILAR_LENGTH = 6
+MIN_SIMILAR_LENGTH = 8
 
 
 @dataclass(frozen=True)
