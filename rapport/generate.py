@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rapport.contract import contract
@@ -17,6 +18,7 @@ from rapport.generator.tables import BUILDERS, make_ids
 from rapport.generator.world import HABITS
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
+BIG_TABLE = "interactions"
 
 
 def _check_args(seed: int, fmt: str) -> None:
@@ -44,16 +46,23 @@ def generate(scale: str | int, seed: int, out_dir: Path, fmt: str = "csv",
     bar = Progress(progress, len(tables))
     world = simulate(sc, seed, bar)
     ids = make_ids(world)
-    rows: dict[str, int] = {}
     for name in tables:
         for other in FORMATS:
             stale = out_dir / f"{name}.{other}"
             if other != fmt and stale.exists():
                 stale.unlink()
-        chunks, total = BUILDERS[name](world, ids)
-        rows[name] = write_table(out_dir, name, chunks, fmt, total, bar)
-    return rows
 
+    def write(name: str) -> int:
+        chunks, total = BUILDERS[name](world, ids)
+        return write_table(out_dir, name, chunks, fmt, total, bar)
+
+    # the big table is written on a second thread while the others are written here
+    # (numpy and polars release the GIL); each file is still written in one fixed order
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        big = pool.submit(write, BIG_TABLE)
+        written = {name: write(name) for name in tables if name != BIG_TABLE}
+        written[BIG_TABLE] = big.result()
+    return {name: written[name] for name in tables}
 
 def rep_habits(scale: str | int, seed: int) -> dict[str, str]:
     """rep_id -> the habit the generator gave that rep (habits are not written to any file).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -249,34 +250,75 @@ def _triangle(accounts: Accounts, reps: Reps) -> tuple[np.ndarray, np.ndarray, n
 def make_interactions(rng: np.random.Generator, n_total: int, tl: Timeline,
                       accounts: Accounts, reps: Reps, contacts: Contacts,
                       items: PlanItems) -> Interactions:
-    """Unplanned activities (grouped by account, vectorised) plus one per done plan item."""
+    """Unplanned activities (grouped by account, vectorised) plus one per done plan item.
+
+    The accounts are split in two halves simulated on two threads (numpy releases the GIL),
+    each with its own random stream, then merged in time order: the result does not depend
+    on thread timing.
+    """
     done = np.flatnonzero(items.done >= 0)
     if len(done) > n_total // 5:  # planned activities are at most a fifth of all
         done = np.sort(rng.choice(done, n_total // 5, replace=False))
     window = accounts.window_start(tl)
     p_acc = accounts.value ** 0.55 * ACTIVITY_LEVEL[accounts.habit] * (
         (tl.end - window + 1) / tl.days)
-    n_rand = n_total - len(done)
-    counts = rng.multinomial(n_rand, p_acc / p_acc.sum())
-    acc = np.repeat(np.arange(accounts.n, dtype=np.int32), counts)
-    day = tl.sample_days_grouped(rng, window, counts)
+    counts = rng.multinomial(n_total - len(done), p_acc / p_acc.sum())
+    half = accounts.n // 2
+    streams = rng.spawn(2)
+    ctx = _Context(tl, accounts, reps, contacts, *_triangle(accounts, reps), _type_tables())
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(_part, streams[0], ctx, counts, 0, half, None)
+        second = pool.submit(_part, streams[1], ctx, counts, half, accounts.n, (items, done))
+        parts = [first.result(), second.result()]
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    del parts
+    n = len(cols["minute"])
+    # time order; the row number breaks ties so that the key is unique (a stable result)
+    key = cols.pop("minute").astype(np.int64) * n + np.arange(n, dtype=np.int64)
+    order = pl.Series(key).arg_sort().to_numpy()
+    del key
+    out = {k: v[order] for k, v in cols.items()}
+    return Interactions(n, out["ts"], out["logged"], out["rep"], out["acc"], out["contact"],
+                        out["typ"], out["outcome"], out["from_plan"])
 
-    base, switch, succ = _triangle(accounts, reps)
-    moved = day > np.repeat(switch[:, 0], counts)  # the AR of the day is the successor
-    habit = np.where(moved, np.repeat(reps.habit[succ[:, 0]].astype(np.int8), counts),
-                     np.repeat(reps.habit[base[:, 0]].astype(np.int8), counts))
+
+@dataclass
+class _Context:
+    tl: Timeline
+    accounts: Accounts
+    reps: Reps
+    contacts: Contacts
+    base: np.ndarray  # [account, role] from _triangle
+    switch: np.ndarray
+    succ: np.ndarray
+    type_tables: np.ndarray
+
+
+def _part(rng: np.random.Generator, ctx: _Context, counts: np.ndarray, lo: int, hi: int,
+          planned: tuple[PlanItems, np.ndarray] | None) -> dict[str, np.ndarray]:
+    """The activities of accounts lo..hi-1 (plus the planned ones, if given), row-local."""
+    tl, accounts, reps, contacts = ctx.tl, ctx.accounts, ctx.reps, ctx.contacts
+    counts = counts[lo:hi]
+    n_rand = int(counts.sum())
+    acc = np.repeat(np.arange(lo, hi, dtype=np.int32), counts)
+    day = tl.sample_days_grouped(rng, accounts.window_start(tl)[lo:hi], counts)
+    base, switch, succ = ctx.base, ctx.switch, ctx.succ
+    moved = day > np.repeat(switch[lo:hi, 0], counts)  # the AR of the day is the successor
+    habit = np.where(moved, np.repeat(reps.habit[succ[lo:hi, 0]].astype(np.int8), counts),
+                     np.repeat(reps.habit[base[lo:hi, 0]].astype(np.int8), counts))
     del moved
     u = rng.random(n_rand, dtype=np.float32)
     cum_share = np.cumsum(ROLE_SHARE, axis=1).astype(np.float32)
     role = (u >= cum_share[habit, 0]).astype(np.int32) + (u >= cum_share[habit, 1])
+    del u
     flat = acc * 3 + role
     del role
     rep = np.where(day > switch.ravel()[flat], succ.ravel()[flat], base.ravel()[flat])
     del flat
-    tier = np.select([accounts.rank_pct < 0.05, accounts.rank_pct < 0.2], [0, 1], 2)
+    tier = np.select([accounts.rank_pct[lo:hi] < 0.05, accounts.rank_pct[lo:hi] < 0.2], [0, 1], 2)
     combo = np.repeat((tier * 4).astype(np.int32), counts) + habit
     del habit
-    typ = lookup_choose(_type_tables(), combo, rng.random(n_rand, dtype=np.float32))
+    typ = lookup_choose(ctx.type_tables, combo, rng.random(n_rand, dtype=np.float32))
     typ = typ.astype(np.int32)
     del combo
     contact = np.full(n_rand, -1, dtype=np.int32)
@@ -284,21 +326,24 @@ def make_interactions(rng: np.random.Generator, n_total: int, tl: Timeline,
     is_key = np.flatnonzero(lay == KEY)
     contact[is_key] = contacts.pick(rng, acc[is_key], contacts.key_weight)
     del is_key
-    group = np.isin(typ, [TYPE_INDEX[t] for t in GROUP_EVENTS]) & (rng.random(n_rand) < 0.5)
+    group = np.isin(typ, [TYPE_INDEX[t] for t in GROUP_EVENTS]) & (
+        rng.random(n_rand, dtype=np.float32) < 0.5)
     is_gen = np.flatnonzero((lay == GENERAL) & ~group)
     del group, lay
     contact[is_gen] = contacts.pick(rng, acc[is_gen], contacts.general_weight)
     del is_gen
-
-    p_type = np.where(items.planned_type[done] >= 0, items.planned_type[done],
-                      PLANNED_DEFAULT[items.layer[done]])
-    p_contact = np.where(TYPE_LAYER[p_type] == ORG, -1, items.target[done])
-    from_plan = np.concatenate([np.full(n_rand, -1, dtype=np.int32), done.astype(np.int32)])
-    acc = np.concatenate([acc, items.account[done].astype(np.int32)])
-    day = np.concatenate([day, items.done[done].astype(np.int32)])
-    rep = np.concatenate([rep, items.owner[done].astype(np.int32)])
-    typ = np.concatenate([typ, p_type.astype(np.int32)])
-    contact = np.concatenate([contact, p_contact.astype(np.int32)])
+    from_plan = np.full(n_rand, -1, dtype=np.int32)
+    if planned is not None:
+        items, done = planned
+        p_type = np.where(items.planned_type[done] >= 0, items.planned_type[done],
+                          PLANNED_DEFAULT[items.layer[done]])
+        p_contact = np.where(TYPE_LAYER[p_type] == ORG, -1, items.target[done])
+        from_plan = np.concatenate([from_plan, done.astype(np.int32)])
+        acc = np.concatenate([acc, items.account[done].astype(np.int32)])
+        day = np.concatenate([day, items.done[done].astype(np.int32)])
+        rep = np.concatenate([rep, items.owner[done].astype(np.int32)])
+        typ = np.concatenate([typ, p_type.astype(np.int32)])
+        contact = np.concatenate([contact, p_contact.astype(np.int32)])
     n = len(acc)
 
     evening = np.zeros(len(TYPES), dtype=bool)
@@ -309,14 +354,7 @@ def make_interactions(rng: np.random.Generator, n_total: int, tl: Timeline,
     del ev
     minute += (day - np.int32(tl.start)) * 1440 + 480  # minutes since the first day
     del day
-    # time order; the row number breaks ties so that the key is unique (a stable result)
-    order = pl.Series(minute.astype(np.int64) * n + np.arange(n, dtype=np.int64)).arg_sort()
-    order = order.to_numpy()
-    minute, rep, acc, contact, typ, from_plan = (
-        minute[order], rep[order], acc[order], contact[order], typ[order], from_plan[order])
-    del order
     ts = (minute.astype(np.int64) + tl.start * 1440) * 60
-    del minute
     h = reps.habit[rep]
     delay_minutes = (rng.standard_exponential(n, dtype=np.float32)
                      * (LOG_DELAY_HOURS * 60).astype(np.float32)[h]).astype(np.int64)
@@ -331,5 +369,6 @@ def make_interactions(rng: np.random.Generator, n_total: int, tl: Timeline,
     pick = ((u - miss) / (1.0 - miss) * OUTCOME_COUNT[lay]).astype(np.int32)
     outcome = np.where(u < miss, -1, OUTCOME_OFFSET[lay] + np.minimum(
         pick, OUTCOME_COUNT[lay] - 1)).astype(np.int32)
-    del u, miss, lay, pick, h
-    return Interactions(n, ts, logged, rep, acc, contact, typ, outcome, from_plan)
+    return {"minute": minute, "ts": ts, "logged": logged, "rep": rep.astype(np.int32),
+            "acc": acc, "contact": contact, "typ": typ, "outcome": outcome,
+            "from_plan": from_plan}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -90,33 +91,36 @@ def frame(table: str, columns: dict[str, pl.Series]) -> pl.DataFrame:
 
 
 class Progress:
-    """Short per-table progress lines on stderr."""
+    """Short progress lines on stderr: simulation steps, then one line per table written
+    (and per chunk of a big table). Safe to use from two threads."""
 
     def __init__(self, enabled: bool, total_tables: int) -> None:
         self.enabled = enabled
         self.total = total_tables
         self.done = 0
         self.t0 = time.perf_counter()
+        self.lock = threading.Lock()
+
+    def _print(self, message: str) -> None:
+        with self.lock:
+            print(f"  {message:<58} {time.perf_counter() - self.t0:6.1f}s", file=sys.stderr,
+                  flush=True)
 
     def step(self, message: str) -> None:
         if self.enabled:
-            print(f"  {message:<46} {time.perf_counter() - self.t0:6.1f}s", file=sys.stderr,
-                  flush=True)
+            self._print(message)
 
     def partial(self, table: str, rows: int, total_rows: int) -> None:
         if self.enabled and 0 < rows < total_rows:
-            width = 30
-            filled = int(width * rows / total_rows)
-            bar = "#" * filled + "." * (width - filled)
-            print(f"\r  [{self.done + 1:2d}/{self.total}] {table:<22} [{bar}] "
-                  f"{rows:>11,}/{total_rows:,}", end="", file=sys.stderr, flush=True)
+            self._print(f"        {table:<22} {rows:>11,} of {total_rows:,} rows "
+                        f"({100 * rows // total_rows}%)")
 
     def table_done(self, table: str, rows: int) -> None:
-        self.done += 1
+        with self.lock:
+            self.done += 1
+            done = self.done
         if self.enabled:
-            print(f"\r  [{self.done:2d}/{self.total}] {table:<22} {rows:>11,} rows"
-                  f"{' ' * 30}{time.perf_counter() - self.t0:6.1f}s", file=sys.stderr,
-                  flush=True)
+            self._print(f"[{done:2d}/{self.total}] {table:<22} {rows:>11,} rows")
 
 
 _TIMES = pl.Series([f"{h:02d}:{m:02d}:{x:02d}" for h in range(24) for m in range(60)
