@@ -26,23 +26,23 @@ log = logging.getLogger("rapport.dashboard")
 
 st.set_page_config(page_title="rapport", layout="wide", initial_sidebar_state="expanded")
 
-# Every url_path differs from its file's name on purpose: Streamlit still runs its legacy
-# "pages/ folder" mode for the first script run of a process (and for every AppTest run), and
-# in that mode a URL equal to a file name would run the page file without this router.
+# url_path equals the file's name: Streamlit's legacy "pages/ folder" mode (still active for
+# the first script run of a process) then finds the page, and ui.context.current() sends that
+# run through this router (no "page not found" on a deep link to a fresh server).
 PAGES = {
     "Leadership": [
-        st.Page("pages/overview.py", title="Overview", url_path="overview-of-results", default=True),
-        st.Page("pages/tiers.py", title="Tiers", url_path="account-tiers"),
+        st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
+        st.Page("pages/tiers.py", title="Tiers", url_path="tiers"),
     ],
     "Relationships": [
-        st.Page("pages/health.py", title="Relationship health", url_path="relationship-health"),
-        st.Page("pages/power_map.py", title="Power map", url_path="power-map"),
+        st.Page("pages/health.py", title="Relationship health", url_path="health"),
+        st.Page("pages/power_map.py", title="Power map", url_path="power_map"),
     ],
     "Regions": [
-        st.Page("pages/scorecards.py", title="Scorecards", url_path="rep-scorecards"),
+        st.Page("pages/scorecards.py", title="Scorecards", url_path="scorecards"),
     ],
     "Data team": [
-        st.Page("pages/data_quality.py", title="Data quality", url_path="data-quality"),
+        st.Page("pages/data_quality.py", title="Data quality", url_path="data_quality"),
     ],
 }
 

@@ -7,6 +7,7 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 from ui import fmt
+from ui.charts import STATUS_COLOURS
 from ui.context import current
 from ui.helptext import help_for
 from ui.widgets import chart, empty, metric, table
@@ -24,18 +25,20 @@ if not build:
     empty("The warehouse has no build information (meta.build_info).",
           "It was not published by `rapport build`; rebuild it to see checks and history.")
 
-m = st.columns(4)
-with m[0]:
-    metric("Served build", str(build_id or "n/a"), help_key="dq_status")
-with m[1]:
-    metric("Data as of", fmt.date(build.get("as_of_date")), help_key="days_since_last_touch",
-           extra_help="The as-of date ends every trailing window.")
-with m[2]:
-    built = build.get("built_at") or build.get("finished_at")
-    metric("Built", fmt.date(built), help_key="dq_status")
-with m[3]:
-    status = build.get("status") or build.get("checks_status")
-    metric("Build status", str(status or "n/a"), help_key="dq_status")
+started, finished = build.get("started_at"), build.get("finished_at") or build.get("built_at")
+took = (f" in {(finished - started).total_seconds():.0f} s"
+        if isinstance(started, dt.datetime) and isinstance(finished, dt.datetime) else "")
+with st.container(border=True):
+    st.markdown(
+        f"**Served build** `{build_id or 'n/a'}` · **status** {build.get('status') or 'n/a'} · "
+        f"**data as of** {fmt.date(build.get('as_of_date'))} · **built** {fmt.date(finished)}{took}"
+    )
+    if build.get("raw_rows") is not None:
+        st.caption(
+            f"{fmt.count(build.get('raw_rows'))} raw rows, {fmt.count(build.get('clean_rows'))} "
+            f"clean, {fmt.count(build.get('quarantined_rows'))} quarantined · "
+            f"{build.get('checks_summary') or ''}"
+        )
 
 checks_tab, quarantine_tab, history_tab = st.tabs(
     ["Check results", "Quarantine", "Freshness and build history"]
@@ -59,15 +62,28 @@ with checks_tab:
         for col, name in zip(c, ["pass", "warn", "fail", "error"]):
             with col:
                 metric(f"Checks {name}", fmt.count(n.get(name, 0)), help_key="dq_status")
-        by_suite = results.group_by("suite", status_col).len().sort("suite")
-        fig = px.bar(by_suite, x="suite", y="len", color=status_col,
-                     color_discrete_map={"pass": "#43a047", "warn": "#fbc02d",
-                                         "fail": "#c62828", "error": "#6a1b9a"},
-                     labels={"suite": "Suite", "len": "Checks", status_col: "Status"},
-                     title="Check results per suite")
-        chart(fig, key="dq_suites", height=320)
-        table(results, key="dq_results", file_name=f"dq_results_{build_id}",
-              hide=("build_id",), height=320)
+        kinds = results.with_columns(
+            pl.col("suite").str.split("_").list.first().alias("kind")
+        ).group_by("kind", status_col).len().sort("kind")
+        fig = px.bar(kinds, y="kind", x="len", color=status_col, orientation="h",
+                     color_discrete_map=STATUS_COLOURS,
+                     labels={"kind": "Suite kind", "len": "Checks", status_col: "Status"},
+                     title="Check results by kind of suite (raw tables, marts, dbt, "
+                           "reconciliation)")
+        chart(fig, key="dq_suites", height=260)
+        c1, c2 = st.columns(2)
+        kind = c1.selectbox("Suites", ["all", *kinds["kind"].unique(maintain_order=True)],
+                            key="dq_kind", format_func=lambda k: "All suites" if k == "all"
+                            else f"{k} suites")
+        statuses = c2.multiselect("Status", ["pass", "warn", "fail", "error"], key="dq_status",
+                                  placeholder="Every status")
+        shown = results
+        if kind != "all":
+            shown = shown.filter(pl.col("suite").str.split("_").list.first() == kind)
+        if statuses:
+            shown = shown.filter(pl.col(status_col).is_in(statuses))
+        table(shown, key="dq_results", file_name=f"dq_results_{build_id}",
+              hide=("build_id", "success"), height=320)
 
 with quarantine_tab:
     counts = q.quarantine_counts(reader, scope, build_id)
@@ -123,15 +139,18 @@ with history_tab:
         empty("No build history (meta.build_history).",
               "It is written by `rapport build`; older warehouses do not have it.")
     else:
-        time_col = next((c for c in ("started_at", "built_at", "finished_at")
-                         if c in history.columns), None)
-        y_col = next((c for c in ("duration_seconds", "duration_s", "seconds")
-                      if c in history.columns), None)
-        colour = next((c for c in ("status", "outcome") if c in history.columns), None)
-        if time_col:
-            fig = px.scatter(history, x=time_col, y=y_col or colour or time_col, color=colour,
-                             hover_data=[c for c in ("build_id", "as_of_date")
+        if {"started_at", "finished_at"} <= set(history.columns):
+            history = history.with_columns(
+                (pl.col("finished_at") - pl.col("started_at")).dt.total_seconds()
+                .alias("duration_s"))
+            fig = px.scatter(history, x="started_at", y="duration_s",
+                             color="status" if "status" in history.columns else None,
+                             hover_data=[c for c in ("build_id", "as_of_date", "checks_summary")
                                          if c in history.columns],
-                             title="Builds over time")
-            chart(fig, key="build_history", height=300)
-        table(history, key="build_history", file_name="build_history", height=300)
+                             labels={"started_at": "Started", "duration_s": "Duration (s)",
+                                     "status": "Status"},
+                             title="Builds: when, how long, outcome")
+            fig.update_traces(marker={"size": 11})
+            chart(fig, key="build_history", height=280)
+        table(history, key="build_history", file_name="build_history",
+              hide=("raw_dir", "raw_row_counts"), height=300)

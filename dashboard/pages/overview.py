@@ -4,6 +4,7 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 from ui import fmt
+from ui.charts import BAND_COLOURS, TIER_COLOURS
 from ui.context import current
 from ui.helptext import help_for
 from ui.widgets import FILTERS_TOO_NARROW, NO_INTERACTIONS, chart, empty, metric, table
@@ -94,7 +95,7 @@ with left:
         fig = px.bar(
             bands, x="health_band", y="accounts", color="health_band", text="accounts",
             category_orders={"health_band": list(q.HEALTH_BANDS)},
-            color_discrete_map={"strong": "#2e7d32", "developing": "#f9a825", "weak": "#c62828"},
+            color_discrete_map=BAND_COLOURS,
             labels={"health_band": "Band", "accounts": "Accounts"},
             title=f"Accounts per health band, {fmt.date(month_end)}",
         )
@@ -112,7 +113,7 @@ with right:
     else:
         fig = px.bar(
             tiers, x="tier", y="accounts", text="accounts", color="tier",
-            category_orders={"tier": list(q.TIERS)},
+            category_orders={"tier": list(q.TIERS)}, color_discrete_map=TIER_COLOURS,
             hover_data={"revenue_ttm": ":,.0f", "revenue_share": ":.0%"},
             labels={"tier": "Tier", "accounts": "Accounts", "revenue_ttm": "Revenue 12m",
                     "revenue_share": "Revenue share"},

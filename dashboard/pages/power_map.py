@@ -81,7 +81,7 @@ with left:
                            "contact_id"),
               key="pm_flags", file_name=f"{account_id}_alerts", hide=("contact_id",),
               column_config={"alert_type": "Alert", "contact_name": "Contact",
-                             "decision_role": "Role", "detail": "Detail"}, height=230)
+                             "decision_role": "Role", "detail": "Detail"})
 with right:
     st.markdown(f"#### Who moved since {fmt.date(since)}")
     moves = q.attitude_moves(reader, scope, account_id, since)
@@ -98,7 +98,7 @@ with right:
                   "attitude_change": st.column_config.NumberColumn(
                       "Change", format="%+d", help=help_for("moved")),
                   "assessed_before": "Assessed (before)", "assessed_now": "Assessed (now)",
-              }, height=230)
+              })
 
 grouped = pm.filter(pl.col("evaluation_group").is_not_null())
 if grouped.is_empty():

@@ -16,7 +16,7 @@ from rapport.warehouse import queries as q
 ctx = current()
 reader, scope, f = ctx.reader, ctx.scope, ctx.filters
 
-st.title("Rep scorecards")
+st.title("Scorecards")
 if f.year is None:
     empty("The warehouse has no quarters with rep results yet.",
           "Load reps, opportunities and targets (data/raw), then run `rapport build`.")
@@ -37,7 +37,7 @@ if card.height:
     c2.caption(
         f"{fmt.quarter_label(f.year, f.quarter)} · market type **{fmt.label(r0['market_type'])}**"
         f": total = {r0['weight_dimension1']:.0%} x dimension 1 + "
-        f"{r0['weight_dimension2']:.0%} x dimension 2. {help_for('total_score')}"
+        f"{r0['weight_dimension2']:.0%} x dimension 2 (weights by market type)."
     )
 
 reps_tab, detail_tab, regions_tab = st.tabs(["Reps of the region", "Rep detail",
@@ -73,7 +73,8 @@ with reps_tab:
                                                   default=len(order)).alias("_order")
             ).sort("_order", "action_no").drop("_order")
             chart(key_action_heatmap(cells, names), key="key_actions",
-                  height=max(280, 90 + 38 * len(order)))
+                  height=max(260, 130 + 40 * len(order)))
+            st.caption(" · ".join(f"{n} {names[n]}" for n in sorted(names)))
         table(card, key="scorecard", file_name=f"scorecard_{region_id}_{f.year}Q{f.quarter}",
               hide=("rep_id",), column_config={
                   "rank_in_region": st.column_config.NumberColumn(

@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 from ui import fmt
+from ui.charts import TIER_COLOURS
 from ui.context import current
 from ui.helptext import help_for
 from ui.widgets import FILTERS_TOO_NARROW, chart, empty, metric, table
@@ -13,9 +14,8 @@ from rapport.warehouse import queries as q
 
 ctx = current()
 reader, scope, f = ctx.reader, ctx.scope, ctx.filters
-TIER_COLOURS = {"S": "#1b5e20", "A": "#43a047", "B": "#fbc02d", "C": "#9e9e9e"}
 
-st.title("Account tiers")
+st.title("Tiers")
 if f.year is None:
     empty("The warehouse has no account tiers yet.",
           "Tiers are computed each quarter from accounts and won opportunities; load them "
@@ -66,6 +66,8 @@ with distribution_tab:
             labels={"grp": by.capitalize(), "accounts": "Accounts", "tier": "Tier"},
             title=f"Accounts per tier by {by}",
         )
+        fig.update_traces(textposition="inside", insidetextanchor="middle", textangle=0)
+        fig.update_layout(uniformtext={"minsize": 10, "mode": "hide"})
         chart(fig, key="tier_counts_by_group", height=340)
     with right:
         fig = px.bar(
@@ -79,6 +81,7 @@ with distribution_tab:
         chart(fig, key="tier_revenue_share", height=340)
     table(dist.rename({"grp": by}), key="tier_distribution", file_name=f"tiers_by_{by}",
           column_config={
+              by: by.capitalize(), "tier": "Tier", "accounts": "Accounts",
               "revenue_ttm": st.column_config.NumberColumn("Revenue 12m", format="compact"),
               "revenue_share": st.column_config.NumberColumn(
                   "Revenue share", format="percent", help=help_for("revenue_share")),

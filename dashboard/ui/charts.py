@@ -13,6 +13,9 @@ from rapport.warehouse.queries import DECISION_ROLES, EVALUATION_GROUPS
 from .fmt import ATTITUDE_LABELS, ROLE_LABELS, label
 
 ATTITUDE_COLOURS = {-1: "#c62828", 0: "#9e9e9e", 1: "#9ccc65", 2: "#43a047", 3: "#1b5e20"}
+TIER_COLOURS = {"S": "#1b5e20", "A": "#43a047", "B": "#fbc02d", "C": "#9e9e9e"}
+BAND_COLOURS = {"strong": "#2e7d32", "developing": "#f9a825", "weak": "#c62828"}
+STATUS_COLOURS = {"pass": "#43a047", "warn": "#fbc02d", "fail": "#c62828", "error": "#6a1b9a"}
 NO_ROLE = "-"
 
 
@@ -98,27 +101,27 @@ def fishbone_figure(pm: pl.DataFrame) -> go.Figure:
     fig.add_annotation(x=10.2, y=0, text="<b>Decision</b>", showarrow=False, xanchor="left")
     for group in EVALUATION_GROUPS:
         x0, side = bones[group]
-        fig.add_trace(go.Scatter(x=[x0, x0 - 1.8], y=[0, 3.6 * side], mode="lines",
+        fig.add_trace(go.Scatter(x=[x0, x0 - 2.1], y=[0, 4.2 * side], mode="lines",
                                  hoverinfo="skip", line={"color": "#9e9e9e", "width": 2},
                                  showlegend=False))
-        fig.add_annotation(x=x0 - 1.8, y=3.9 * side, text=f"<b>{label(group)}</b>",
+        fig.add_annotation(x=x0 - 2.1, y=4.5 * side, text=f"<b>{label(group)}</b>",
                            showarrow=False)
         members = pm.filter(pl.col("evaluation_group") == group).sort(
-            "influence_weight", descending=True, nulls_last=True)
-        for i, r in enumerate(members.iter_rows(named=True)):
+            "influence_weight", "contact_name", descending=[True, False], nulls_last=True)
+        for rank, r in enumerate(members.iter_rows(named=True)):
             influence = r["influence_weight"] or 0.2
-            d = 0.5 + 3.0 * (1 - influence)  # distance from the spine
-            x = x0 - 0.5 * d + (0.35 * (i % 3) if i else 0)
+            d = 0.45 + 0.5 * rank  # the most influential nearest the spine
             attitude = r["current_attitude"]
             fig.add_trace(go.Scatter(
-                x=[x], y=[d * side], mode="markers+text",
+                x=[x0 - 0.5 * d], y=[d * side], mode="markers+text",
                 text=[f"{r['decision_role'] or NO_ROLE} {r['contact_name'] or ''}"],
                 textposition="middle right", showlegend=False,
-                marker={"size": 12 + 16 * influence,
+                marker={"size": 10 + 14 * influence,
                         "color": ATTITUDE_COLOURS.get(attitude, "#bdbdbd"),
                         "line": {"width": 1, "color": "#424242"}},
                 hovertext=(f"{r['contact_name']}<br>{r['title'] or ''}<br>"
-                           f"{ROLE_LABELS.get(r['decision_role'], 'no role')}<br>Attitude: "
+                           f"{ROLE_LABELS.get(r['decision_role'], 'no role')} (influence "
+                           f"{influence:.1f})<br>Attitude: "
                            f"{ATTITUDE_LABELS.get(attitude, 'not assessed')}"),
                 hoverinfo="text",
             ))
@@ -126,7 +129,7 @@ def fishbone_figure(pm: pl.DataFrame) -> go.Figure:
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=ATTITUDE_LABELS[attitude],
                                  marker={"size": 10, "color": colour}))
     fig.update_xaxes(visible=False, range=[-0.5, 11.5])
-    fig.update_yaxes(visible=False, range=[-4.4, 4.4])
+    fig.update_yaxes(visible=False, range=[-4.9, 4.9])
     fig.update_layout(title="Fishbone by evaluation group (nearer the spine = more influence)",
                       legend={"orientation": "h", "y": -0.05})
     return fig
@@ -157,12 +160,13 @@ def key_action_heatmap(cells: pl.DataFrame, action_names: dict[int, str]) -> go.
         text.append(t_row)
         hover.append(h_row)
     fig = go.Figure(go.Heatmap(
-        z=z, x=[f"{n}. {action_names[n]}" for n in actions], y=reps, zmin=0, zmax=100,
+        z=z, x=[str(n) for n in actions], y=reps, zmin=0, zmax=100,
         colorscale="RdYlGn", text=text, texttemplate="%{text}", hovertext=hover,
         hoverinfo="text", colorbar={"title": "Score %"}, xgap=2, ygap=2,
     ))
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(tickangle=-30)
+    fig.update_xaxes(type="category", title="Key action (1-3 information completeness, "
+                                            "4-6 plan completion, 7-9 satisfaction)")
     fig.update_layout(title="Nine key actions, 0-100% (blank = not scored; hover for "
                             "numerator / denominator)")
     return fig

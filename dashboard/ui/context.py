@@ -88,5 +88,13 @@ def current() -> PageContext:
     """The context of the page being rendered (set by app.py)."""
     ctx = _CURRENT.get()
     if ctx is None:
+        # Streamlit still runs its legacy "pages/ folder" mode for the first script run of a
+        # process (and every AppTest run); that mode runs a page file without the router.
+        # Leave the legacy mode and run again: this time through app.py and st.navigation.
+        from streamlit.runtime.pages_manager import PagesManager
+
+        if PagesManager.uses_pages_directory:
+            PagesManager.uses_pages_directory = False
+            st.rerun()
         raise RuntimeError("no page context: run the dashboard through dashboard/app.py")
     return ctx

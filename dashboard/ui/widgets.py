@@ -33,13 +33,30 @@ def table(df: pl.DataFrame, *, key: str, file_name: str,
     columns; both hold exactly what the scope may see)."""
     shown = [c for c in df.columns if c not in set(hide)]
     st.dataframe(
-        df, column_order=shown, column_config=dict(column_config or {}), hide_index=True,
+        df, column_order=shown, column_config=_with_date_formats(df, column_config),
+        hide_index=True,
         height=height, key=f"table_{key}",
     )
     st.download_button(
         download_label, data=csv_bytes(df), file_name=f"{file_name}.csv", mime="text/csv",
         key=f"download_{key}", on_click="ignore",
     )
+
+
+def _with_date_formats(df: pl.DataFrame,
+                       column_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Dates as YYYY-MM-DD and timestamps to the minute, keeping any label given as text."""
+    config = dict(column_config or {})
+    for name, dtype in df.schema.items():
+        given = config.get(name)
+        if given is not None and not isinstance(given, str):
+            continue
+        label = given if isinstance(given, str) else None
+        if dtype == pl.Date:
+            config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        elif isinstance(dtype, pl.Datetime):
+            config[name] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+    return config
 
 
 def chart(fig: go.Figure, *, key: str, height: int = 360) -> None:

@@ -1,0 +1,139 @@
+"""Driving the dashboard in a real browser: a `rapport serve` process on a free port and
+Debian's chromium through Playwright (never `playwright install`; ../shared/TOOLCHAIN.md)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapport.paths import PROJECT_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+VIEWPORT = {"width": 1366, "height": 768}
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+CHART = '[data-testid="stPlotlyChart"] .main-svg'
+STATUS = '[data-testid="stStatusWidget"]'
+EXCEPTION = '[data-testid="stException"]'
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    url_path: str  # as registered in dashboard/app.py
+    title: str  # the page's h1
+    slug: str  # screenshot name
+    charts: int  # plotly charts visible without interaction (first tab)
+
+
+PAGES = [
+    DashboardPage("overview", "Overview", "overview", 2),
+    DashboardPage("tiers", "Tiers", "tiers", 2),
+    DashboardPage("health", "Relationship health", "health", 1),
+    DashboardPage("power_map", "Power map", "power_map", 2),
+    DashboardPage("scorecards", "Scorecards", "scorecards", 1),
+    DashboardPage("data_quality", "Data quality", "data_quality", 1),
+]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def dashboard_server(warehouse: Path, *, timeout: float = 120.0) -> Iterator[str]:
+    """Run `rapport serve` on a free port against `warehouse`; yields the base URL."""
+    port = free_port()
+    env = {**os.environ, "RAPPORT_WAREHOUSE": str(warehouse)}
+    log_path = ARTIFACTS / f"streamlit-{port}.log"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rapport.cli", "serve", "--port", str(port)],
+            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as a whole below
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"rapport serve exited with {process.returncode}; "
+                                       f"see {log_path}")
+                try:
+                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"dashboard not healthy after {timeout} s; see {log_path}")
+                time.sleep(0.3)
+            yield base
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """A Playwright browser on Debian's chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def wait_rendered(page, title: str, charts: int, timeout_ms: float = 60_000) -> None:
+    """Wait until the page shows its title, its first `charts` plotly charts, and no run is
+    in progress (the status widget is gone)."""
+    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=timeout_ms)
+    if charts:
+        page.wait_for_function(
+            "([sel, n]) => document.querySelectorAll(sel).length >= n",
+            arg=[CHART, charts], timeout=timeout_ms,
+        )
+    page.wait_for_selector(STATUS, state="detached", timeout=timeout_ms)
+
+
+def screenshot(page, name: str, *, full: bool = False) -> Path:
+    """Save a screenshot of the viewport (or of the whole scrolled page when full=True: the
+    viewport is stretched to the height of Streamlit's inner scrolling element)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    if not full:
+        page.screenshot(path=str(path))
+        return path
+    height = page.evaluate(
+        "() => Math.max(...Array.from(document.querySelectorAll("
+        "'[data-testid=\"stMain\"], section.main, [data-testid=\"stAppViewContainer\"]'))"
+        ".map(e => e.scrollHeight), 768)"
+    )
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height), 4000)})
+    page.wait_for_timeout(500)  # let plotly resize
+    page.screenshot(path=str(path))
+    page.set_viewport_size(VIEWPORT)
+    return path
