@@ -185,3 +185,73 @@ def test_the_command_prints_the_report_and_saves_it_under_data_imports(
     lineage = (runs[0] / "lineage.csv").read_text(encoding="utf-8").splitlines()
     assert "opportunities,1,Opportunity.csv,1" in lineage
     assert "opportunities,6,Opportunity.csv,7" in lineage  # row 6 was quarantined
+
+
+def test_unmapped_values_can_pass_to_the_gate_or_be_blanked_and_ambiguity_is_never_guessed(
+    tmp_path,
+):
+    export = tmp_path / "export"
+    export.mkdir()
+    write(export / "people.csv", """
+id,name,team,fte
+P1,Ann Berg,North,1
+P2,Bo Lund,north ,1
+P3,Bo Lund,South,1
+""")
+    write(export / "firms.csv", """
+id,name,sector,owner
+F1,Acme,Telecom,Ann Berg
+F2,Bolt,Bakery,Ann Berg
+F3,Coil,Telecom,Bo Lund
+""")
+    write(export / "deals.csv", """
+id,firm,owner,state,value,made
+D1,F1,Ann Berg,done,100,2025-01-02
+D2,F1,Ann Berg,paused,200,2025-01-03
+D3,F1,Ann Berg,WON,300,2025-01-04
+""")
+    mapping = write(tmp_path / "mini.yml", """
+mapping_version: 1
+tables:
+  regions:
+    derive: {from: [{table: reps, column: region_id}], columns: [region_id, region_name]}
+  reps:
+    file: people.csv
+    columns: {rep_id: id, rep_name: name, region_id: team, role: {value: AR}, fte: fte,
+              hire_date: {value: "2024-01-01"}}
+  accounts:
+    file: firms.csv
+    columns:
+      account_id: id
+      account_name: name
+      industry: {column: sector, map: {Telecom: telecom}, unmapped: pass}
+      region_id: {value: North}
+      ar_rep_id: {column: owner, join: {table: reps, by: rep_name, fuzzy: true}}
+  opportunities:
+    file: deals.csv
+    columns:
+      opportunity_id: id
+      account_id: firm
+      ar_rep_id: {column: owner, join: {table: reps, by: rep_name}}
+      created_date: made
+      status: {column: state, map: {done: won}, unmapped: blank}
+      amount: value
+""")
+    result = import_exports(export, mapping, tmp_path / "raw", tmp_path / "report")
+    # Bo Lund is the name of two reps: never guessed, even with fuzzy matching on.
+    assert {(q.source_file, q.source_row): q.reasons for q in result.outcome.quarantine} == {
+        ("firms.csv", 3): "ambiguous_match",
+    }
+    accounts = (tmp_path / "raw" / "accounts.csv").read_text(encoding="utf-8")
+    assert "F2,Bolt,Bakery," in accounts  # passed as it is: the build's gate judges 'Bakery'
+    deals = (tmp_path / "raw" / "opportunities.csv").read_text(encoding="utf-8").splitlines()
+    # D1 mapped; D2 'paused' blanked on purpose (the gate then says missing_required);
+    # D3 'WON' is a contract value and maps to itself.
+    assert [line.split(",")[9] for line in deals[1:]] == ["won", "", "won"]
+    assert result.report["tables"]["opportunities"]["blanked"]["status"]["count"] == 1
+    # 'North' and 'north ' (trimmed: 'north') became two regions, and the report says so.
+    assert result.report["tables"]["regions"]["written"] == 3
+    assert result.report["tables"]["regions"]["warnings"] == [
+        "regions: 'North', 'north' differ only in case, spaces or accents and became separate "
+        "rows; make the source values agree if they are the same"
+    ]
