@@ -129,6 +129,24 @@ def _node_result(result: Any) -> NodeResult:
     )
 
 
+def _release_database() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb caches one database instance per process; left open, it holds the file's
+    write lock and makes any later duckdb.connect(path, read_only=True) in this process fail
+    ("different configuration than existing connections").
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.adapters.factory import reset_adapters
+
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if env is not None:
+            env.close()
+    reset_adapters()
+
+
 def run_dbt(
     command: Sequence[str],
     db_path: Path,
@@ -169,7 +187,10 @@ def run_dbt(
     with _LOCK, _environment(env):
         if echo:
             echo(f"dbt {' '.join(command)} on {db_path.name}")
-        outcome = dbtRunner(callbacks=callbacks).invoke(args)
+        try:
+            outcome = dbtRunner(callbacks=callbacks).invoke(args)
+        finally:
+            _release_database()
     seconds = time.perf_counter() - started
 
     nodes: list[NodeResult] = []
