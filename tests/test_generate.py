@@ -158,10 +158,22 @@ def test_bad_arguments_exit_2_with_a_message(kwargs, message, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_run_generate_writes_and_summarises(tmp_path, capsys):
-    assert run_generate(scale="5_000", seed=3, out=tmp_path, fmt="csv") == 0
+def test_run_generate_writes_to_the_raw_folder_by_default(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RAPPORT_DATA_DIR", str(tmp_path))
+    assert run_generate(scale="5_000", seed=3, out=None, fmt="csv") == 0
     assert "5,000 interactions" in capsys.readouterr().out
-    assert sorted(p.stem for p in tmp_path.iterdir()) == sorted(TABLES)
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == sorted(
+        f"{t}.csv" for t in TABLES)
+
+
+def test_integer_scale_follows_demo_ratios(small_csv):
+    _, rows = small_csv
+    # 20,000 interactions = a tenth of demo: 300 / 10 = 30 accounts, about 10 contacts each;
+    # 60 / 10 = 6 reps is below the floor of 16 (every role and habit present)
+    assert rows["accounts"] == 30
+    assert 270 <= rows["contacts"] <= 360
+    assert rows["reps"] == 16
+    assert rows["regions"] == 3
 
 
 # --- determinism --------------------------------------------------------------------------
@@ -351,6 +363,24 @@ def test_neglectful_reps_log_less_and_later(demo_con):
     assert per["neglectful"][0] < per["diligent"][0]
     assert per["neglectful"][1] > per["diligent"][1] + 0.1
     assert per["neglectful"][2] > per["diligent"][2] + 0.2
+
+
+def test_diligent_reps_keep_broad_contact(demo_con):
+    breadth = dict(demo_con.execute(f"""
+        with touched as (
+            select account_id, count(distinct contact_id) as n from interactions
+            where occurred_at > date '{AS_OF}' - interval 90 day group by 1
+        ), active as (
+            select account_id, count(*) as n from contacts
+            where coalesce(is_active, true) group by 1
+        )
+        select h.habit, avg(coalesce(t.n, 0) * 1.0 / a.n)
+        from active as a left join touched as t using (account_id)
+        join accounts as acc using (account_id) join habits as h on h.rep_id = acc.ar_rep_id
+        group by 1
+    """).fetchall())
+    assert breadth["diligent"] > 0.9
+    assert breadth["neglectful"] < breadth["diligent"] - 0.15, breadth
 
 
 def test_deep_ladder_is_rarer_than_office_visits(demo_con):

@@ -217,6 +217,8 @@ class Accounts:
 
 
 VALUE_SIGMA = 1.45
+# share of an account's contacts its team is in touch with, by habit of the AR
+KNOWN_SHARE = np.array([0.92, 0.7, 0.5, 0.4])
 
 
 def make_accounts(rng: np.random.Generator, scale: Scale, tl: Timeline, regions: Regions,
@@ -358,6 +360,11 @@ def make_contacts(rng: np.random.Generator, scale: Scale, accounts: Accounts) ->
     rank_in[order] = np.arange(n) - start[account[order]]
     gen_w = (rank_in + 1.0) ** (-spread)
     activity = np.where(active, 1.0, 0.12)
+    # the contacts the account team actually knows: broad for diligent reps, narrow for
+    # neglectful ones; the others are touched only by chance (breadth, coverage)
+    known = rng.random(n) < KNOWN_SHARE[habit]
+    gen_w = np.where(known, gen_w, 0.003)
+    key_w = np.where(known | (role == 1) | (role == 2), key_w, key_w * 0.05)
     return Contacts(
         n=n, account=account, start=start, count=count, role=role, level=level,
         department=dept, eval_group=eval_group, rising_star=rising, active=active,
