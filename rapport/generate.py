@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rapport.contract import contract
-from rapport.generator.output import FORMATS, Progress, write_table
+from rapport.generator.output import FORMATS, Progress, id_width, write_table
 from rapport.generator.scales import parse_scale
 from rapport.generator.simulate import people, simulate
 from rapport.generator.tables import BUILDERS, make_ids
@@ -71,7 +71,7 @@ def rep_habits(scale: str | int, seed: int) -> dict[str, str]:
     """
     sc = parse_scale(scale)
     _, _, reps = people(sc, seed)
-    width = max(4, len(str(reps.n)))
+    width = id_width(reps.n)
     return {f"REP{i + 1:0{width}d}": HABITS[h] for i, h in enumerate(reps.habit)}
 
 

@@ -1,4 +1,4 @@
-"""Relationship plans and items, interactions, attitude history, competitor stances."""
+"""Relationship plans and plan items, and the interactions (activities) they lead to."""
 
 from __future__ import annotations
 
