@@ -6,8 +6,8 @@ Run it with `rapport serve` (or `streamlit run dashboard/app.py`).
 
 from __future__ import annotations
 
-import logging
 import sys
+import time
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
@@ -15,6 +15,7 @@ if str(_HERE) not in sys.path:  # the ui package sits next to this file
     sys.path.insert(0, str(_HERE))
 
 import streamlit as st
+from streamlit.logger import get_logger
 from ui import context
 from ui.filters import render_sidebar
 from ui.fmt import date
@@ -22,7 +23,8 @@ from ui.fmt import date
 from rapport.warehouse import WarehouseChanged, WarehouseError
 from rapport.warehouse import queries as q
 
-log = logging.getLogger("rapport.dashboard")
+log = get_logger("rapport.dashboard")
+_started = time.perf_counter()
 
 st.set_page_config(page_title="rapport", layout="wide", initial_sidebar_state="expanded")
 
@@ -77,6 +79,8 @@ try:
     with context.page_context(ctx):
         page.run()
     st.session_state.pop(_RERUN_KEY, None)
+    log.info("page %s rendered in %.0f ms (%d queries on the file, the rest from the cache)",
+             page.title, 1000 * (time.perf_counter() - _started), reader.queries_run)
 except WarehouseChanged:
     # A publish landed during this render: render again once, on the new file.
     reader.close()

@@ -16,6 +16,7 @@ from support.browser import (
     ARTIFACTS,
     EXCEPTION,
     PAGES,
+    STATUS,
     VIEWPORT,
     chromium,
     dashboard_server,
@@ -72,6 +73,15 @@ def test_every_page_renders_its_charts_without_error(server, browser, timings):
             screenshot(page, f"{target.slug}-full", full=True)
             assert elapsed < COLD_RENDER_LIMIT_S, f"{target.title}: {elapsed:.1f} s to render"
 
+            # Every further tab of the page shows without an error.
+            tabs = page.get_by_role("tab")
+            for i in range(1, tabs.count()):
+                tabs.nth(i).click()
+                page.wait_for_timeout(300)
+                page.wait_for_selector(STATUS, state="detached")
+                assert page.locator(EXCEPTION).count() == 0, f"{target.title}: tab {i}"
+                screenshot(page, f"{target.slug}-tab{i}-full", full=True)
+
             # The same page again: served from the cache.
             started = time.perf_counter()
             page.reload()
@@ -98,7 +108,7 @@ def test_filter_change_updates_the_numbers_and_persists_across_pages(server, bro
         sidebar = page.locator('[data-testid="stSidebar"]')
         region = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Region")
         region.click()
-        option = page.locator('[role="option"]').first
+        option = page.locator('[role="option"]').last  # the first one is "Select all"
         chosen = option.inner_text().strip()
         started = time.perf_counter()
         option.click()

@@ -191,13 +191,14 @@ def test_a_new_publish_is_read_by_the_next_reader(tmp_path, built_warehouse):
                     "(select account_id from marts.dim_accounts order by account_id limit 1)")
     count_sql = "select count(*) as n from marts.dim_accounts"
     calls: list[tuple] = []
+    memo: dict[tuple, pl.DataFrame] = {}
 
-    def cache(reader, identity_key, scope_key, sql, params, _memo={}):
+    def cache(reader, identity_key, scope_key, sql, params):
         key = (identity_key, scope_key, sql, params)
         calls.append(key)
-        if key not in _memo:
-            _memo[key] = reader.run(sql, params)
-        return _memo[key]
+        if key not in memo:
+            memo[key] = reader.run(sql, params)
+        return memo[key]
 
     old_reader = Reader(served, cache=cache)
     before = old_reader.fetch(count_sql, {}, ALL.cache_key())["n"][0]

@@ -118,7 +118,11 @@ with quarantine_tab:
     if not rows.is_empty():
         st.markdown("#### Rows per table in this build")
         table(rows, key="row_counts", file_name=f"row_counts_{build_id}",
-              hide=("build_id",), height=260)
+              hide=("build_id",), height=260, column_config={
+                  "table_name": "Table", "raw_rows": "Raw rows", "clean_rows": "Clean rows",
+                  "quarantined_rows": st.column_config.NumberColumn(
+                      "Quarantined rows", help=help_for("quarantined_rows")),
+              })
 
 with history_tab:
     fresh = q.freshness(reader, scope)
@@ -139,7 +143,7 @@ with history_tab:
         empty("No build history (meta.build_history).",
               "It is written by `rapport build`; older warehouses do not have it.")
     else:
-        if {"started_at", "finished_at"} <= set(history.columns):
+        if {"started_at", "finished_at"} <= set(history.columns) and history.height > 1:
             history = history.with_columns(
                 (pl.col("finished_at") - pl.col("started_at")).dt.total_seconds()
                 .alias("duration_s"))

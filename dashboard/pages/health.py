@@ -247,7 +247,7 @@ with drill_tab:
         empty(f"No activity logged with this account since {fmt.date(since)}.",
               "Choose a longer window above.")
     else:
-        left, right = st.columns([1, 2])
+        left, right = st.columns([1.3, 2])
         with left:
             table(summary, key="drill_summary", file_name=f"{account_id}_activity_summary",
                   column_config={"layer": "Layer", "activity_type": "Activity",

@@ -142,7 +142,8 @@ else:
         col.metric(fmt.alert_label(row["alert_type"]), fmt.count(row["alerts"]),
                    help=f"{row['accounts']} account(s) affected.", border=True)
     top = q.alerts(reader, scope, f, limit=25).with_columns(
-        pl.col("alert_type").replace_strict(fmt.ALERT_LABELS, default=pl.col("alert_type"))
+        pl.col("alert_type").replace_strict(fmt.ALERT_LABELS, default=pl.col("alert_type")),
+        pl.col("contact_name").fill_null("(whole account)"),
     )
     table(top, key="alerts", file_name="top_alerts", hide=("account_id", "contact_id"),
           column_config={

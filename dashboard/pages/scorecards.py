@@ -136,7 +136,10 @@ with detail_tab:
         if rep_cells.is_empty():
             empty("No key-action cell for this rep.", "See the data quality page.")
         else:
-            table(rep_cells.drop("rep_name"), key="rep_actions",
+            table(rep_cells.drop("rep_name").with_columns(
+                      pl.col("numerator", "denominator").round(2),
+                      pl.col("action_group").str.replace_all("_", " ")),
+                  key="rep_actions",
                   file_name=f"key_actions_{rep_id}_{f.year}Q{f.quarter}", hide=("rep_id",),
                   column_config={
                       "action_no": "No", "action_group": "Group", "action_name": "Action",

@@ -12,6 +12,7 @@ import streamlit as st
 
 from .helptext import help_for
 
+ROW_PX = 35  # st.dataframe's row height
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
@@ -32,6 +33,8 @@ def table(df: pl.DataFrame, *, key: str, file_name: str,
     """Show a table and a CSV download of the same rows (the CSV keeps the hidden id
     columns; both hold exactly what the scope may see)."""
     shown = [c for c in df.columns if c not in set(hide)]
+    if isinstance(height, int) and ROW_PX * (df.height + 1) + 3 < height:
+        height = "auto"  # a short table: no empty rows below it
     st.dataframe(
         df, column_order=shown, column_config=_with_date_formats(df, column_config),
         hide_index=True,

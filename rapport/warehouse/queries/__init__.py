@@ -1,0 +1,85 @@
+"""Every query the dashboard runs. Pages hold no SQL; this package holds all of it, one
+module per page (plus the sidebar options), with the shared pieces in `_base`.
+
+Rules kept here:
+- each function takes a Reader, a Scope and plain parameters, and returns a polars DataFrame
+  (or a plain value);
+- values enter SQL only as bound parameters (`$name`); names (sort column, grouping) only from
+  the allow-lists (HEALTH_SORTS, TIER_GROUPINGS), never from the caller's text;
+- the scope is applied in SQL in every query that returns rows about regions, reps,
+  accounts or contacts; personal data is masked in SQL when the scope may not see it;
+- pages read marts shaped for them: fct_interactions is only read for one account at a time.
+"""
+
+from rapport.warehouse.queries._base import (
+    ALERT_TYPES,
+    DECISION_ROLES,
+    EVALUATION_GROUPS,
+    HEALTH_BANDS,
+    TIERS,
+    Filters,
+    previous_quarter,
+)
+from rapport.warehouse.queries.data_quality import (
+    build_history,
+    dq_results,
+    freshness,
+    quarantine_counts,
+    quarantine_samples,
+    row_counts,
+)
+from rapport.warehouse.queries.health import (
+    HEALTH_SORTS,
+    account,
+    account_activities,
+    account_activity_summary,
+    account_contacts,
+    account_health,
+    account_health_history,
+    health_trend,
+    month_ends,
+)
+from rapport.warehouse.queries.options import (
+    build_info,
+    columns_of,
+    industries,
+    interactions_loaded,
+    quarters,
+    regions,
+    relations,
+)
+from rapport.warehouse.queries.overview import (
+    alert_counts,
+    alerts,
+    health_bands,
+    kpis,
+    latest_month_end,
+    tier_counts,
+)
+from rapport.warehouse.queries.power_map import attitude_moves, power_map, power_map_accounts
+from rapport.warehouse.queries.scorecards import (
+    key_actions,
+    region_comparison,
+    rep_performance,
+    scorecard,
+)
+from rapport.warehouse.queries.tiers import (
+    TIER_GROUPINGS,
+    accounts_by_tier,
+    pareto,
+    tier_distribution,
+    tier_migration,
+)
+
+__all__ = [
+    "ALERT_TYPES", "DECISION_ROLES", "EVALUATION_GROUPS", "HEALTH_BANDS", "HEALTH_SORTS",
+    "TIERS", "TIER_GROUPINGS", "Filters", "account", "account_activities",
+    "account_activity_summary", "account_contacts", "account_health", "account_health_history",
+    "accounts_by_tier", "alert_counts", "alerts", "attitude_moves", "build_history",
+    "build_info", "columns_of", "dq_results", "freshness", "health_bands", "health_trend",
+    "industries", "interactions_loaded", "key_actions", "kpis", "latest_month_end",
+    "month_ends", "pareto", "power_map", "power_map_accounts", "previous_quarter",
+    "quarantine_counts", "quarantine_samples", "quarters", "region_comparison", "regions",
+    "relations", "rep_performance", "row_counts", "scorecard", "tier_counts",
+    "tier_distribution", "tier_migration",
+]

@@ -1,0 +1,261 @@
+"""Queries of the Relationship health page and its one-account drill-down."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import polars as pl
+
+from rapport.warehouse.queries._base import (
+    HEALTH_BANDS,
+    Filters,
+    Sql,
+    accounts_in_view,
+    age_band_sql,
+    fetch,
+    name_sql,
+    one_account,
+)
+from rapport.warehouse.reader import Reader
+from rapport.warehouse.scope import Scope
+
+HEALTH_SORTS = {
+    "health": "health_score",
+    "key": "key_score",
+    "general": "general_score",
+    "org": "org_score",
+    "change_1m": "health_change_1m",
+    "change_3m": "health_change_3m",
+    "concentration": "top_rep_share",
+    "account": "account_name",
+}
+
+
+def month_ends(reader: Reader, scope: Scope) -> list[dt.date]:
+    """Month-ends with relationship-health snapshots, newest first."""
+    q = Sql()
+    sql = f"""
+    select distinct month_end_date
+    from marts.fct_relationship_health
+    where {q.scope(scope, 'region_id')}
+    order by month_end_date desc
+    """
+    return fetch(reader, scope, sql, q)["month_end_date"].to_list()
+
+
+def account_health(reader: Reader, scope: Scope, f: Filters, month_end: dt.date, *,
+                   sort_by: str = "health", descending: bool = False,
+                   bands: Sequence[str] = (), trend_months: int = 12) -> pl.DataFrame:
+    """One row per account in view at a month-end: the three parts, health, band, changes,
+    the last `trend_months` health values (health_trend) and the concentration measures."""
+    if sort_by not in HEALTH_SORTS:
+        raise ValueError(f"cannot sort by {sort_by!r}; choose one of {sorted(HEALTH_SORTS)}")
+    bad = set(bands) - set(HEALTH_BANDS)
+    if bad:
+        raise ValueError(f"unknown health band(s) {sorted(bad)}; choose from {HEALTH_BANDS}")
+    order = f"{HEALTH_SORTS[sort_by]} {'desc' if descending else 'asc'} nulls last"
+    trend_start = month_end - dt.timedelta(days=31 * trend_months)
+    q = Sql()
+    accounts = accounts_in_view(q, scope, f)
+    sql = f"""
+    with {accounts},
+
+    history as (
+        select
+            health.account_id,
+            list(round(health.health_score, 1) order by health.month_end_date) as health_trend
+        from marts.fct_relationship_health as health
+        inner join accounts_in_view on accounts_in_view.account_id = health.account_id
+        where health.month_end_date > {q.bind(trend_start)}
+            and health.month_end_date <= {q.bind(month_end)}
+        group by health.account_id
+    ),
+
+    final as (
+        select
+            accounts_in_view.account_name,
+            accounts_in_view.region_name,
+            accounts_in_view.industry,
+            accounts_in_view.tier,
+            health.health_score,
+            health.health_band,
+            health.key_score,
+            health.general_score,
+            health.org_score,
+            health.health_change_1m,
+            health.health_change_3m,
+            history.health_trend,
+            health.breadth,
+            health.department_coverage,
+            health.level_coverage,
+            health.org_level,
+            health.has_exec_visit_12m,
+            health.top_rep_share,
+            health.rep_hhi,
+            health.is_privately_held,
+            health.account_id
+        from marts.fct_relationship_health as health
+        inner join accounts_in_view on accounts_in_view.account_id = health.account_id
+        left join history on history.account_id = health.account_id
+        where health.month_end_date = {q.bind(month_end)}
+            and {q.one_of('health.health_band', list(bands))}
+    )
+
+    select * from final
+    order by {order}, account_name
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def health_trend(reader: Reader, scope: Scope, f: Filters, month_end: dt.date,
+                 months: int = 24) -> pl.DataFrame:
+    """Mean key / general / org / health over the accounts in view per month-end, and the
+    number of accounts per band, for the `months` months up to month_end."""
+    start = month_end - dt.timedelta(days=31 * months)
+    q = Sql()
+    accounts = accounts_in_view(q, scope, f)
+    sql = f"""
+    with {accounts}
+
+    select
+        health.month_end_date,
+        avg(health.key_score) as key_score,
+        avg(health.general_score) as general_score,
+        avg(health.org_score) as org_score,
+        avg(health.health_score) as health_score,
+        count(*) filter (where health.health_band = 'strong') as strong,
+        count(*) filter (where health.health_band = 'developing') as developing,
+        count(*) filter (where health.health_band = 'weak') as weak,
+        count(*) as accounts
+    from marts.fct_relationship_health as health
+    inner join accounts_in_view on accounts_in_view.account_id = health.account_id
+    where health.month_end_date > {q.bind(start)} and health.month_end_date <= {q.bind(month_end)}
+    group by health.month_end_date
+    order by health.month_end_date
+    """
+    return fetch(reader, scope, sql, q)
+
+
+
+
+def account(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
+    """The account's dimension row (0 rows if out of scope or unknown)."""
+    q = Sql()
+    sql = f"""
+    with {one_account(q, scope, account_id)}
+
+    select
+        the_account.*,
+        reps.rep_name as ar_rep_name
+    from the_account
+    left join marts.dim_reps as reps on reps.rep_id = the_account.ar_rep_id
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def account_health_history(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
+    """Every month-end of one account: parts, health, band, coverage and concentration."""
+    q = Sql()
+    sql = f"""
+    with {one_account(q, scope, account_id)}
+
+    select health.*
+    from marts.fct_relationship_health as health
+    inner join the_account on the_account.account_id = health.account_id
+    order by health.month_end_date
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def account_contacts(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
+    """The contacts of one account with their touch and depth evidence (general part)."""
+    q = Sql()
+    sql = f"""
+    with {one_account(q, scope, account_id)}
+
+    select
+        {name_sql(scope, 'contacts.full_name')} as contact_name,
+        contacts.title,
+        contacts.department,
+        contacts.level,
+        contacts.decision_role,
+        contacts.evaluation_group,
+        contacts.is_rising_star,
+        contacts.is_active,
+        contacts.current_attitude,
+        contacts.intimacy,
+        contacts.max_depth_step_365d,
+        contacts.last_touch_date,
+        contacts.days_since_last_touch,
+        contacts.days_since_last_touch <= 90 as touched_90d,
+        {age_band_sql(scope, 'contacts.birthday')} as birthday,
+        contacts.contact_id
+    from marts.dim_contacts as contacts
+    inner join the_account on the_account.account_id = contacts.account_id
+    order by
+        case when contacts.decision_role is null then 1 else 0 end,
+        contacts.decision_role,
+        contacts.days_since_last_touch nulls last
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def account_activities(reader: Reader, scope: Scope, account_id: str, since: dt.date, *,
+                       layer: str | None = None, limit: int = 500) -> pl.DataFrame:
+    """One account's interactions since a date (newest first), optionally of one layer.
+
+    Reads fct_interactions filtered by account: never a scan of all interactions."""
+    if layer is not None and layer not in ("key", "general", "org"):
+        raise ValueError(f"unknown layer {layer!r}; choose key, general or org")
+    q = Sql()
+    sql = f"""
+    with {one_account(q, scope, account_id)}
+
+    select
+        interactions.occurred_date,
+        interactions.activity_type,
+        interactions.layer,
+        interactions.depth_step,
+        interactions.org_element,
+        interactions.is_executive_visit,
+        {name_sql(scope, 'contacts.full_name')} as contact_name,
+        contacts.decision_role,
+        contacts.department,
+        reps.rep_name,
+        interactions.outcome,
+        interactions.interaction_id
+    from marts.fct_interactions as interactions
+    inner join the_account on the_account.account_id = interactions.account_id
+    left join marts.dim_contacts as contacts on contacts.contact_id = interactions.contact_id
+    left join marts.dim_reps as reps on reps.rep_id = interactions.rep_id
+    where interactions.account_id = {q.bind(account_id)}
+        and interactions.occurred_date >= {q.bind(since)}
+        and {q.one_of('interactions.layer', [layer] if layer else [])}
+    order by interactions.occurred_at desc, interactions.interaction_id
+    limit {q.bind(int(limit))}
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def account_activity_summary(reader: Reader, scope: Scope, account_id: str,
+                             since: dt.date) -> pl.DataFrame:
+    """One account's interactions since a date per layer and activity type."""
+    q = Sql()
+    sql = f"""
+    with {one_account(q, scope, account_id)}
+
+    select
+        interactions.layer,
+        interactions.activity_type,
+        count(*) as activities,
+        count(distinct interactions.contact_id) as contacts,
+        max(interactions.occurred_date) as last_date
+    from marts.fct_interactions as interactions
+    inner join the_account on the_account.account_id = interactions.account_id
+    where interactions.account_id = {q.bind(account_id)}
+        and interactions.occurred_date >= {q.bind(since)}
+    group by interactions.layer, interactions.activity_type
+    order by interactions.layer, activities desc
+    """
+    return fetch(reader, scope, sql, q)

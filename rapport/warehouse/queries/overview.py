@@ -1,0 +1,185 @@
+"""Queries of the Overview page: results, health bands, tiers, alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from rapport.warehouse.queries._base import (
+    ALERT_ORDER,
+    TIER_ORDER,
+    Filters,
+    Sql,
+    accounts_in_view,
+    fetch,
+    name_sql,
+)
+from rapport.warehouse.reader import Reader
+from rapport.warehouse.scope import Scope
+
+
+def kpis(reader: Reader, scope: Scope, f: Filters, year: int, quarter: int) -> pl.DataFrame:
+    """Company results of one quarter over the selected regions (fct_region_performance).
+
+    One row (or none when the quarter has no results): revenue, profit, fte, per-head
+    revenue and profit (sum / sum of FTE), targets, target completion (revenue of regions
+    with a target / their target), cash collected, regions.
+    """
+    q = Sql()
+    sql = f"""
+    with performance as (
+        select *
+        from marts.fct_region_performance
+        where year = {q.bind(year)} and quarter = {q.bind(quarter)}
+            and {q.scope(scope, 'region_id')}
+            and {q.one_of('region_id', f.region_ids)}
+    ),
+
+    final as (
+        select
+            sum(revenue) as revenue,
+            sum(profit) as profit,
+            sum(fte) as fte,
+            sum(revenue) / nullif(sum(fte), 0) as revenue_per_head,
+            sum(profit) / nullif(sum(fte), 0) as profit_per_head,
+            sum(revenue_target) as revenue_target,
+            sum(profit_target) as profit_target,
+            sum(case when revenue_target is not null then revenue end)
+                / nullif(sum(revenue_target), 0) as revenue_target_completion,
+            sum(case when profit_target is not null then profit end)
+                / nullif(sum(profit_target), 0) as profit_target_completion,
+            sum(cash_collected) as cash_collected,
+            count(*) as regions
+        from performance
+        having count(*) > 0
+    )
+
+    select * from final
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def latest_month_end(reader: Reader, scope: Scope, on_or_before: dt.date) -> dt.date | None:
+    """The latest relationship-health snapshot on or before a date."""
+    q = Sql()
+    sql = f"""
+    select max(month_end_date) as month_end_date
+    from marts.fct_relationship_health
+    where month_end_date <= {q.bind(on_or_before)} and {q.scope(scope, 'region_id')}
+    """
+    df = fetch(reader, scope, sql, q)
+    return df["month_end_date"][0] if df.height else None
+
+
+def health_bands(reader: Reader, scope: Scope, f: Filters, month_end: dt.date) -> pl.DataFrame:
+    """Accounts per health band at a month-end: health_band, accounts, share."""
+    q = Sql()
+    accounts = accounts_in_view(q, scope, f)
+    sql = f"""
+    with {accounts},
+
+    health as (
+        select health.health_band
+        from marts.fct_relationship_health as health
+        inner join accounts_in_view on accounts_in_view.account_id = health.account_id
+        where health.month_end_date = {q.bind(month_end)}
+    ),
+
+    final as (
+        select
+            health_band,
+            count(*) as accounts,
+            count(*) / sum(count(*)) over () as share
+        from health
+        group by health_band
+    )
+
+    select * from final
+    order by case health_band when 'strong' then 1 when 'developing' then 2 else 3 end
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def tier_counts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
+    """Accounts and trailing-12-month revenue per tier in the selected quarter."""
+    q = Sql()
+    accounts = accounts_in_view(q, scope, f)
+    sql = f"""
+    with {accounts},
+
+    final as (
+        select
+            tier,
+            count(*) as accounts,
+            sum(revenue_ttm) as revenue_ttm,
+            sum(revenue_ttm) / nullif(sum(sum(revenue_ttm)) over (), 0) as revenue_share
+        from accounts_in_view
+        where tier is not null
+        group by tier
+    )
+
+    select * from final
+    order by case tier when 'S' then 1 when 'A' then 2 when 'B' then 3 else 4 end
+    """
+    return fetch(reader, scope, sql, q)
+
+
+
+
+def alerts(reader: Reader, scope: Scope, f: Filters, *, account_id: str | None = None,
+           limit: int = 50) -> pl.DataFrame:
+    """Alerts on the accounts in view (or on one account), the most urgent first."""
+    q = Sql()
+    accounts = accounts_in_view(q, scope, f)
+    one = f"alerts.account_id = {q.bind(account_id)}" if account_id is not None else "true"
+    sql = f"""
+    with {accounts},
+
+    final as (
+        select
+            alerts.alert_type,
+            alerts.tier,
+            accounts_in_view.account_name,
+            accounts_in_view.region_name,
+            accounts_in_view.industry,
+            {name_sql(scope, 'contacts.full_name')} as contact_name,
+            contacts.title as contact_title,
+            contacts.decision_role,
+            alerts.detail,
+            alerts.account_id,
+            alerts.contact_id
+        from marts.fct_account_alerts as alerts
+        inner join accounts_in_view on accounts_in_view.account_id = alerts.account_id
+        left join marts.dim_contacts as contacts on contacts.contact_id = alerts.contact_id
+        where {one}
+    )
+
+    select * from final
+    order by
+        case alert_type {ALERT_ORDER} else 99 end,
+        {TIER_ORDER.format(col='tier')},
+        account_name,
+        contact_name
+    limit {q.bind(int(limit))}
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def alert_counts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
+    """Alerts per type on the accounts in view: alert_type, alerts, accounts."""
+    q = Sql()
+    accounts = accounts_in_view(q, scope, f)
+    sql = f"""
+    with {accounts}
+
+    select
+        alerts.alert_type,
+        count(*) as alerts,
+        count(distinct alerts.account_id) as accounts
+    from marts.fct_account_alerts as alerts
+    inner join accounts_in_view on accounts_in_view.account_id = alerts.account_id
+    group by alerts.alert_type
+    order by case alerts.alert_type {ALERT_ORDER} else 99 end
+    """
+    return fetch(reader, scope, sql, q)

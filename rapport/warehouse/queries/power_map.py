@@ -1,0 +1,139 @@
+"""Queries of the Power map page: one account's map, alerts, attitude moves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from rapport.warehouse.queries._base import (
+    TIER_ORDER,
+    Filters,
+    Sql,
+    accounts_in_view,
+    fetch,
+    name_sql,
+    one_account,
+)
+from rapport.warehouse.reader import Reader
+from rapport.warehouse.scope import Scope
+
+
+def power_map_accounts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
+    """Accounts in view with the number of contacts on their power map, S first."""
+    q = Sql()
+    accounts = accounts_in_view(q, scope, f)
+    sql = f"""
+    with {accounts},
+
+    mapped as (
+        select account_id, count(*) as mapped_contacts
+        from marts.fct_power_map
+        group by account_id
+    )
+
+    select
+        accounts_in_view.account_id,
+        accounts_in_view.account_name,
+        accounts_in_view.tier,
+        accounts_in_view.region_name,
+        coalesce(mapped.mapped_contacts, 0) as mapped_contacts
+    from accounts_in_view
+    left join mapped on mapped.account_id = accounts_in_view.account_id
+    order by
+        {TIER_ORDER.format(col='accounts_in_view.tier')},
+        accounts_in_view.rank_in_population nulls last,
+        accounts_in_view.account_name
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def power_map(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
+    """The power map of one account: one row per contact with a role or an assessment."""
+    q = Sql()
+    sql = f"""
+    with {one_account(q, scope, account_id)}
+
+    select
+        {name_sql(scope, 'power_map.full_name')} as contact_name,
+        power_map.title,
+        power_map.department,
+        power_map.level,
+        power_map.decision_role,
+        power_map.evaluation_group,
+        power_map.influence_weight,
+        power_map.current_attitude,
+        power_map.attitude_assessed_date,
+        power_map.support_norm,
+        power_map.intimacy,
+        power_map.contact_key_score,
+        power_map.last_touch_date,
+        power_map.days_since_last_touch,
+        power_map.is_untouched_90d,
+        power_map.is_opposing,
+        power_map.is_coach,
+        power_map.compare_date,
+        power_map.attitude_at_compare_date,
+        power_map.attitude_change,
+        power_map.contact_id
+    from marts.fct_power_map as power_map
+    inner join the_account on the_account.account_id = power_map.account_id
+    order by
+        power_map.influence_weight desc nulls last,
+        power_map.current_attitude desc nulls last,
+        contact_name
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def attitude_moves(reader: Reader, scope: Scope, account_id: str,
+                   since: dt.date) -> pl.DataFrame:
+    """Contacts of one account whose attitude now differs from their attitude on `since`
+    (fct_attitude_history; an assessment is in force from valid_from to valid_to, both
+    included; valid_to is null for the current one).
+    attitude_before is null for contacts first assessed after `since`."""
+    q = Sql()
+    sql = f"""
+    with {one_account(q, scope, account_id)},
+
+    history as (
+        select attitudes.*
+        from marts.fct_attitude_history as attitudes
+        inner join the_account on the_account.account_id = attitudes.account_id
+    ),
+
+    at_date as (
+        select contact_id, attitude as attitude_before, assessed_date as assessed_before
+        from history
+        where valid_from <= {q.bind(since)}
+            and (valid_to is null or valid_to >= {q.bind(since)})
+    ),
+
+    current_attitudes as (
+        select contact_id, attitude as attitude_now, assessed_date as assessed_now
+        from history
+        where valid_to is null
+    ),
+
+    final as (
+        select
+            {name_sql(scope, 'contacts.full_name')} as contact_name,
+            contacts.title,
+            contacts.decision_role,
+            at_date.attitude_before,
+            current_attitudes.attitude_now,
+            current_attitudes.attitude_now - at_date.attitude_before as attitude_change,
+            at_date.assessed_before,
+            current_attitudes.assessed_now,
+            current_attitudes.contact_id
+        from current_attitudes
+        left join at_date on at_date.contact_id = current_attitudes.contact_id
+        inner join marts.dim_contacts as contacts
+            on contacts.contact_id = current_attitudes.contact_id
+        where at_date.attitude_before is distinct from current_attitudes.attitude_now
+    )
+
+    select * from final
+    order by abs(coalesce(attitude_change, 0)) desc, attitude_change, contact_name
+    """
+    return fetch(reader, scope, sql, q)
