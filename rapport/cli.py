@@ -51,6 +51,38 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(scale=args.scale, runs=args.runs, out=args.out)
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rapport.importer import run_import
+
+    return run_import(
+        source=Path(args.source),
+        mapping=Path(args.mapping),
+        out=Path(args.out) if args.out else None,
+        report=Path(args.report) if args.report else None,
+    )
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """Import a team's own exports, build, check and serve, in one command."""
+    from pathlib import Path
+
+    from rapport.build import run_build
+    from rapport.importer import run_import
+    from rapport.paths import raw_dir
+    from rapport.serve import run_serve
+
+    out = Path(args.out) if args.out else raw_dir()
+    code = run_import(Path(args.source), Path(args.mapping), out, None)
+    if code:
+        return code
+    code = run_build(raw=str(out), as_of=None, incremental=False)
+    if code:
+        return code
+    return run_serve(port=args.port, address=args.address, as_user=None)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rapport",
@@ -88,6 +120,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to bind (default: 127.0.0.1, this machine only)")
     p.add_argument("--as", dest="as_user", default=None,
                    help="local mode: act as this user e-mail (no login)")
+
+    p = add("import", _cmd_import,
+            "Import CRM exports into contract raw files through a mapping file (docs/import.md).")
+    p.add_argument("source", help="folder holding the export files (one CSV per CRM object)")
+    p.add_argument("--mapping", required=True,
+                   help="mapping file (YAML), or a ready mapping: salesforce, hubspot, dynamics365")
+    p.add_argument("--out", default=None, help="folder for the raw files (default: data/raw)")
+    p.add_argument("--report", default=None,
+                   help="folder for the report and quarantine (default: data/imports/<run>)")
+
+    p = add("demo", _cmd_demo,
+            "Import your CRM exports, build the warehouse and serve the dashboard.")
+    p.add_argument("--from", dest="source", required=True, help="folder holding the export files")
+    p.add_argument("--mapping", required=True, help="mapping file or ready mapping name")
+    p.add_argument("--out", default=None, help="raw folder (default: data/raw)")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1")
 
     p = add("contract-docs", _cmd_contract_docs,
             "Write docs/data-contract.md from rapport/contract.yml.")
