@@ -86,18 +86,18 @@ contact_months as (
         windows.intimacy_window_start_exclusive,
         windows.general_window_start_exclusive,
         coalesce(activity_by_contact.activity_count, 0) as activity_count_in_month,
-        max(activity_by_contact.last_touch_date) over (
-            partition by contacts.contact_id
-            order by windows.month_start_date
-            rows between unbounded preceding and current row
-        ) as last_touch_date,
         {%- for step in var('depth_steps') %}
         max(activity_by_contact.last_depth_{{ step }}_date) over (
             partition by contacts.contact_id
             order by windows.month_start_date
             rows between unbounded preceding and current row
-        ) as last_depth_{{ step }}_date{{ ',' if not loop.last }}
+        ) as last_depth_{{ step }}_date,
         {%- endfor %}
+        max(activity_by_contact.last_touch_date) over (
+            partition by contacts.contact_id
+            order by windows.month_start_date
+            rows between unbounded preceding and current row
+        ) as last_touch_date
     from contacts
     cross join windows
     left join activity_by_contact
@@ -136,15 +136,15 @@ scored as (
     select
         with_attitude.*,
         cast(with_attitude.max_depth_step as {{ type_double() }})
-            / settings.depth_ladder_top_step
-            * coalesce(
-                power(
-                    0.5,
-                    cast(with_attitude.days_since_last_touch as {{ type_double() }})
-                    / settings.intimacy_half_life_days
-                ),
-                0
-            ) as intimacy,
+        / settings.depth_ladder_top_step
+        * coalesce(
+            power(
+                0.5,
+                cast(with_attitude.days_since_last_touch as {{ type_double() }})
+                / settings.intimacy_half_life_days
+            ),
+            0
+        ) as intimacy,
         (coalesce(with_attitude.attitude, settings.unassessed_attitude) + 1) / 4.0 as support_norm,
         settings.key_support_weight,
         settings.key_intimacy_weight,
