@@ -54,9 +54,9 @@ planned_activities_due as (
     from rep_quarters
     inner join plan_items
         on rep_quarters.rep_id = plan_items.owner_rep_id
-        and plan_items.planned_activity_type is not null
-        and plan_items.due_date >= rep_quarters.quarter_start_date
-        and plan_items.due_date <= rep_quarters.period_end_date
+            and plan_items.planned_activity_type is not null
+            and plan_items.due_date >= rep_quarters.quarter_start_date
+            and plan_items.due_date <= rep_quarters.period_end_date
 
 ),
 
@@ -77,7 +77,7 @@ logged_complete as (
         and (planned_activities_due.target_contact_id is null or interactions.contact_id is not null)
         and interactions.logged_at is not null
         and {{ dbt.datediff('interactions.occurred_at', 'interactions.logged_at', 'second') }}
-            <= settings.log_within_days * 86400
+        <= settings.log_within_days * 86400
 
 ),
 
@@ -92,9 +92,9 @@ counted as (
     from planned_activities_due
     left join logged_complete
         on planned_activities_due.rep_id = logged_complete.rep_id
-        and planned_activities_due.year = logged_complete.year
-        and planned_activities_due.quarter = logged_complete.quarter
-        and planned_activities_due.plan_item_id = logged_complete.plan_item_id
+            and planned_activities_due.year = logged_complete.year
+            and planned_activities_due.quarter = logged_complete.quarter
+            and planned_activities_due.plan_item_id = logged_complete.plan_item_id
     group by planned_activities_due.rep_id, planned_activities_due.year, planned_activities_due.quarter
 
 ),
@@ -117,8 +117,8 @@ final as (
     cross join plan_item_rows
     left join counted
         on rep_quarters.rep_id = counted.rep_id
-        and rep_quarters.year = counted.year
-        and rep_quarters.quarter = counted.quarter
+            and rep_quarters.year = counted.year
+            and rep_quarters.quarter = counted.quarter
 
 )
 

@@ -76,7 +76,7 @@ complaints_due as (
         -- due: sla_days x 24 hours after opened_at (compared in seconds, the same on every
         -- engine); the quarter it falls in: the date sla_days after the day it was opened
         closed_at is not null
-            and {{ dbt.datediff('opened_at', 'closed_at', 'second') }} <= sla_days * 86400
+        and {{ dbt.datediff('opened_at', 'closed_at', 'second') }} <= sla_days * 86400
             as is_closed_within_sla,
         cast({{ dbt.dateadd('day', 'sla_days', 'cast(opened_at as date)') }} as date) as due_date
     from complaints_with_sla
@@ -101,8 +101,8 @@ closed_in_loop as (
     from rep_quarters
     inner join complaints_due
         on rep_quarters.rep_id = complaints_due.owner_rep_id
-        and complaints_due.due_date >= rep_quarters.quarter_start_date
-        and complaints_due.due_date <= rep_quarters.period_end_date
+            and complaints_due.due_date >= rep_quarters.quarter_start_date
+            and complaints_due.due_date <= rep_quarters.period_end_date
     cross join settings
     group by rep_quarters.rep_id, rep_quarters.year, rep_quarters.quarter
 
@@ -121,8 +121,8 @@ satisfaction as (
         on rep_quarters.rep_id = accounts.ar_rep_id
     inner join surveys
         on accounts.account_id = surveys.account_id
-        and surveys.survey_date >= rep_quarters.quarter_start_date
-        and surveys.survey_date <= rep_quarters.period_end_date
+            and surveys.survey_date >= rep_quarters.quarter_start_date
+            and surveys.survey_date <= rep_quarters.period_end_date
     group by rep_quarters.rep_id, rep_quarters.year, rep_quarters.quarter
 
 ),
@@ -145,12 +145,12 @@ final as (
     from rep_quarters
     left join closed_in_loop
         on rep_quarters.rep_id = closed_in_loop.rep_id
-        and rep_quarters.year = closed_in_loop.year
-        and rep_quarters.quarter = closed_in_loop.quarter
+            and rep_quarters.year = closed_in_loop.year
+            and rep_quarters.quarter = closed_in_loop.quarter
     left join satisfaction
         on rep_quarters.rep_id = satisfaction.rep_id
-        and rep_quarters.year = satisfaction.year
-        and rep_quarters.quarter = satisfaction.quarter
+            and rep_quarters.year = satisfaction.year
+            and rep_quarters.quarter = satisfaction.quarter
 
 )
 

@@ -68,33 +68,44 @@ account_feedback as (
     from owned_accounts
     left join feedback_items
         on owned_accounts.account_id = feedback_items.account_id
-        and feedback_items.recorded_date >= owned_accounts.quarter_start_date
-        and feedback_items.recorded_date <= owned_accounts.period_end_date
+            and feedback_items.recorded_date >= owned_accounts.quarter_start_date
+            and feedback_items.recorded_date <= owned_accounts.period_end_date
     group by owned_accounts.rep_id, owned_accounts.year, owned_accounts.quarter, owned_accounts.account_id
 
 ),
 
-account_points as (
+account_parts as (
 
     select
         account_feedback.rep_id,
         account_feedback.year,
         account_feedback.quarter,
         account_feedback.account_id,
-        (1 - settings.routed_weight)
-            * case
-                when account_feedback.items_recorded >= settings.target_per_account then 1
-                else account_feedback.items_recorded / settings.target_per_account
-            end
-        + settings.routed_weight
-            * case
-                when account_feedback.items_recorded > 0
-                    then cast(account_feedback.items_routed as {{ type_double() }})
-                        / account_feedback.items_recorded
-                else 0
-            end as point
+        case
+            when account_feedback.items_recorded >= settings.target_per_account then 1
+            else account_feedback.items_recorded / settings.target_per_account
+        end as recording,
+        case
+            when account_feedback.items_recorded > 0
+                then cast(account_feedback.items_routed as {{ type_double() }})
+                    / account_feedback.items_recorded
+            else 0
+        end as routing,
+        settings.routed_weight
     from account_feedback
     cross join settings
+
+),
+
+account_points as (
+
+    select
+        rep_id,
+        year,
+        quarter,
+        account_id,
+        (1 - routed_weight) * recording + routed_weight * routing as point
+    from account_parts
 
 ),
 
@@ -128,8 +139,8 @@ final as (
     cross join feedback_rows
     left join counted
         on rep_quarters.rep_id = counted.rep_id
-        and rep_quarters.year = counted.year
-        and rep_quarters.quarter = counted.quarter
+            and rep_quarters.year = counted.year
+            and rep_quarters.quarter = counted.quarter
 
 )
 

@@ -14,13 +14,6 @@
     numerator = sum of the points, denominator = owned accounts.
     Fields are measured on today's data (the CRM keeps no history of field edits).
 -#}
-{%- set account_fields = [
-    'spend_potential', 'demonstration_value', 'sr_rep_id', 'fr_rep_id',
-    'has_strategic_agreement', 'is_exclusive_partner'
-] -%}
-{%- set contact_fields = [
-    'title', 'department', 'level', 'evaluation_group', 'email', 'birthday'
-] -%}
 with
 
 rep_quarters as (
@@ -86,15 +79,21 @@ settings as (
 
 account_field_values as (
 
-    {% for field in account_fields %}
     select
-        account_id,
-        'account' as entity,
-        '{{ field }}' as field_name,
-        case when {{ field }} is not null then 1 else 0 end as is_filled
+        accounts.account_id,
+        required_fields.field_name,
+        case required_fields.field_name
+            when 'spend_potential' then accounts.spend_potential is not null
+            when 'demonstration_value' then accounts.demonstration_value is not null
+            when 'sr_rep_id' then accounts.sr_rep_id is not null
+            when 'fr_rep_id' then accounts.fr_rep_id is not null
+            when 'has_strategic_agreement' then accounts.has_strategic_agreement is not null
+            when 'is_exclusive_partner' then accounts.is_exclusive_partner is not null
+            else false
+        end as is_filled
     from accounts
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    cross join required_fields
+    where required_fields.entity = 'account'
 
 ),
 
@@ -108,17 +107,23 @@ key_contacts as (
 
 contact_field_values as (
 
-    {% for field in contact_fields %}
     select
-        contact_id,
-        account_id,
-        created_date,
-        'key_contact' as entity,
-        '{{ field }}' as field_name,
-        case when {{ field }} is not null then 1 else 0 end as is_filled
+        key_contacts.contact_id,
+        key_contacts.account_id,
+        key_contacts.created_date,
+        required_fields.field_name,
+        case required_fields.field_name
+            when 'title' then key_contacts.title is not null
+            when 'department' then key_contacts.department is not null
+            when 'level' then key_contacts.level is not null
+            when 'evaluation_group' then key_contacts.evaluation_group is not null
+            when 'email' then key_contacts.email is not null
+            when 'birthday' then key_contacts.birthday is not null
+            else false
+        end as is_filled
     from key_contacts
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    cross join required_fields
+    where required_fields.entity = 'key_contact'
 
 ),
 
@@ -130,13 +135,10 @@ account_field_counts as (
         owned_accounts.quarter,
         owned_accounts.account_id,
         count(*) as fields_required,
-        sum(account_field_values.is_filled) as fields_filled
+        sum(case when account_field_values.is_filled then 1 else 0 end) as fields_filled
     from owned_accounts
     inner join account_field_values
         on owned_accounts.account_id = account_field_values.account_id
-    inner join required_fields
-        on account_field_values.entity = required_fields.entity
-        and account_field_values.field_name = required_fields.field_name
     group by owned_accounts.rep_id, owned_accounts.year, owned_accounts.quarter, owned_accounts.account_id
 
 ),
@@ -149,17 +151,14 @@ contact_field_counts as (
         owned_accounts.quarter,
         owned_accounts.account_id,
         count(*) as fields_required,
-        sum(contact_field_values.is_filled) as fields_filled
+        sum(case when contact_field_values.is_filled then 1 else 0 end) as fields_filled
     from owned_accounts
     inner join contact_field_values
         on owned_accounts.account_id = contact_field_values.account_id
-        and (
-            contact_field_values.created_date is null
-            or contact_field_values.created_date <= owned_accounts.period_end_date
-        )
-    inner join required_fields
-        on contact_field_values.entity = required_fields.entity
-        and contact_field_values.field_name = required_fields.field_name
+            and (
+                contact_field_values.created_date is null
+                or contact_field_values.created_date <= owned_accounts.period_end_date
+            )
     group by owned_accounts.rep_id, owned_accounts.year, owned_accounts.quarter, owned_accounts.account_id
 
 ),
@@ -178,12 +177,12 @@ latest_assessments as (
     from owned_accounts
     inner join key_contacts
         on owned_accounts.account_id = key_contacts.account_id
-        and (key_contacts.created_date is null or key_contacts.created_date <= owned_accounts.period_end_date)
+            and (key_contacts.created_date is null or key_contacts.created_date <= owned_accounts.period_end_date)
     inner join required_roles
         on key_contacts.decision_role = required_roles.decision_role
     inner join assessments
         on key_contacts.contact_id = assessments.contact_id
-        and assessments.assessed_date <= owned_accounts.period_end_date
+            and assessments.assessed_date <= owned_accounts.period_end_date
     group by
         owned_accounts.rep_id,
         owned_accounts.year,
@@ -230,10 +229,10 @@ account_points as (
         owned_accounts.quarter,
         owned_accounts.account_id,
         role_check_tiers.tier is not null as has_role_check,
-        coalesce(account_field_counts.fields_required, 0)
-            + coalesce(contact_field_counts.fields_required, 0) as fields_required,
-        coalesce(account_field_counts.fields_filled, 0)
-            + coalesce(contact_field_counts.fields_filled, 0) as fields_filled,
+        coalesce(account_field_counts.fields_required, 0) as account_fields_required,
+        coalesce(contact_field_counts.fields_required, 0) as contact_fields_required,
+        coalesce(account_field_counts.fields_filled, 0) as account_fields_filled,
+        coalesce(contact_field_counts.fields_filled, 0) as contact_fields_filled,
         case
             when coalesce(roles_assessed.roles_assessed, 0) >= required_role_count.roles_required
                 then 1
@@ -247,19 +246,19 @@ account_points as (
         on owned_accounts.tier = role_check_tiers.tier
     left join account_field_counts
         on owned_accounts.rep_id = account_field_counts.rep_id
-        and owned_accounts.year = account_field_counts.year
-        and owned_accounts.quarter = account_field_counts.quarter
-        and owned_accounts.account_id = account_field_counts.account_id
+            and owned_accounts.year = account_field_counts.year
+            and owned_accounts.quarter = account_field_counts.quarter
+            and owned_accounts.account_id = account_field_counts.account_id
     left join contact_field_counts
         on owned_accounts.rep_id = contact_field_counts.rep_id
-        and owned_accounts.year = contact_field_counts.year
-        and owned_accounts.quarter = contact_field_counts.quarter
-        and owned_accounts.account_id = contact_field_counts.account_id
+            and owned_accounts.year = contact_field_counts.year
+            and owned_accounts.quarter = contact_field_counts.quarter
+            and owned_accounts.account_id = contact_field_counts.account_id
     left join roles_assessed
         on owned_accounts.rep_id = roles_assessed.rep_id
-        and owned_accounts.year = roles_assessed.year
-        and owned_accounts.quarter = roles_assessed.quarter
-        and owned_accounts.account_id = roles_assessed.account_id
+            and owned_accounts.year = roles_assessed.year
+            and owned_accounts.quarter = roles_assessed.quarter
+            and owned_accounts.account_id = roles_assessed.account_id
 
 ),
 
@@ -271,8 +270,9 @@ scored_accounts as (
         quarter,
         account_id,
         case
-            when fields_required > 0
-                then cast(fields_filled as {{ type_double() }}) / fields_required
+            when account_fields_required + contact_fields_required > 0
+                then cast(account_fields_filled + contact_fields_filled as {{ type_double() }})
+                    / (account_fields_required + contact_fields_required)
             else 1
         end as field_share,
         has_role_check,
@@ -316,8 +316,8 @@ final as (
     from rep_quarters
     left join counted
         on rep_quarters.rep_id = counted.rep_id
-        and rep_quarters.year = counted.year
-        and rep_quarters.quarter = counted.quarter
+            and rep_quarters.year = counted.year
+            and rep_quarters.quarter = counted.quarter
 
 )
 

@@ -37,11 +37,11 @@ final as (
     from rep_quarters
     inner join accounts
         on rep_quarters.rep_id = accounts.ar_rep_id
-        and (accounts.created_date is null or accounts.created_date <= rep_quarters.period_end_date)
+            and (accounts.created_date is null or accounts.created_date <= rep_quarters.period_end_date)
     left join account_tiers
         on accounts.account_id = account_tiers.account_id
-        and rep_quarters.year = account_tiers.year
-        and rep_quarters.quarter = account_tiers.quarter
+            and rep_quarters.year = account_tiers.year
+            and rep_quarters.quarter = account_tiers.quarter
 
 )
 

@@ -50,8 +50,8 @@ items_due as (
     from rep_quarters
     inner join plan_items
         on rep_quarters.rep_id = plan_items.owner_rep_id
-        and plan_items.due_date >= rep_quarters.quarter_start_date
-        and plan_items.due_date <= rep_quarters.period_end_date
+            and plan_items.due_date >= rep_quarters.quarter_start_date
+            and plan_items.due_date <= rep_quarters.period_end_date
     group by rep_quarters.rep_id, rep_quarters.year, rep_quarters.quarter, plan_items.layer
 
 ),
@@ -75,9 +75,9 @@ final as (
     cross join plan_item_rows
     left join items_due
         on rep_quarters.rep_id = items_due.rep_id
-        and rep_quarters.year = items_due.year
-        and rep_quarters.quarter = items_due.quarter
-        and layer_actions.layer = items_due.layer
+            and rep_quarters.year = items_due.year
+            and rep_quarters.quarter = items_due.quarter
+            and layer_actions.layer = items_due.layer
 
 )
 

@@ -58,11 +58,11 @@ accounts_with_plan as (
     from accounts_in_scope
     inner join plans
         on accounts_in_scope.account_id = plans.account_id
-        and plans.valid_from <= accounts_in_scope.period_end_date
-        and (plans.valid_to is null or plans.valid_to >= accounts_in_scope.period_end_date)
-        and coalesce(plans.covers_key, false)
-        and coalesce(plans.covers_general, false)
-        and coalesce(plans.covers_org, false)
+            and plans.valid_from <= accounts_in_scope.period_end_date
+            and (plans.valid_to is null or plans.valid_to >= accounts_in_scope.period_end_date)
+            and coalesce(plans.covers_key, false)
+            and coalesce(plans.covers_general, false)
+            and coalesce(plans.covers_org, false)
 
 ),
 
@@ -77,9 +77,9 @@ counted as (
     from accounts_in_scope
     left join accounts_with_plan
         on accounts_in_scope.rep_id = accounts_with_plan.rep_id
-        and accounts_in_scope.year = accounts_with_plan.year
-        and accounts_in_scope.quarter = accounts_with_plan.quarter
-        and accounts_in_scope.account_id = accounts_with_plan.account_id
+            and accounts_in_scope.year = accounts_with_plan.year
+            and accounts_in_scope.quarter = accounts_with_plan.quarter
+            and accounts_in_scope.account_id = accounts_with_plan.account_id
     group by accounts_in_scope.rep_id, accounts_in_scope.year, accounts_in_scope.quarter
 
 ),
@@ -102,8 +102,8 @@ final as (
     cross join plan_rows
     left join counted
         on rep_quarters.rep_id = counted.rep_id
-        and rep_quarters.year = counted.year
-        and rep_quarters.quarter = counted.quarter
+            and rep_quarters.year = counted.year
+            and rep_quarters.quarter = counted.quarter
 
 )
 

@@ -57,8 +57,8 @@ accounts_with_strategy as (
     from accounts_in_scope
     inner join strategies
         on accounts_in_scope.account_id = strategies.account_id
-        and strategies.approved_date <= accounts_in_scope.period_end_date
-        and (strategies.valid_to is null or strategies.valid_to >= accounts_in_scope.period_end_date)
+            and strategies.approved_date <= accounts_in_scope.period_end_date
+            and (strategies.valid_to is null or strategies.valid_to >= accounts_in_scope.period_end_date)
 
 ),
 
@@ -73,9 +73,9 @@ counted as (
     from accounts_in_scope
     left join accounts_with_strategy
         on accounts_in_scope.rep_id = accounts_with_strategy.rep_id
-        and accounts_in_scope.year = accounts_with_strategy.year
-        and accounts_in_scope.quarter = accounts_with_strategy.quarter
-        and accounts_in_scope.account_id = accounts_with_strategy.account_id
+            and accounts_in_scope.year = accounts_with_strategy.year
+            and accounts_in_scope.quarter = accounts_with_strategy.quarter
+            and accounts_in_scope.account_id = accounts_with_strategy.account_id
     group by accounts_in_scope.rep_id, accounts_in_scope.year, accounts_in_scope.quarter
 
 ),
@@ -98,8 +98,8 @@ final as (
     cross join strategy_rows
     left join counted
         on rep_quarters.rep_id = counted.rep_id
-        and rep_quarters.year = counted.year
-        and rep_quarters.quarter = counted.quarter
+            and rep_quarters.year = counted.year
+            and rep_quarters.quarter = counted.quarter
 
 )
 

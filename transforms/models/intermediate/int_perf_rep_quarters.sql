@@ -45,7 +45,7 @@ employed as (
     from reps
     inner join quarters
         on reps.hire_date <= quarters.period_end_date
-        and (reps.leave_date is null or reps.leave_date >= quarters.quarter_start_date)
+            and (reps.leave_date is null or reps.leave_date >= quarters.quarter_start_date)
 
 ),
 
@@ -65,7 +65,7 @@ final as (
     from employed
     left join region_market_types
         on employed.region_id = region_market_types.region_id
-        and employed.year = region_market_types.year
+            and employed.year = region_market_types.year
 
 )
 

@@ -74,11 +74,11 @@ measured as (
     cross join quarters
     left join summed_over_reps
         on regions.region_id = summed_over_reps.region_id
-        and quarters.year = summed_over_reps.year
-        and quarters.quarter = summed_over_reps.quarter
+            and quarters.year = summed_over_reps.year
+            and quarters.quarter = summed_over_reps.quarter
     left join region_market_types
         on regions.region_id = region_market_types.region_id
-        and quarters.year = region_market_types.year
+            and quarters.year = region_market_types.year
 
 ),
 
@@ -93,12 +93,12 @@ with_prior_year as (
     from measured
     left join measured as prior_year
         on measured.region_id = prior_year.region_id
-        and measured.year - 1 = prior_year.year
-        and measured.quarter = prior_year.quarter
+            and measured.year - 1 = prior_year.year
+            and measured.quarter = prior_year.quarter
     left join targets
         on measured.region_id = targets.scope_id
-        and measured.year = targets.year
-        and measured.quarter = targets.quarter
+            and measured.year = targets.year
+            and measured.quarter = targets.quarter
 
 ),
 

@@ -65,12 +65,12 @@ measured as (
     from rep_quarters
     left join won_by_rep_quarter
         on rep_quarters.rep_id = won_by_rep_quarter.rep_id
-        and rep_quarters.year = won_by_rep_quarter.year
-        and rep_quarters.quarter = won_by_rep_quarter.quarter
+            and rep_quarters.year = won_by_rep_quarter.year
+            and rep_quarters.quarter = won_by_rep_quarter.quarter
     left join cash_collected
         on rep_quarters.rep_id = cash_collected.rep_id
-        and rep_quarters.year = cash_collected.year
-        and rep_quarters.quarter = cash_collected.quarter
+            and rep_quarters.year = cash_collected.year
+            and rep_quarters.quarter = cash_collected.quarter
 
 ),
 
@@ -85,12 +85,12 @@ with_prior_year as (
     from measured
     left join measured as prior_year
         on measured.rep_id = prior_year.rep_id
-        and measured.year - 1 = prior_year.year
-        and measured.quarter = prior_year.quarter
+            and measured.year - 1 = prior_year.year
+            and measured.quarter = prior_year.quarter
     left join targets
         on measured.rep_id = targets.scope_id
-        and measured.year = targets.year
-        and measured.quarter = targets.quarter
+            and measured.year = targets.year
+            and measured.quarter = targets.quarter
 
 ),
 

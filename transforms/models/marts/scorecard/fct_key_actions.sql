@@ -4,15 +4,6 @@
     scored, not_scored_reason then says why. Each action's measure: its int_actions_* model
     and docs/metrics-scorecard.md.
 -#}
-{%- set action_models = [
-    'int_actions_strategy_set',
-    'int_actions_plan_made',
-    'int_actions_information_managed',
-    'int_actions_plan_items_done',
-    'int_actions_activities_logged',
-    'int_actions_complaints_closed',
-    'int_actions_feedback_collected',
-] -%}
 with
 
 rep_quarters as (
@@ -27,9 +18,50 @@ key_actions as (
 
 ),
 
+strategy_set as (
+
+    select * from {{ ref('int_actions_strategy_set') }}
+
+),
+
+plan_made as (
+
+    select * from {{ ref('int_actions_plan_made') }}
+
+),
+
+information_managed as (
+
+    select * from {{ ref('int_actions_information_managed') }}
+
+),
+
+plan_items_done as (
+
+    select * from {{ ref('int_actions_plan_items_done') }}
+
+),
+
+activities_logged as (
+
+    select * from {{ ref('int_actions_activities_logged') }}
+
+),
+
+complaints_closed as (
+
+    select * from {{ ref('int_actions_complaints_closed') }}
+
+),
+
+feedback_collected as (
+
+    select * from {{ ref('int_actions_feedback_collected') }}
+
+),
+
 measured as (
 
-    {% for model_name in action_models %}
     select
         rep_id,
         year,
@@ -38,14 +70,86 @@ measured as (
         numerator,
         denominator,
         not_scored_reason,
-        {% if model_name == 'int_actions_complaints_closed' -%}
-        satisfaction_avg
-        {%- else -%}
         cast(null as {{ type_double() }}) as satisfaction_avg
-        {%- endif %}
-    from {{ ref(model_name) }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    from strategy_set
+
+    union all
+
+    select
+        rep_id,
+        year,
+        quarter,
+        action_no,
+        numerator,
+        denominator,
+        not_scored_reason,
+        cast(null as {{ type_double() }}) as satisfaction_avg
+    from plan_made
+
+    union all
+
+    select
+        rep_id,
+        year,
+        quarter,
+        action_no,
+        numerator,
+        denominator,
+        not_scored_reason,
+        cast(null as {{ type_double() }}) as satisfaction_avg
+    from information_managed
+
+    union all
+
+    select
+        rep_id,
+        year,
+        quarter,
+        action_no,
+        numerator,
+        denominator,
+        not_scored_reason,
+        cast(null as {{ type_double() }}) as satisfaction_avg
+    from plan_items_done
+
+    union all
+
+    select
+        rep_id,
+        year,
+        quarter,
+        action_no,
+        numerator,
+        denominator,
+        not_scored_reason,
+        cast(null as {{ type_double() }}) as satisfaction_avg
+    from activities_logged
+
+    union all
+
+    select
+        rep_id,
+        year,
+        quarter,
+        action_no,
+        numerator,
+        denominator,
+        not_scored_reason,
+        satisfaction_avg
+    from complaints_closed
+
+    union all
+
+    select
+        rep_id,
+        year,
+        quarter,
+        action_no,
+        numerator,
+        denominator,
+        not_scored_reason,
+        cast(null as {{ type_double() }}) as satisfaction_avg
+    from feedback_collected
 
 ),
 
@@ -76,9 +180,9 @@ final as (
     cross join key_actions
     left join measured
         on rep_quarters.rep_id = measured.rep_id
-        and rep_quarters.year = measured.year
-        and rep_quarters.quarter = measured.quarter
-        and key_actions.action_no = measured.action_no
+            and rep_quarters.year = measured.year
+            and rep_quarters.quarter = measured.quarter
+            and key_actions.action_no = measured.action_no
 
 )
 

@@ -78,38 +78,48 @@ combined as (
         market_type_weights.weight_dimension2,
         coalesce(dimension2.actions_scored, 0) as actions_scored,
         coalesce(dimension1.dimension1_components_scored, 0) as dimension1_components_scored,
-        case when dimension1.dimension1_score is null then 0 else market_type_weights.weight_dimension1 end
-            + case when dimension2.dimension2_score is null then 0 else market_type_weights.weight_dimension2 end
-            as weight_available
+        case
+            when dimension1.dimension1_score is null then 0
+            else market_type_weights.weight_dimension1
+        end as weight_dimension1_used,
+        case
+            when dimension2.dimension2_score is null then 0
+            else market_type_weights.weight_dimension2
+        end as weight_dimension2_used
     from rep_quarters
     left join dimension1
         on rep_quarters.rep_id = dimension1.rep_id
-        and rep_quarters.year = dimension1.year
-        and rep_quarters.quarter = dimension1.quarter
+            and rep_quarters.year = dimension1.year
+            and rep_quarters.quarter = dimension1.quarter
     left join dimension2
         on rep_quarters.rep_id = dimension2.rep_id
-        and rep_quarters.year = dimension2.year
-        and rep_quarters.quarter = dimension2.quarter
+            and rep_quarters.year = dimension2.year
+            and rep_quarters.quarter = dimension2.quarter
     left join market_type_weights
         on rep_quarters.market_type = market_type_weights.market_type
+
+),
+
+weighted as (
+
+    select
+        combined.*,
+        coalesce(weight_dimension1_used * dimension1_score, 0) as weighted_dimension1,
+        coalesce(weight_dimension2_used * dimension2_score, 0) as weighted_dimension2,
+        weight_dimension1_used + weight_dimension2_used as weight_available
+    from combined
 
 ),
 
 totalled as (
 
     select
-        combined.*,
+        weighted.*,
         case
             when weight_available > 0
-                then round(
-                    (
-                        coalesce(weight_dimension1 * dimension1_score, 0)
-                        + coalesce(weight_dimension2 * dimension2_score, 0)
-                    ) / weight_available,
-                    6
-                )
+                then round((weighted_dimension1 + weighted_dimension2) / weight_available, 6)
         end as total_score
-    from combined
+    from weighted
 
 ),
 
@@ -149,8 +159,8 @@ final as (
     from totalled
     left join ranked
         on totalled.rep_id = ranked.rep_id
-        and totalled.year = ranked.year
-        and totalled.quarter = ranked.quarter
+            and totalled.year = ranked.year
+            and totalled.quarter = ranked.quarter
 
 )
 
