@@ -7,6 +7,8 @@
       org_score          = max(0, 25 * org_level - (15 if no executive visit))
     Seed: relationship_score_settings; activity_taxonomy says which activities evidence
     which element and which count as executive visits.
+    Running maxima use a range frame: one row per month per partition, so it equals the rows
+    frame, and DuckDB evaluates it as a cumulative aggregate (about twice as fast).
 -#}
 with
 
@@ -80,13 +82,13 @@ account_months as (
         max(activity_by_account.last_org_{{ element }}_date) over (
             partition by accounts.account_id
             order by windows.month_start_date
-            rows between unbounded preceding and current row
+            range between unbounded preceding and current row
         ) as last_org_{{ element }}_date,
         {%- endfor %}
         max(activity_by_account.last_exec_visit_date) over (
             partition by accounts.account_id
             order by windows.month_start_date
-            rows between unbounded preceding and current row
+            range between unbounded preceding and current row
         ) as last_exec_visit_date
     from accounts
     cross join windows

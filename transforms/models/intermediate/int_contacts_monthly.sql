@@ -5,6 +5,8 @@
     the intimacy window, intimacy (that step scaled 0..1, halved every half-life since the
     last touch), support_norm = (attitude + 1) / 4, and the contact's key score.
     DOMAIN.md 2.1. Settings: relationship_score_settings.
+    Running maxima use a range frame: one row per month per partition, so it equals the rows
+    frame, and DuckDB evaluates it as a cumulative aggregate (about twice as fast).
 -#}
 with
 
@@ -90,13 +92,13 @@ contact_months as (
         max(activity_by_contact.last_depth_{{ step }}_date) over (
             partition by contacts.contact_id
             order by windows.month_start_date
-            rows between unbounded preceding and current row
+            range between unbounded preceding and current row
         ) as last_depth_{{ step }}_date,
         {%- endfor %}
         max(activity_by_contact.last_touch_date) over (
             partition by contacts.contact_id
             order by windows.month_start_date
-            rows between unbounded preceding and current row
+            range between unbounded preceding and current row
         ) as last_touch_date
     from contacts
     cross join windows
