@@ -14,24 +14,11 @@
     double
 {%- endmacro %}
 
-{#- The value of `value_expr` on the row where `order_expr` is largest (an aggregate). -#}
-{% macro value_at_max(value_expr, order_expr) -%}
-    {{ return(adapter.dispatch('value_at_max', 'rapport')(value_expr, order_expr)) }}
-{%- endmacro %}
-
-{% macro default__value_at_max(value_expr, order_expr) -%}
-    max_by({{ value_expr }}, {{ order_expr }})
-{%- endmacro %}
-
-{% macro duckdb__value_at_max(value_expr, order_expr) -%}
-    arg_max({{ value_expr }}, {{ order_expr }})
-{%- endmacro %}
-
 {#-
-    One row per step of `step_months` months from the month of `start_expr` to the month
-    of `end_expr` (both dates): a column `period_start_date` (first day of each period).
-    Used as `select ... from <one-row cte> cross join (...)` in the calendar models only,
-    so the series is built once per build.
+    A select of one row per step of `step_months` months, from `start_column` to
+    `end_column` (first-of-month dates, columns of the one-row relation `bounds_relation`):
+    column `period_start_date`. Used by the calendar models only, so the series is built
+    once per build.
 -#}
 {% macro month_series(bounds_relation, start_column, end_column, step_months=1) -%}
     {{ return(adapter.dispatch('month_series', 'rapport')(bounds_relation, start_column, end_column, step_months)) }}
@@ -47,7 +34,7 @@
             {{ end_column }},
             interval {{ step_months }} month
         )
-    ) as period_start
+    ) series as period_start
 {%- endmacro %}
 
 {% macro duckdb__month_series(bounds_relation, start_column, end_column, step_months=1) -%}
@@ -63,10 +50,6 @@
             )
         ) as period_start
     ) as series
-{%- endmacro %}
-
-{% macro default__power(base_expr, exponent_expr) -%}
-    power({{ base_expr }}, {{ exponent_expr }})
 {%- endmacro %}
 
 {#- Integer month number (year * 12 + month) for whole-month windows and offsets. -#}
