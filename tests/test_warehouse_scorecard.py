@@ -113,9 +113,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DbtR
 
 @pytest.fixture(scope="module")
 def con(built: tuple[Path, DbtResult, float]) -> Iterator[duckdb.DuckDBPyConnection]:
-    # dbt ran in this process and dbt-duckdb keeps its connection to the file open: a
-    # read-only connection would clash with it, so open one with the same (default) settings.
-    connection = duckdb.connect(str(built[0]))
+    connection = duckdb.connect(str(built[0]), read_only=True)
     yield connection
     connection.close()
 
