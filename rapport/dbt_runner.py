@@ -100,13 +100,16 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def _progress_callback(echo: Callable[[str], None]) -> Callable[[Any], None]:
+    lock = threading.Lock()  # dbt's threads finish nodes concurrently: one line at a time
+
     def on_event(event: Any) -> None:
         if event.info.name != "NodeFinished":
             return
         info, result = event.data.node_info, event.data.run_result
         line = f"  {info.node_name:<60} {result.status:<8} {result.execution_time:6.2f}s"
-        log.info(line)
-        echo(line)
+        with lock:
+            log.info(line)
+            echo(line)
 
     return on_event
 
