@@ -20,21 +20,8 @@ pytestmark = pytest.mark.xdist_group("sql-lint")
 
 SQLFLUFF = Path(sys.executable).with_name("sqlfluff")
 
-# The relationship / core models. The performance and scorecard models (marts/performance,
-# marts/scorecard, intermediate/int_perf_*, intermediate/int_actions_*) can join this list
-# once they lint clean.
-LINTED = sorted(
-    [
-        *TRANSFORMS_DIR.glob("models/staging/*.sql"),
-        *TRANSFORMS_DIR.glob("models/marts/core/*.sql"),
-        *TRANSFORMS_DIR.glob("models/marts/relationships/*.sql"),
-        *(
-            p
-            for p in TRANSFORMS_DIR.glob("models/intermediate/*.sql")
-            if not p.name.startswith(("int_perf_", "int_actions_"))
-        ),
-    ]
-)
+# Every model of the project.
+LINTED = sorted(TRANSFORMS_DIR.glob("models/**/*.sql"))
 
 
 def sqlfluff(args: list[str], tmp_path: Path, stdin: str | None = None):
