@@ -250,10 +250,3 @@ def test_account_activities_hold_every_interaction_of_that_account(reader, built
     summary = q.account_activity_summary(reader, ALL, account_id, dt.date(2000, 1, 1))
     assert summary["activities"].sum() == n
     assert pl.Series(got["interaction_id"]).n_unique() == n
-
-
-# TEMPORARY (development): point the tests at a hand-picked warehouse.
-if os.environ.get("RAPPORT_DEV_WAREHOUSE"):
-    @pytest.fixture(scope="session")
-    def built_warehouse() -> Path:
-        return Path(os.environ["RAPPORT_DEV_WAREHOUSE"])

@@ -120,6 +120,7 @@ with right:
             title=f"Accounts per tier, {fmt.quarter_label(f.year, f.quarter)}",
         )
         fig.update_layout(showlegend=False)
+        fig.update_traces(textangle=0)
         chart(fig, key="tier_counts", height=300)
         with st.expander("Tier table"):
             table(tiers, key="tier_counts", file_name="tier_counts", column_config={
@@ -139,8 +140,9 @@ if counts.is_empty():
 else:
     cols = st.columns(len(counts))
     for col, row in zip(cols, counts.iter_rows(named=True)):
-        col.metric(fmt.alert_label(row["alert_type"]), fmt.count(row["alerts"]),
-                   help=f"{row['accounts']} account(s) affected.", border=True)
+        col.metric(fmt.alert_label(row["alert_type"], short=True), fmt.count(row["alerts"]),
+                   help=f"{fmt.alert_label(row['alert_type'])}: {row['alerts']} alert(s) on "
+                        f"{row['accounts']} account(s).", border=True)
     top = q.alerts(reader, scope, f, limit=25).with_columns(
         pl.col("alert_type").replace_strict(fmt.ALERT_LABELS, default=pl.col("alert_type")),
         pl.col("contact_name").fill_null("(whole account)"),

@@ -56,8 +56,10 @@ with reps_tab:
         with m[1]:
             metric("Best total", fmt.score(card["total_score"].max()), help_key="total_score")
         with m[2]:
-            metric("Mean dimension 1", fmt.score(card["dimension1_score"].mean()),
-                   help_key="dimension1_score")
+            d1 = card["dimension1_score"].mean()
+            metric("Mean dimension 1", fmt.score(d1) if d1 is not None else "not assessed",
+                   help_key="dimension1_score",
+                   extra_help="Saline-alkali regions are assessed on the key actions only.")
         with m[3]:
             metric("Mean dimension 2", fmt.score(card["dimension2_score"].mean()),
                    help_key="dimension2_score")

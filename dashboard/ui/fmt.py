@@ -79,6 +79,13 @@ ALERT_LABELS = {
     "privately_held": "Privately held (one rep)",
     "no_approver": "No approver identified",
 }
+ALERT_SHORT_LABELS = {  # for metric tiles, which truncate long labels
+    "approver_or_decider_opposes": "A or D opposes",
+    "no_coach_on_s_a": "No coach (S/A)",
+    "key_contact_untouched_90d": "Untouched 90 days",
+    "privately_held": "Privately held",
+    "no_approver": "No approver",
+}
 ROLE_LABELS = {
     "A": "A approver", "D": "D decision maker", "S": "S supporter", "E": "E evaluator",
     "I": "I influencer",
@@ -88,8 +95,9 @@ ATTITUDE_LABELS = {
 }
 
 
-def alert_label(code: str | None) -> str:
-    return ALERT_LABELS.get(code or "", label(code))
+def alert_label(code: str | None, *, short: bool = False) -> str:
+    labels = ALERT_SHORT_LABELS if short else ALERT_LABELS
+    return labels.get(code or "", label(code))
 
 
 def label(code: str | None) -> str:

@@ -26,20 +26,21 @@ VIEWPORT = {"width": 1366, "height": 768}
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 CHART = '[data-testid="stPlotlyChart"] .main-svg'
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 STATUS = '[data-testid="stStatusWidget"]'
 EXCEPTION = '[data-testid="stException"]'
 
 
 @dataclass(frozen=True)
 class DashboardPage:
-    url_path: str  # as registered in dashboard/app.py
+    url_path: str  # as registered in dashboard/app.py ("" for the default page)
     title: str  # the page's h1
     slug: str  # screenshot name
     charts: int  # plotly charts visible without interaction (first tab)
 
 
 PAGES = [
-    DashboardPage("overview", "Overview", "overview", 2),
+    DashboardPage("", "Overview", "overview", 2),  # the default page lives at the root
     DashboardPage("tiers", "Tiers", "tiers", 2),
     DashboardPage("health", "Relationship health", "health", 1),
     DashboardPage("power_map", "Power map", "power_map", 2),
@@ -108,8 +109,9 @@ def chromium() -> Iterator[object]:
 
 
 def wait_rendered(page, title: str, charts: int, timeout_ms: float = 60_000) -> None:
-    """Wait until the page shows its title, its first `charts` plotly charts, and no run is
-    in progress (the status widget is gone)."""
+    """Wait until the script run has finished, and the page shows its title, its first
+    `charts` plotly charts drawn, and no status widget."""
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
     page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=timeout_ms)
     if charts:
         page.wait_for_function(

@@ -37,7 +37,6 @@ from rapport.warehouse.queries.health import (
     account_health,
     account_health_history,
     health_trend,
-    month_ends,
 )
 from rapport.warehouse.queries.options import (
     build_info,
@@ -46,7 +45,6 @@ from rapport.warehouse.queries.options import (
     interactions_loaded,
     quarters,
     regions,
-    relations,
 )
 from rapport.warehouse.queries.overview import (
     alert_counts,
@@ -78,8 +76,8 @@ __all__ = [
     "accounts_by_tier", "alert_counts", "alerts", "attitude_moves", "build_history",
     "build_info", "columns_of", "dq_results", "freshness", "health_bands", "health_trend",
     "industries", "interactions_loaded", "key_actions", "kpis", "latest_month_end",
-    "month_ends", "pareto", "power_map", "power_map_accounts", "previous_quarter",
+    "pareto", "power_map", "power_map_accounts", "previous_quarter",
     "quarantine_counts", "quarantine_samples", "quarters", "region_comparison", "regions",
-    "relations", "rep_performance", "row_counts", "scorecard", "tier_counts",
+    "rep_performance", "row_counts", "scorecard", "tier_counts",
     "tier_distribution", "tier_migration",
 ]

@@ -32,18 +32,6 @@ HEALTH_SORTS = {
 }
 
 
-def month_ends(reader: Reader, scope: Scope) -> list[dt.date]:
-    """Month-ends with relationship-health snapshots, newest first."""
-    q = Sql()
-    sql = f"""
-    select distinct month_end_date
-    from marts.fct_relationship_health
-    where {q.scope(scope, 'region_id')}
-    order by month_end_date desc
-    """
-    return fetch(reader, scope, sql, q)["month_end_date"].to_list()
-
-
 def account_health(reader: Reader, scope: Scope, f: Filters, month_end: dt.date, *,
                    sort_by: str = "health", descending: bool = False,
                    bands: Sequence[str] = (), trend_months: int = 12) -> pl.DataFrame:
@@ -135,7 +123,6 @@ def health_trend(reader: Reader, scope: Scope, f: Filters, month_end: dt.date,
     order by health.month_end_date
     """
     return fetch(reader, scope, sql, q)
-
 
 
 

@@ -14,17 +14,6 @@ from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
 
 
-def relations(reader: Reader, scope: Scope) -> set[str]:
-    """Tables present in the warehouse, as 'schema.table'."""
-    sql = """
-    select table_schema || '.' || table_name as relation
-    from information_schema.tables
-    where table_schema in ('marts', 'meta', 'config')
-    """
-    df = fetch(reader, scope, sql, Sql())
-    return set(df["relation"].to_list()) if df.height else set()
-
-
 def columns_of(reader: Reader, scope: Scope, relation: str) -> list[str]:
     """Column names of a table (empty if it is absent)."""
     schema, _, table = relation.partition(".")
