@@ -43,7 +43,7 @@ READER = textwrap.dedent("""
                 record["error"] = f"{type(exc).__name__}: {exc}"
             log.write(json.dumps(record) + "\\n")
             log.flush()
-            time.sleep(0.02)
+            time.sleep(0.05)
 """)
 
 
