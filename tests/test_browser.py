@@ -33,7 +33,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 # Bounds that catch a broken or pathologically slow page on a busy 2-core test machine; the
 # issue's targets (2 s cold, 0.5 s per filter change, demo warehouse) are measured and
 # reported in test-artifacts/browser-timings.json, not asserted here.
-COLD_RENDER_LIMIT_S = 20.0
+FIRST_LOAD_LIMIT_S = 60.0  # the first page of a fresh server: imports, frontend bundle
+COLD_RENDER_LIMIT_S = 20.0  # a page reached through the navigation, nothing cached yet
 FILTER_CHANGE_LIMIT_S = 5.0
 
 
@@ -86,7 +87,8 @@ def test_every_page_renders_its_charts_without_error(server, browser, timings):
                 page.locator('[data-testid="stMetric"]').count() > 0, f"{target.title}: no data"
             screenshot(page, target.slug)
             screenshot(page, f"{target.slug}-full", full=True)
-            assert elapsed < COLD_RENDER_LIMIT_S, f"{target.title}: {elapsed:.1f} s to render"
+            limit = FIRST_LOAD_LIMIT_S if n == 0 else COLD_RENDER_LIMIT_S
+            assert elapsed < limit, f"{target.title}: {elapsed:.1f} s to render"
 
             # Every further tab of the page shows without an error.
             tabs = page.get_by_role("tab")

@@ -3,11 +3,10 @@ table and reason with samples, freshness of the marts, build history."""
 
 import datetime as dt
 
-import plotly.express as px
 import polars as pl
 import streamlit as st
 from ui import fmt
-from ui.charts import STATUS_COLOURS
+from ui.charts import STATUS_COLOURS, bars, dots
 from ui.context import current
 from ui.helptext import help_for
 from ui.widgets import chart, empty, metric, table
@@ -65,11 +64,11 @@ with checks_tab:
         kinds = results.with_columns(
             pl.col("suite").str.split("_").list.first().alias("kind")
         ).group_by("kind", status_col).len().sort("kind")
-        fig = px.bar(kinds, y="kind", x="len", color=status_col, orientation="h",
-                     color_discrete_map=STATUS_COLOURS,
-                     labels={"kind": "Suite kind", "len": "Checks", status_col: "Status"},
-                     title="Check results by kind of suite (raw tables, marts, dbt, "
-                           "reconciliation)")
+        fig = bars(kinds, "kind", "len", color=status_col, horizontal=True,
+                   order=["pass", "warn", "fail", "error"], colours=STATUS_COLOURS,
+                   x_title="Checks", y_title="Suite kind", legend_title="Status",
+                   title="Check results by kind of suite (raw tables, marts, dbt, "
+                         "reconciliation)")
         chart(fig, key="dq_suites", height=260)
         c1, c2 = st.columns(2)
         kind = c1.selectbox("Suites", ["all", *kinds["kind"].unique(maintain_order=True)],
@@ -83,7 +82,12 @@ with checks_tab:
         if statuses:
             shown = shown.filter(pl.col(status_col).is_in(statuses))
         table(shown, key="dq_results", file_name=f"dq_results_{build_id}",
-              hide=("build_id", "success"), height=320)
+              hide=("build_id", "success"), height=320, column_config={
+                  "suite": "Suite", "expectation": "Check", "column": "Column",
+                  "status": st.column_config.TextColumn("Status", help=help_for("dq_status")),
+                  "observed_value": "Observed", "unexpected_count": "Unexpected rows",
+                  "severity": "Severity", "checked_at": "Checked at", "detail": "Detail",
+              })
 
 with quarantine_tab:
     counts = q.quarantine_counts(reader, scope, build_id)
@@ -91,9 +95,9 @@ with quarantine_tab:
     if counts.is_empty():
         st.success("No row was quarantined in this build.")
     else:
-        fig = px.bar(counts, x="table_name", y="rows", color="reason",
-                     labels={"table_name": "Table", "rows": "Rows", "reason": "Reason"},
-                     title="Quarantined rows per table and reason")
+        fig = bars(counts, "table_name", "rows", color="reason", x_title="Table",
+                   y_title="Rows", legend_title="Reason",
+                   title="Quarantined rows per table and reason")
         chart(fig, key="quarantine_counts", height=320)
         table(counts, key="quarantine_counts", file_name=f"quarantine_counts_{build_id}",
               column_config={"table_name": "Table", "reason": "Reason",
@@ -147,14 +151,12 @@ with history_tab:
             history = history.with_columns(
                 (pl.col("finished_at") - pl.col("started_at")).dt.total_seconds()
                 .alias("duration_s"))
-            fig = px.scatter(history, x="started_at", y="duration_s",
-                             color="status" if "status" in history.columns else None,
-                             hover_data=[c for c in ("build_id", "as_of_date", "checks_summary")
-                                         if c in history.columns],
-                             labels={"started_at": "Started", "duration_s": "Duration (s)",
-                                     "status": "Status"},
-                             title="Builds: when, how long, outcome")
-            fig.update_traces(marker={"size": 11})
+            fig = dots(history, "started_at", "duration_s",
+                       color="status" if "status" in history.columns else None,
+                       hover=[c for c in ("build_id", "as_of_date", "checks_summary")
+                              if c in history.columns],
+                       x_title="Started", y_title="Duration (s)", legend_title="Status",
+                       title="Builds: when, how long, outcome")
             chart(fig, key="build_history", height=280)
         table(history, key="build_history", file_name="build_history",
               hide=("raw_dir", "raw_row_counts"), height=300)

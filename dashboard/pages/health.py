@@ -3,10 +3,10 @@ drill-down into one account's contacts and activities behind each part."""
 
 import datetime as dt
 
-import plotly.express as px
 import polars as pl
 import streamlit as st
 from ui import fmt
+from ui.charts import PART_COLOURS, lines
 from ui.context import current
 from ui.helptext import help_for
 from ui.widgets import FILTERS_TOO_NARROW, NO_INTERACTIONS, chart, empty, metric, table
@@ -99,10 +99,10 @@ with accounts_tab:
         ).with_columns(pl.col("measure").replace_strict({
             "health_score": "Health", "key_score": "Key", "general_score": "General",
             "org_score": "Org"}))
-        fig = px.line(long, x="month_end_date", y="mean_score", color="measure", markers=True,
-                      labels={"month_end_date": "Month-end", "mean_score": "Mean score (0-100)",
-                              "measure": ""},
-                      title="Mean health and its three parts over the accounts in view")
+        fig = lines(long, "month_end_date", "mean_score", color="measure",
+                    order=list(PART_COLOURS), colours=PART_COLOURS,
+                    x_title="Month-end", y_title="Mean score (0-100)",
+                    title="Mean health and its three parts over the accounts in view")
         fig.update_yaxes(range=[0, 100])
         chart(fig, key="health_trend", height=320)
         table(health, key="account_health", file_name=f"account_health_{month_end}",
@@ -146,9 +146,9 @@ with drill_tab:
     ).with_columns(pl.col("measure").replace_strict({
         "health_score": "Health", "key_score": "Key", "general_score": "General",
         "org_score": "Org"}))
-    fig = px.line(long, x="month_end_date", y="score", color="measure", markers=True,
-                  labels={"month_end_date": "Month-end", "score": "Score (0-100)", "measure": ""},
-                  title=f"{names[account_id]}: health and its parts by month")
+    fig = lines(long, "month_end_date", "score", color="measure", order=list(PART_COLOURS),
+                colours=PART_COLOURS, x_title="Month-end", y_title="Score (0-100)",
+                title=f"{names[account_id]}: health and its parts by month")
     fig.update_yaxes(range=[0, 100])
     chart(fig, key="account_history", height=300)
 

@@ -1,10 +1,9 @@
 """Overview (sales leadership): results of the quarter, health bands, tiers, top alerts."""
 
-import plotly.express as px
 import polars as pl
 import streamlit as st
 from ui import fmt
-from ui.charts import BAND_COLOURS, TIER_COLOURS
+from ui.charts import BAND_COLOURS, TIER_COLOURS, bars
 from ui.context import current
 from ui.helptext import help_for
 from ui.widgets import FILTERS_TOO_NARROW, NO_INTERACTIONS, chart, empty, metric, table
@@ -92,13 +91,10 @@ with left:
         else:
             empty("No relationship-health snapshot for the accounts in view.", FILTERS_TOO_NARROW)
     else:
-        fig = px.bar(
-            bands, x="health_band", y="accounts", color="health_band", text="accounts",
-            category_orders={"health_band": list(q.HEALTH_BANDS)},
-            color_discrete_map=BAND_COLOURS,
-            labels={"health_band": "Band", "accounts": "Accounts"},
-            title=f"Accounts per health band, {fmt.date(month_end)}",
-        )
+        fig = bars(bands, "health_band", "accounts", color="health_band",
+                   order=list(q.HEALTH_BANDS), colours=BAND_COLOURS, text=True,
+                   title=f"Accounts per health band, {fmt.date(month_end)}",
+                   x_title="Band", y_title="Accounts")
         fig.update_layout(showlegend=False)
         chart(fig, key="health_bands", height=300)
         with st.expander("Health band table"):
@@ -111,16 +107,10 @@ with right:
         empty(f"No account tiers for {fmt.quarter_label(f.year, f.quarter)}.",
               "Tiers need accounts and won opportunities; " + FILTERS_TOO_NARROW)
     else:
-        fig = px.bar(
-            tiers, x="tier", y="accounts", text="accounts", color="tier",
-            category_orders={"tier": list(q.TIERS)}, color_discrete_map=TIER_COLOURS,
-            hover_data={"revenue_ttm": ":,.0f", "revenue_share": ":.0%"},
-            labels={"tier": "Tier", "accounts": "Accounts", "revenue_ttm": "Revenue 12m",
-                    "revenue_share": "Revenue share"},
-            title=f"Accounts per tier, {fmt.quarter_label(f.year, f.quarter)}",
-        )
+        fig = bars(tiers, "tier", "accounts", color="tier", order=list(q.TIERS),
+                   colours=TIER_COLOURS, text=True, x_title="Tier", y_title="Accounts",
+                   title=f"Accounts per tier, {fmt.quarter_label(f.year, f.quarter)}")
         fig.update_layout(showlegend=False)
-        fig.update_traces(textangle=0)
         chart(fig, key="tier_counts", height=300)
         with st.expander("Tier table"):
             table(tiers, key="tier_counts", file_name="tier_counts", column_config={

@@ -2,11 +2,10 @@
 dimension 2 (the nine key actions), weights by market type, total and rank; a rep detail
 that explains every cell; region against region for leadership."""
 
-import plotly.express as px
 import polars as pl
 import streamlit as st
 from ui import fmt
-from ui.charts import key_action_heatmap
+from ui.charts import MARKET_COLOURS, bars, key_action_heatmap
 from ui.context import current
 from ui.helptext import help_for
 from ui.widgets import FILTERS_TOO_NARROW, chart, empty, metric, table
@@ -196,17 +195,17 @@ with regions_tab:
             {"revenue_per_head": "Revenue per head", "profit_per_head": "Profit per head"}))
         left, right = st.columns(2)
         with left:
-            fig = px.bar(long, x="region_name", y="per_head", color="measure",
-                         barmode="group", labels={"region_name": "Region",
-                                                  "per_head": "Per head", "measure": ""},
-                         title="Per-head revenue and profit")
+            fig = bars(long, "region_name", "per_head", color="measure", barmode="group",
+                       x_title="Region", y_title="Per head",
+                       title="Per-head revenue and profit")
             chart(fig, key="region_per_head", height=330)
         with right:
-            fig = px.bar(regions, x="region_name", y="mean_total_score",
-                         color="market_type", text_auto=".0f",
-                         labels={"region_name": "Region", "mean_total_score": "Mean total",
-                                 "market_type": "Market type"},
-                         title="Mean scorecard total of the region's reps")
+            fig = bars(regions.with_columns(pl.col("mean_total_score").round(0)),
+                       "region_name", "mean_total_score", color="market_type",
+                       colours=MARKET_COLOURS, text=True, x_title="Region",
+                       y_title="Mean total", legend_title="Market type",
+                       x_order=regions["region_name"].to_list(),
+                       title="Mean scorecard total of the region's reps")
             fig.update_yaxes(range=[0, 100])
             chart(fig, key="region_scores", height=330)
         table(regions, key="regions", file_name=f"regions_{f.year}Q{f.quarter}",

@@ -1,11 +1,10 @@
 """Tiers: S/A/B/C by region and industry, the Pareto curve, migration, element scores."""
 
-import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 from ui import fmt
-from ui.charts import TIER_COLOURS
+from ui.charts import TIER_COLOURS, bars, matrix
 from ui.context import current
 from ui.helptext import help_for
 from ui.widgets import FILTERS_TOO_NARROW, chart, empty, metric, table
@@ -60,23 +59,16 @@ with distribution_tab:
     dist = q.tier_distribution(reader, scope, f, by)
     left, right = st.columns(2)
     with left:
-        fig = px.bar(
-            dist, x="grp", y="accounts", color="tier", text="accounts",
-            category_orders={"tier": list(q.TIERS)}, color_discrete_map=TIER_COLOURS,
-            labels={"grp": by.capitalize(), "accounts": "Accounts", "tier": "Tier"},
-            title=f"Accounts per tier by {by}",
-        )
-        fig.update_traces(textposition="inside", insidetextanchor="middle", textangle=0)
-        fig.update_layout(uniformtext={"minsize": 10, "mode": "hide"})
+        fig = bars(dist, "grp", "accounts", color="tier", order=list(q.TIERS),
+                   colours=TIER_COLOURS, text=True, x_title=by.capitalize(),
+                   y_title="Accounts", legend_title="Tier",
+                   title=f"Accounts per tier by {by}")
         chart(fig, key="tier_counts_by_group", height=340)
     with right:
-        fig = px.bar(
-            dist, x="grp", y="revenue_share", color="tier",
-            category_orders={"tier": list(q.TIERS)}, color_discrete_map=TIER_COLOURS,
-            labels={"grp": by.capitalize(), "revenue_share": "Share of revenue 12m",
-                    "tier": "Tier"},
-            title=f"Revenue share of each tier within the {by}",
-        )
+        fig = bars(dist, "grp", "revenue_share", color="tier", order=list(q.TIERS),
+                   colours=TIER_COLOURS, x_title=by.capitalize(),
+                   y_title="Share of revenue 12m", legend_title="Tier",
+                   title=f"Revenue share of each tier within the {by}")
         fig.update_yaxes(tickformat=".0%")
         chart(fig, key="tier_revenue_share", height=340)
     table(dist.rename({"grp": by}), key="tier_distribution", file_name=f"tiers_by_{by}",
@@ -158,13 +150,11 @@ with migration_tab:
             cells = {(a, b): n for a, b, n in
                      moves.group_by("from_tier", "to_tier").len().iter_rows()}
             grid = [[cells.get((a, b), 0) for b in q.TIERS] for a in q.TIERS]
-            fig = px.imshow(
-                grid, x=list(q.TIERS), y=list(q.TIERS), text_auto=True,
-                color_continuous_scale="Blues", aspect="auto",
-                labels={"x": f"Tier in {fmt.quarter_label(*to_yq)}",
-                        "y": f"Tier in {fmt.quarter_label(*from_yq)}", "color": "Accounts"},
-                title="Tier migration (rows: from, columns: to)",
-            )
+            fig = matrix(grid, list(q.TIERS), list(q.TIERS),
+                         x_title=f"Tier in {fmt.quarter_label(*to_yq)}",
+                         y_title=f"Tier in {fmt.quarter_label(*from_yq)}",
+                         colour_title="Accounts",
+                         title="Tier migration (rows: from, columns: to)")
             chart(fig, key="migration", height=340)
             movers = moves.filter(pl.col("movement") != "same")
             st.markdown(f"**Accounts that changed tier** ({movers.height})")

@@ -1,5 +1,6 @@
-"""Plotly figures that need more than one plotly-express call (power map, fishbone,
-key-action heatmap). Presentation only: every number comes from the warehouse."""
+"""Plotly figures, all built on plotly.graph_objects: the power map, the fishbone, the
+key-action heatmap and simple bars, lines, dots and matrices. Presentation only: every number
+comes from the warehouse."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from .fmt import ATTITUDE_LABELS, ROLE_LABELS, label
 ATTITUDE_COLOURS = {-1: "#c62828", 0: "#9e9e9e", 1: "#9ccc65", 2: "#43a047", 3: "#1b5e20"}
 TIER_COLOURS = {"S": "#1b5e20", "A": "#43a047", "B": "#fbc02d", "C": "#9e9e9e"}
 BAND_COLOURS = {"strong": "#2e7d32", "developing": "#f9a825", "weak": "#c62828"}
+PART_COLOURS = {"Health": "#0d47a1", "Key": "#64b5f6", "General": "#e53935", "Org": "#fb8c00"}
+MARKET_COLOURS = {"mature": "#1565c0", "new": "#43a047", "saline_alkali": "#fb8c00"}
 STATUS_COLOURS = {"pass": "#43a047", "warn": "#fbc02d", "fail": "#c62828", "error": "#6a1b9a"}
 NO_ROLE = "-"
 
@@ -170,3 +173,99 @@ def key_action_heatmap(cells: pl.DataFrame, action_names: dict[int, str]) -> go.
     fig.update_layout(title="Nine key actions, 0-100% (blank = not scored; hover for "
                             "numerator / denominator)")
     return fig
+
+
+# -- Simple charts on plotly.graph_objects ------------------------------------------------
+# plotly.express costs 50-300 ms per figure (and over a second for its first one); these
+# helpers build the same bar / line / dot charts from graph_objects in a few milliseconds.
+
+_PALETTE = ["#1565c0", "#90caf9", "#e53935", "#ffab91", "#2e7d32", "#a5d6a7", "#6a1b9a",
+            "#fbc02d", "#00838f", "#8d6e63"]
+
+
+def _groups(df: pl.DataFrame, color: str | None,
+            order: list | None) -> list[tuple[object, pl.DataFrame]]:
+    if color is None:
+        return [(None, df)]
+    present = df[color].unique(maintain_order=True).to_list()
+    keys = [k for k in (order or []) if k in present] + [k for k in present
+                                                          if k not in (order or [])]
+    return [(k, df.filter(pl.col(color) == k) if k is not None
+             else df.filter(pl.col(color).is_null())) for k in keys]
+
+
+def _colour(key: object, i: int, colours: dict | None) -> str:
+    return (colours or {}).get(key, _PALETTE[i % len(_PALETTE)])
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str,
+            legend_title: str | None) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title,
+                      legend_title_text=legend_title)
+    return fig
+
+
+def bars(df: pl.DataFrame, x: str, y: str, *, color: str | None = None,
+         order: list | None = None, colours: dict | None = None, text: bool = False,
+         horizontal: bool = False, barmode: str = "stack", title: str = "",
+         x_title: str = "", y_title: str = "", legend_title: str | None = None,
+         x_order: list | None = None) -> go.Figure:
+    """Bars of y by x, one trace per value of `color` (stacked or grouped)."""
+    fig = go.Figure()
+    for i, (key, part) in enumerate(_groups(df, color, order)):
+        xs, ys = part[x].to_list(), part[y].to_list()
+        fig.add_trace(go.Bar(
+            x=ys if horizontal else xs, y=xs if horizontal else ys,
+            orientation="h" if horizontal else "v",
+            name=str(key) if key is not None else y_title,
+            marker_color=_colour(key, i, colours),
+            text=[f"{v:,.0f}" if isinstance(v, int | float) else v for v in ys]
+            if text else None,
+            textposition="inside" if text else None, insidetextanchor="middle",
+            textangle=0,
+        ))
+    fig.update_layout(barmode=barmode, showlegend=color is not None,
+                      uniformtext={"minsize": 10, "mode": "hide"})
+    if x_order is None and df.schema[x] == pl.String:
+        x_order = df[x].unique(maintain_order=True).to_list()  # as the rows come
+    if x_order:
+        axis = fig.update_yaxes if horizontal else fig.update_xaxes
+        axis(categoryorder="array", categoryarray=x_order)
+    return _layout(fig, title, x_title, y_title, legend_title)
+
+
+def lines(df: pl.DataFrame, x: str, y: str, *, color: str, order: list | None = None,
+          colours: dict | None = None, title: str = "", x_title: str = "",
+          y_title: str = "", legend_title: str | None = None) -> go.Figure:
+    """One line with markers per value of `color`."""
+    fig = go.Figure()
+    for i, (key, part) in enumerate(_groups(df, color, order)):
+        fig.add_trace(go.Scatter(x=part[x].to_list(), y=part[y].to_list(),
+                                 mode="lines+markers", name=str(key),
+                                 line={"color": _colour(key, i, colours)}))
+    return _layout(fig, title, x_title, y_title, legend_title)
+
+
+def dots(df: pl.DataFrame, x: str, y: str, *, color: str | None = None,
+         hover: list[str] = (), colours: dict | None = None, title: str = "",
+         x_title: str = "", y_title: str = "", legend_title: str | None = None) -> go.Figure:
+    """A scatter of y by x, one colour per value of `color`, hover showing `hover`."""
+    fig = go.Figure()
+    for i, (key, part) in enumerate(_groups(df, color, None)):
+        texts = ["<br>".join(f"{h}: {r[h]}" for h in hover)
+                 for r in part.iter_rows(named=True)]
+        fig.add_trace(go.Scatter(x=part[x].to_list(), y=part[y].to_list(), mode="markers",
+                                 name=str(key), hovertext=texts, marker={
+                                     "size": 11, "color": _colour(key, i, colours)}))
+    return _layout(fig, title, x_title, y_title, legend_title)
+
+
+def matrix(grid: list[list[float]], x: list[str], y: list[str], *, title: str = "",
+           x_title: str = "", y_title: str = "", scale: str = "Blues",
+           colour_title: str = "") -> go.Figure:
+    """A heatmap with the value written in each cell (rows top to bottom as given)."""
+    fig = go.Figure(go.Heatmap(z=grid, x=x, y=y, colorscale=scale, texttemplate="%{z}",
+                               colorbar={"title": colour_title}, xgap=2, ygap=2))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, x_title, y_title, None)
