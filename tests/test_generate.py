@@ -195,9 +195,9 @@ def test_different_seed_gives_different_data(small_csv, tmp_path):
     first, _ = small_csv
     generate(SMALL, seed=12, out_dir=tmp_path, fmt="csv")
     a, b = _digests(first), _digests(tmp_path)
-    # every table that carries randomness differs (regions differ only by country)
-    same = [name for name in a if a[name] == b[name]]
-    assert same == [], same
+    same = {name for name in a if a[name] == b[name]}
+    # three regions can happen to get the same countries or market types; nothing else may
+    assert same <= {"regions.csv", "region_market_types.csv"}, same
 
 
 def test_switching_format_leaves_one_file_per_table(tmp_path):
