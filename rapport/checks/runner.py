@@ -28,6 +28,7 @@ from rapport.checks.results import (
     CheckResult,
     status_for,
 )
+from rapport.checks.gx_import import import_great_expectations
 from rapport.paths import EXPECTATIONS_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -37,6 +38,7 @@ _EXPECTATIONS_MODULE = "expectations"
 
 def load_expectations(directory: Path = EXPECTATIONS_DIR) -> ModuleType:
     """Import the suites package from expectations/ (it is not an installed package)."""
+    import_great_expectations()
     loaded = sys.modules.get(_EXPECTATIONS_MODULE)
     if loaded is not None and Path(getattr(loaded, "__file__", "")).parent == directory:
         return loaded
