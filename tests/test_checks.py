@@ -17,7 +17,7 @@ import pytest
 from rapport.checks.gx_import import import_great_expectations
 
 import_great_expectations()  # before the submodule import below: keeps pyspark out of GX
-import great_expectations.expectations as gxe  # noqa: E402
+import great_expectations.expectations as gxe
 from support.pipeline import copy_data_dir, run_cli
 
 from rapport.checks.results import CheckReport, CheckResult, write_results

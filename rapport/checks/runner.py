@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from rapport.checks.gx_import import import_great_expectations
 from rapport.checks.results import (
     ERROR,
     SEVERITY_FAIL,
@@ -28,7 +29,6 @@ from rapport.checks.results import (
     CheckResult,
     status_for,
 )
-from rapport.checks.gx_import import import_great_expectations
 from rapport.paths import EXPECTATIONS_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
