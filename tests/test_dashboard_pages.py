@@ -166,8 +166,9 @@ def test_overview_shows_the_numbers_of_the_marts(warehouse_env):
 
 
 def test_every_metric_has_help_with_its_formula(warehouse_env):
-    for page in ("pages/overview.py", "pages/tiers.py", "pages/health.py"):
+    for page in PAGES:
         at = _open(page)
+        assert at.metric, f"{page}: no metric"
         for m in at.metric:
             assert m.proto.help, f"{page}: metric {m.label!r} has no help"
 

@@ -56,7 +56,7 @@ with reps_tab:
             metric("Best total", fmt.score(card["total_score"].max()), help_key="total_score")
         with m[2]:
             d1 = card["dimension1_score"].mean()
-            metric("Mean dimension 1", fmt.score(d1) if d1 is not None else "not assessed",
+            metric("Mean dimension 1", fmt.score(d1),
                    help_key="dimension1_score",
                    extra_help="Saline-alkali regions are assessed on the key actions only.")
         with m[3]:
