@@ -25,8 +25,9 @@ month_end = q.latest_month_end(reader, scope, ctx.quarter_end or dt.date.max)
 if month_end is None:
     empty("No relationship-health snapshots yet.", NO_INTERACTIONS)
     st.stop()
-st.caption(f"Month-end {fmt.date(month_end)} (last of {fmt.quarter_label(f.year, f.quarter)})"
-           f" · {ctx.regions_label()} · health = 0.5 key + 0.25 general + 0.25 org")
+of_quarter = f" (last of {fmt.quarter_label(f.year, f.quarter)})" if f.year else ""
+st.caption(f"Month-end {fmt.date(month_end)}{of_quarter} · {ctx.regions_label()} · "
+           "health = 0.5 key + 0.25 general + 0.25 org")
 
 SCORE = {"min_value": 0, "max_value": 100, "format": "%.0f"}
 SORT_LABELS = {
