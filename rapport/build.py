@@ -7,6 +7,10 @@ dbt) -> dbt build -> mart and reconciliation checks -> meta.dq_results, meta.bui
 meta.build_history. Only when no blocking check failed is the file published onto the
 served path (rapport.publish.publish_file).
 
+`rapport build --incremental` starts from a copy of the served build and processes only the
+interactions appended since (rapport/incremental.py); when that cannot give the same result
+as a full build it says why and does a full build.
+
 Exit codes: 0 published; 1 checks failed, or the build was refused or crashed (the previous
 warehouse is still served); 2 structural break in the input (nothing published).
 """
@@ -29,6 +33,7 @@ import duckdb
 
 from rapport.checks.results import ERROR, FAIL, SEVERITY_FAIL, CheckReport, CheckResult
 from rapport.errors import BuildRefused, StructuralError
+from rapport.incremental import NotIncremental, Plan, copy_base
 from rapport.paths import PROJECT_ROOT, served_warehouse
 from rapport.paths import raw_dir as default_raw_dir
 from rapport.publish import (
@@ -158,8 +163,6 @@ def _build(build_id: str, lock: WarehouseLock, raw_dir: Path, as_of_date: date |
                       f"(pid {lock.stale.pid} is no longer running)")
     for dead in mark_interrupted(build_id):
         progress.line(f"build {dead} was interrupted (its process died); kept for inspection")
-    if incremental:
-        progress.line("--incremental is not available yet: doing a full build")
     builds_dir().mkdir(parents=True, exist_ok=True)
     record = BuildRecord(build_id=build_id, status=RUNNING,
                          started_at=state.started_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -167,7 +170,16 @@ def _build(build_id: str, lock: WarehouseLock, raw_dir: Path, as_of_date: date |
     write_record(record)
     path = build_file(build_id)
     try:
-        return _stages(state, record, path, progress)
+        plan = _incremental_plan(state, progress) if incremental else None
+        if plan is not None:
+            try:
+                return _stages(state, record, path, progress, plan)
+            except NotIncremental as exc:
+                progress.line(f"incremental: not possible ({exc}); doing a full build instead")
+                _discard(path)
+                state = BuildState(build_id=build_id, raw_dir=raw_dir, as_of_date=as_of_date,
+                                   started_at=state.started_at)
+        return _stages(state, record, path, progress, None)
     except Exception as exc:  # noqa: BLE001 - any crash: report it, keep the served file as is
         record.status = "error"
         record.summary = f"{type(exc).__name__}: {exc}"
@@ -181,32 +193,50 @@ def _build(build_id: str, lock: WarehouseLock, raw_dir: Path, as_of_date: date |
         return EXIT_CHECKS_FAILED
 
 
-def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progress) -> int:
+def _incremental_plan(state: BuildState, progress: Progress) -> Plan | None:
+    """The incremental plan, or None (with the reason printed) for a full build."""
+    from rapport.incremental import plan
+
+    progress.start("incremental", "comparing the raw files with the served build's")
+    try:
+        found = plan(state.raw_dir, served_warehouse(), state.as_of_date)
+    except NotIncremental as exc:
+        progress.line(f"incremental: not possible ({exc}); doing a full build instead")
+        return None
+    progress.done("incremental", f"starting from build {found.base_build_id} (as-of date "
+                                 f"{found.base_as_of}); {found.appended_bytes:,} bytes appended "
+                                 f"to {found.interactions_file.name}")
+    return found
+
+
+def _discard(path: Path) -> None:
+    for leftover in (path, Path(f"{path}.wal")):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+
+
+def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progress,
+            plan: Plan | None = None) -> int:
     from rapport.checks.results import write_results
-    from rapport.ingest import load_raw
-    from rapport.quarantine import run_gate
+    from rapport.incremental import BackgroundFingerprints, write_state
 
     build_id = state.build_id
     gx_import = _import_in_background("great_expectations")  # ~5 s, overlaps ingest and gate
+    # full builds hash the raw files on a thread (for the next incremental build)
+    fingerprints = BackgroundFingerprints(state.raw_dir) if plan is None else None
+    since = None
+    if plan is not None:
+        progress.start("copy", f"copying the served build {plan.base_build_id} to {path.name}")
+        copy_base(plan, path)
+        progress.done("copy", f"{path.stat().st_size / 1e6:,.0f} MB")
     con = duckdb.connect(str(path))
     try:
-        pause_for_test("ingest")
-        progress.start("ingest", f"loading raw files into {path.name}")
-        try:
-            state.raw_counts = load_raw(con, state.raw_dir)
-        except StructuralError as exc:
-            return _structural_failure(con, state, record, path, progress, exc)
-        progress.done("ingest", f"{len(state.raw_counts)} tables, "
-                                f"{sum(state.raw_counts.values()):,} rows")
-
-        pause_for_test("gate")
-        progress.start("gate", "quarantine gate (contract rules)")
-        gate = run_gate(con, build_id, state.as_of_date)
-        state.as_of_date = gate.as_of_date
-        state.clean_rows = sum(c.clean for c in gate.counts.values())
-        state.quarantined_rows = sum(c.quarantined for c in gate.counts.values())
-        progress.done("gate", f"as-of date {gate.as_of_date}, {state.clean_rows:,} clean rows, "
-                              f"{state.quarantined_rows:,} quarantined")
+        if plan is None:
+            result = _ingest_and_gate(con, state, record, path, progress)
+            if result is not None:
+                return result
+        else:
+            since = _append_and_gate(con, state, plan, progress)
 
         # Input checks (raw tables, quarantine rates) need no dbt: a bad input stops here.
         progress.start("input checks", "great-expectations suites on the gated input")
@@ -226,8 +256,12 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
         con.close()
 
     pause_for_test("dbt")
-    progress.start("dbt", "dbt build (seeds, models, tests)")
-    dbt = _run_dbt(path, state, progress)
+    if since is None:
+        progress.start("dbt", "dbt build (seeds, models, tests)")
+    else:
+        progress.start("dbt", f"dbt build (seeds, models, data tests), incremental models from "
+                              f"{since}")
+    dbt = _run_dbt(path, state, progress, since)
     progress.done("dbt", dbt.summary())
 
     progress.start("checks", "great-expectations suites on the marts")
@@ -242,6 +276,12 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
                                 f"{state.checks_summary}")
         passed = report.passed
         _write_build_meta(con, state, GOOD if passed else "checks_failed")
+        found = fingerprints.result() if fingerprints is not None else (plan.code, plan.files)
+        if found is not None:
+            write_state(con, build_id, *found, state.raw_counts)
+        else:
+            progress.line(f"incremental state not recorded ({fingerprints.error}): the next "
+                          f"--incremental build will be a full build")
         con.execute("checkpoint")
     finally:
         con.close()
@@ -263,6 +303,61 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
         print(report.summary(), flush=True)
     progress.line(f"build {build_id}: published")
     return EXIT_OK
+
+
+def _ingest_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, record: BuildRecord,
+                     path: Path, progress: Progress) -> int | None:
+    """Full build: every raw file into raw.*, then the gate. An exit code on a structural
+    break, else None."""
+    from rapport.ingest import load_raw
+    from rapport.quarantine import run_gate
+
+    pause_for_test("ingest")
+    progress.start("ingest", f"loading raw files into {path.name}")
+    try:
+        state.raw_counts = load_raw(con, state.raw_dir)
+    except StructuralError as exc:
+        return _structural_failure(con, state, record, path, progress, exc)
+    progress.done("ingest", f"{len(state.raw_counts)} tables, "
+                            f"{sum(state.raw_counts.values()):,} rows")
+
+    pause_for_test("gate")
+    progress.start("gate", "quarantine gate (contract rules)")
+    gate = run_gate(con, state.build_id, state.as_of_date)
+    state.as_of_date = gate.as_of_date
+    state.clean_rows = sum(c.clean for c in gate.counts.values())
+    state.quarantined_rows = sum(c.quarantined for c in gate.counts.values())
+    progress.done("gate", f"as-of date {gate.as_of_date}, {state.clean_rows:,} clean rows, "
+                          f"{state.quarantined_rows:,} quarantined")
+    return None
+
+
+def _append_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, plan: Plan,
+                     progress: Progress) -> date:
+    """Incremental build: the appended interactions into raw.interactions, then the gate on
+    them (and on the rows the served build quarantined). Returns the first day that changed."""
+    from rapport.incremental import choose_as_of, gate_appended, load_appended, prepare
+    from rapport.incremental import row_counts as stored_row_counts
+
+    prepare(con, state.build_id)
+    pause_for_test("ingest")
+    progress.start("ingest", f"loading the lines appended to {plan.interactions_file.name}")
+    appended = load_appended(con, plan)
+    progress.done("ingest", f"{appended:,} interactions appended")
+
+    pause_for_test("gate")
+    progress.start("gate", "quarantine gate on the appended and previously quarantined rows")
+    as_of = state.as_of_date or choose_as_of(con, plan)
+    if as_of < plan.base_as_of:
+        raise NotIncremental(f"the as-of date would move back from {plan.base_as_of} to {as_of}")
+    gate = gate_appended(con, state.build_id, plan, as_of, appended)
+    state.as_of_date = as_of
+    state.raw_counts, state.clean_rows, state.quarantined_rows = stored_row_counts(con)
+    progress.done("gate", f"as-of date {as_of}, {gate.regated:,} rows gated, "
+                          f"{gate.clean_added:,} clean rows added; "
+                          f"{state.quarantined_rows:,} quarantined in all; "
+                          f"data changed from {gate.since}")
+    return gate.since
 
 
 def _checks_failed(state: BuildState, record: BuildRecord, path: Path, report: CheckReport,
@@ -312,14 +407,25 @@ def _import_in_background(module: str) -> threading.Thread:
     return thread
 
 
-def _run_dbt(path: Path, state: BuildState, progress: Progress):
+def _run_dbt(path: Path, state: BuildState, progress: Progress, since: date | None = None):
+    """dbt build. Incremental (since set): incremental models recompute from `since` on; unit
+    tests are left out (they test the code, which is the code of the build started from,
+    whose unit tests passed: incremental builds require the same code fingerprint)."""
     from rapport import dbt_runner
 
     target = builds_dir() / f"{state.build_id}.dbt"
     if os.environ.get("RAPPORT_TEST_PAUSE_AT") == "during_dbt":
         _pause_while_running(progress)
-    result = dbt_runner.build(path, state.as_of_date, state.build_id, target_path=target,
-                              echo=print if os.environ.get("RAPPORT_VERBOSE") else None)
+    echo = print if os.environ.get("RAPPORT_VERBOSE") else None
+    if since is None:
+        result = dbt_runner.build(path, state.as_of_date, state.build_id, target_path=target,
+                                  echo=echo)
+    else:
+        result = dbt_runner.run_dbt(
+            ["build", "--exclude-resource-type", "unit_test"], path,
+            vars={"build_id": state.build_id, "as_of_date": str(state.as_of_date),
+                  "incremental_since": since.isoformat()},
+            target_path=target, echo=echo)
     if os.environ.get("RAPPORT_TEST_PAUSE_AT") == "during_dbt":
         print("RAPPORT_TEST_PAUSE_AT: dbt finished before the test killed the build",
               flush=True)
