@@ -28,28 +28,48 @@ _started = time.perf_counter()
 
 st.set_page_config(page_title="rapport", layout="wide", initial_sidebar_state="expanded")
 
+viewer = context.current_viewer()  # stops here (with a message) for anyone not allowed in
+scope = viewer.scope
+
 # url_path equals the file's name: Streamlit's legacy "pages/ folder" mode (still active for
 # the first script run of a process) then finds the page, and ui.context.current() sends that
 # run through this router (no "page not found" on a deep link to a fresh server).
-PAGES = {
-    "Leadership": [
-        st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
-        st.Page("pages/tiers.py", title="Tiers", url_path="tiers"),
-    ],
-    "Relationships": [
-        st.Page("pages/health.py", title="Relationship health", url_path="health"),
-        st.Page("pages/power_map.py", title="Power map", url_path="power_map"),
-    ],
-    "Regions": [
-        st.Page("pages/scorecards.py", title="Scorecards", url_path="scorecards"),
-    ],
-    "Data team": [
-        st.Page("pages/data_quality.py", title="Data quality", url_path="data_quality"),
-    ],
+SECTIONS = {
+    "Leadership": [("overview", "Overview"), ("tiers", "Tiers")],
+    "Relationships": [("health", "Relationship health"), ("power_map", "Power map")],
+    "Regions": [("scorecards", "Scorecards")],
+    "Data team": [("data_quality", "Data quality")],
 }
 
+
+def _refusal(title: str, url_path: str):
+    def refused() -> None:
+        context.refuse_page(viewer, title, url_path)
+    return refused
+
+
+# A page the role may not see is absent from the menu; its URL opens a hidden page that
+# refuses it (so a direct link says why instead of silently showing another page).
+PAGES: dict[str, list] = {}
+REFUSED: list = []
+_default = next(p for p in ("overview", *viewer.pages) if viewer.may_open(p))
+for section, entries in SECTIONS.items():
+    for url_path, title in entries:
+        if viewer.may_open(url_path):
+            entry = st.Page(f"pages/{url_path}.py", title=title, url_path=url_path,
+                            default=url_path == _default)
+        else:
+            entry = st.Page(_refusal(title, url_path), title=title, url_path=url_path,
+                            visibility="hidden")
+            REFUSED.append(entry)
+        PAGES.setdefault(section, []).append(entry)
+
 page = st.navigation(PAGES)
-scope = context.viewer_scope()
+with st.sidebar:
+    st.caption(context.mode_label(viewer))
+if any(page is refused for refused in REFUSED):
+    page.run()
+    st.stop()
 
 _RERUN_KEY = "_rerun_after_publish"
 
@@ -74,7 +94,7 @@ try:
         reader=reader, scope=scope, filters=filters, build=build,
         region_names=dict(zip(regions["region_id"].to_list(),
                               regions["region_name"].to_list())),
-        quarters=quarters,
+        quarters=quarters, viewer_email=viewer.email,
     )
     with context.page_context(ctx):
         page.run()

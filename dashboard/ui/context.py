@@ -12,16 +12,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import polars as pl
 import streamlit as st
+from streamlit.logger import get_logger
 
+from rapport import auth
 from rapport.paths import served_warehouse
 from rapport.warehouse import Reader, Scope
 from rapport.warehouse import queries as q
 
 CACHE_TTL_SECONDS = 15 * 60
+log = get_logger("rapport.dashboard")
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=5000, show_spinner=False)
@@ -37,15 +40,99 @@ def open_reader() -> Reader:
     return Reader(served_warehouse(), cache=_cached_fetch)
 
 
-def viewer_scope() -> Scope:
-    """The scope of the person viewing.
+LOCAL_MODE = "local mode"
 
-    Access control (issue 6) replaces this with the logged-in user's role. Until then
-    everyone gets all access; `rapport serve --as <email>` only labels the session.
+
+def oidc_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section (st.login's OIDC settings)."""
+    try:
+        return bool(st.secrets.load_if_toml_exists()) and "auth" in st.secrets
+    except Exception as exc:  # noqa: BLE001 - any unreadable secrets file means: no OIDC
+        log.error("access control: .streamlit/secrets.toml unreadable (%s); local mode", exc)
+        return False
+
+
+def _login_once(viewer: auth.Viewer, mode: str) -> None:
+    """One `login` line in the audit log per browser session."""
+    if st.session_state.get("_audited_login") != viewer.email:
+        st.session_state["_audited_login"] = viewer.email
+        auth.audit("login", viewer.email, mode, role=viewer.role)
+
+
+def _deny(who: str | None, mode: str, why: str, message: str) -> NoReturn:
+    if st.session_state.get("_audited_denied") != (who, why):
+        st.session_state["_audited_denied"] = (who, why)
+        auth.audit("denied", who, why, mode=mode)
+    st.title("rapport")
+    st.error(message)
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+def current_viewer() -> auth.Viewer:
+    """Who is viewing, with their role and scope; stops the page for anyone not allowed.
+
+    With OIDC configured (an [auth] section in .streamlit/secrets.toml) the identity is
+    st.user's e-mail after st.login. Otherwise the dashboard runs in local mode, labelled as
+    such in the sidebar: RAPPORT_AS_USER (`rapport serve --as <email>`) names the user, and
+    without it the local demo identity has full access (docs/security.md).
     """
-    as_user = os.environ.get("RAPPORT_AS_USER", "").strip()
-    label = f"local mode as {as_user}: all access" if as_user else "local mode: all access"
-    return Scope.all_access(label=label)
+    if oidc_configured():
+        mode = "oidc"
+        if not st.user.is_logged_in:
+            st.title("rapport")
+            st.write("Log in to see the dashboard.")
+            st.button("Log in", on_click=st.login, type="primary")
+            st.stop()
+        email = str(st.user.get("email") or "")
+    else:
+        mode = LOCAL_MODE
+        email = os.environ.get("RAPPORT_AS_USER", "").strip()
+        if not email:
+            viewer = auth.local_demo_viewer()
+            _login_once(viewer, mode)
+            return viewer
+    try:
+        config = auth.load_config()
+    except auth.AccessConfigError as exc:
+        log.error("access control: %s", exc)
+        _deny(email, mode, "users file unreadable",
+              "Access control is not configured correctly, so nobody is let in. An "
+              "administrator must fix the users file (the server log says what is wrong).")
+    viewer = config.viewer(email)
+    if viewer is None:
+        _deny(email, mode, "unknown user",
+              f"Access denied: {email[:200] or 'this identity'} is not a rapport user. "
+              "Ask an administrator to add you to the users file.")
+    if not viewer.pages:
+        _deny(email, mode, "role without pages",
+              f"Access denied: the role {viewer.role} has no pages. Ask an administrator.")
+    _login_once(viewer, mode)
+    return viewer
+
+
+def viewer_scope() -> Scope:
+    """The scope of the person viewing (see current_viewer)."""
+    return current_viewer().scope
+
+
+def mode_label(viewer: auth.Viewer) -> str:
+    """The sidebar's account line: who, which role, and whether this is local mode."""
+    if oidc_configured():
+        return f"Signed in as {viewer.email} ({viewer.role.replace('_', ' ')})"
+    who = "demo user, all access" if viewer.email == auth.LOCAL_DEMO_EMAIL else (
+        f"{viewer.email} ({viewer.role.replace('_', ' ')})")
+    return f"**{LOCAL_MODE}**, not a login: {who}"
+
+
+def refuse_page(viewer: auth.Viewer, title: str, url_path: str) -> None:
+    """The page shown for a direct URL to a page this role may not see."""
+    if st.session_state.get("_audited_refused") != url_path:
+        st.session_state["_audited_refused"] = url_path
+        auth.audit("denied", viewer.email, f"page {url_path}", role=viewer.role)
+    st.title(title)
+    st.error(f"Your role ({viewer.role.replace('_', ' ')}) does not give access to this "
+             "page. Pick a page from the menu, or ask an administrator if you need it.")
 
 
 @dataclass
@@ -56,6 +143,7 @@ class PageContext:
     build: dict[str, Any] = field(default_factory=dict)
     region_names: dict[str, str] = field(default_factory=dict)
     quarters: pl.DataFrame = field(default_factory=pl.DataFrame)
+    viewer_email: str = ""
 
     @property
     def quarter_end(self):

@@ -10,6 +10,9 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from rapport import auth
+
+from .context import current
 from .helptext import help_for
 
 ROW_PX = 35  # st.dataframe's row height
@@ -26,6 +29,14 @@ def csv_bytes(df: pl.DataFrame) -> bytes:
     return df.write_csv().encode("utf-8")
 
 
+def export_csv(df: pl.DataFrame, file_name: str, who: str, scope_key: str) -> bytes:
+    """A CSV export: one `export` line in the audit log, then the bytes (exactly the rows and
+    masked columns the scope may see: the same frame the page shows)."""
+    auth.audit("export", who, f"{file_name}.csv", rows=df.height, columns=df.columns,
+               scope=scope_key)
+    return csv_bytes(df)
+
+
 def table(df: pl.DataFrame, *, key: str, file_name: str,
           column_config: Mapping[str, Any] | None = None,
           hide: Sequence[str] = (), height: int | str = "auto",
@@ -40,8 +51,12 @@ def table(df: pl.DataFrame, *, key: str, file_name: str,
         hide_index=True,
         height=height, key=f"table_{key}",
     )
+    ctx = current()
+    who, scope_key = ctx.viewer_email, ctx.scope.cache_key()
     st.download_button(
-        download_label, data=csv_bytes(df), file_name=f"{file_name}.csv", mime="text/csv",
+        # The CSV is made (and the export logged) when the button is clicked.
+        download_label, data=lambda: export_csv(df, file_name, who, scope_key),
+        file_name=f"{file_name}.csv", mime="text/csv",
         key=f"download_{key}", on_click="ignore",
     )
 

@@ -80,6 +80,15 @@ def name_sql(scope: Scope, column: str) -> str:
     return rf"regexp_replace(trim({column}), '(\S)\S*', '\1.', 'g')"
 
 
+def detail_sql(scope: Scope, detail: str, full_name: str) -> str:
+    """A text that may quote a contact's name (alert details): the name replaced by its
+    initials when the scope may not see personal data."""
+    if scope.may_see_pii:
+        return detail
+    return (f"case when {full_name} is null or {full_name} = '' then {detail} "
+            f"else replace({detail}, {full_name}, {name_sql(scope, full_name)}) end")
+
+
 def age_band_sql(scope: Scope, column: str) -> str:
     """A birthday, or a ten-year age band ("40-49") when the scope may not see it."""
     if scope.may_see_pii:

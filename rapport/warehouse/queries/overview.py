@@ -12,6 +12,7 @@ from rapport.warehouse.queries._base import (
     Filters,
     Sql,
     accounts_in_view,
+    detail_sql,
     fetch,
     name_sql,
 )
@@ -146,7 +147,7 @@ def alerts(reader: Reader, scope: Scope, f: Filters, *, account_id: str | None =
             {name_sql(scope, 'contacts.full_name')} as contact_name,
             contacts.title as contact_title,
             contacts.decision_role,
-            alerts.detail,
+            {detail_sql(scope, 'alerts.detail', 'contacts.full_name')} as detail,
             alerts.account_id,
             alerts.contact_id
         from marts.fct_account_alerts as alerts
