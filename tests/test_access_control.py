@@ -325,6 +325,11 @@ def test_two_directors_never_see_the_other_region_in_rendered_pages(
     only_b = region_ids_of(b) - region_ids_of(a)
     only_b_names = {v for v in only_b if len(v) >= 4}  # ids and names, not short codes
     for page in ROLE_PAGES["dir.a@example.com"]:
+        # Director B first, same filters, same process: B's results are in the cache when A
+        # renders, and must not be served to A.
+        monkeypatch.setenv("RAPPORT_AS_USER", "dir.b@example.com")
+        other = _open(page)
+        assert not other.exception and other.dataframe, page
         monkeypatch.setenv("RAPPORT_AS_USER", "dir.a@example.com")
         at = _open(page)
         assert not at.exception and not at.error, page
@@ -496,3 +501,13 @@ def test_audit_log_is_appended_to_never_rewritten(tmp_path, monkeypatch):
     assert lines[2]["rows"] == 3 and lines[0]["at"].endswith("+00:00")
     with pytest.raises(ValueError):
         auth.audit("delete", "a@x.io")
+
+
+def test_query_errors_tell_viewers_nothing_about_sql_or_paths(built_warehouse, reader):
+    for sql in ("select * from marts.no_such_table", "select from where ' OR 1=1--",
+                "select * from read_csv('/etc/passwd')"):
+        with pytest.raises(WarehouseError) as caught:
+            reader.run(sql, {})
+        text = caught.value.user_message
+        assert str(built_warehouse) not in text and "/etc" not in text, text
+        assert not any(m.lower() in text.lower() for m in LEAK_MARKERS if m != "marts."), text
