@@ -511,3 +511,32 @@ def test_query_errors_tell_viewers_nothing_about_sql_or_paths(built_warehouse, r
         text = caught.value.user_message
         assert str(built_warehouse) not in text and "/etc" not in text, text
         assert not any(m.lower() in text.lower() for m in LEAK_MARKERS if m != "marts."), text
+
+
+def _oidc_app(user: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                          "cookie_secret": "test", "client_id": "x", "client_secret": "y",
+                          "server_metadata_url": "https://idp.example.com/.well-known/x"}
+    at.user = user
+    return at.run()
+
+
+def test_with_oidc_configured_the_identity_is_the_login_not_local_mode(users, monkeypatch):
+    # RAPPORT_AS_USER is ignored once OIDC is configured: the login decides.
+    monkeypatch.setenv("RAPPORT_AS_USER", "boss@example.com")
+    at = _oidc_app({"is_logged_in": False})
+    assert not at.exception and not at.dataframe and not at.metric
+    assert [b.label for b in at.button] == ["Log in"]
+
+    at = _oidc_app({"is_logged_in": True, "email": "dir.a@example.com"})
+    assert not at.exception and not at.error and at.dataframe
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "Signed in as dir.a@example.com" in sidebar and "local mode" not in sidebar
+    assert len(at.sidebar.multiselect(key="filter_regions").options) == 1
+
+    at = _oidc_app({"is_logged_in": True, "email": "stranger@example.com"})
+    assert at.error and "Access denied" in at.error[0].value and not at.dataframe
+    events = [(r["event"], r["who"], r["what"]) for r in _audit_lines()]
+    assert ("login", "dir.a@example.com", "oidc") in events
+    assert ("denied", "stranger@example.com", "unknown user") in events
