@@ -540,3 +540,37 @@ def test_with_oidc_configured_the_identity_is_the_login_not_local_mode(users, mo
     events = [(r["event"], r["who"], r["what"]) for r in _audit_lines()]
     assert ("login", "dir.a@example.com", "oidc") in events
     assert ("denied", "stranger@example.com", "unknown user") in events
+
+
+def test_csv_exports_of_pages_are_masked_scoped_and_logged(users, monkeypatch, two_regions,
+                                                           region_ids_of, personal_values):
+    """Click every download button (run the callable Streamlit keeps for the click): the CSV
+    holds no personal data and no other region's ids, and each click is one audit line."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    clicks: list = []
+    original = MediaFileManager.add_deferred
+
+    def keep(self, data_callable, *args, **kwargs):
+        clicks.append((kwargs.get("file_name"), data_callable))
+        return original(self, data_callable, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    a, b = two_regions
+    only_b = region_ids_of(b) - region_ids_of(a)
+    monkeypatch.setenv("RAPPORT_AS_USER", "dir.a@example.com")
+    for page in ("overview", "health", "power_map", "tiers", "scorecards"):
+        clicks.clear()
+        at = _open(page)
+        assert not at.exception and not at.error, page
+        assert len(clicks) >= len(at.get("download_button")) >= 1, page
+        before = len([r for r in _audit_lines() if r["event"] == "export"])
+        for file_name, make in clicks:
+            csv = make().decode("utf-8")
+            assert not [v for v in personal_values if v in csv][:1], (page, file_name)
+            cells = {c for line in csv.splitlines()[1:] for c in line.split(",")}
+            assert not cells & only_b, (page, file_name, sorted(cells & only_b)[:3])
+        exports = [r for r in _audit_lines() if r["event"] == "export"][before:]
+        assert len(exports) == len(clicks), page
+        assert {r["who"] for r in exports} == {"dir.a@example.com"}
+        assert {r["scope"] for r in exports} == {f"regions={a};pii=0"}
