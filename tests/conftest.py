@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
+import tempfile
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,9 @@ import pytest
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# Tests must not append to the project's own audit log.
+os.environ.setdefault(
+    "RAPPORT_AUDIT_LOG", os.path.join(tempfile.gettempdir(), f"rapport-test-audit-{os.getpid()}.log"))
 
 # Size of the shared test dataset: enough accounts, reps and regions for every page to
 # have something to show, small enough to build in well under a minute.
