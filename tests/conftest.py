@@ -11,8 +11,8 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
-import tempfile
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
