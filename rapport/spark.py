@@ -4,24 +4,24 @@
     reason = spark.unavailable()          # None, or why Spark cannot run here
     result = spark.build(db_path, as_of_date="2024-06-30", build_id="b1")
 
-`build` has the signature of rapport.dbt_runner.build and leaves the DuckDB file in the same
-state a DuckDB build would, so the pipeline (checks, publish, dashboard) needs no change:
+`build` has the signature of rapport.dbt_runner.build and leaves the DuckDB file as a DuckDB
+build would, so the pipeline (checks, publish, dashboard) needs no change:
 
 1. export: every table of the schemas validated, meta and raw in the DuckDB file is written
-   to Parquet (one folder per table) in a fresh work folder;
+   to Parquet (one folder per table) in a temporary exchange folder;
 2. register: each folder becomes an external Spark table <schema>.<table> (Spark databases
    validated, meta, raw) in a local Spark session (dbt-spark `session` mode, target `spark`
-   of transforms/profiles.yml; its warehouse and Derby metastore live in the work folder);
-3. dbt: `dbt build --target spark` (seeds, models, data tests; the unit tests run on DuckDB
-   only, see docs/scale-out.md);
+   of transforms/profiles.yml, whose parameters this module reads to start the session);
+3. dbt: `dbt build --target spark` (seeds, models, data tests, unit tests) in this process;
 4. import: every relation dbt built in the Spark databases config, staging, intermediate and
    marts is written to Parquet and loaded into the DuckDB file as a table of the same schema
    and name (DECIMAL columns as DOUBLE, as the DuckDB build has them).
 
 Spark runs in this process (PySpark starts a JVM: Java 17 or 21 on the PATH or JAVA_HOME).
-One Spark session serves every build of the process; a JVM's static settings (warehouse
-folder, metastore) are fixed when it starts, so later builds reuse the first work folder's
-metastore and drop the rapport databases before registering their own tables.
+One Spark session serves every build of the process. Its warehouse folder and Derby
+metastore (RAPPORT_SPARK_DIR, else a temporary folder removed at exit) are fixed when the
+JVM starts; each build drops rapport's Spark databases before registering its own tables.
+docs/scale-out.md says when to use it and how to point rapport at a real cluster.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ DBT_SPARK_FLAGS = ("--target", "spark")
 MIN_JAVA = 17
 
 _LOCK = threading.Lock()
-_SESSION_DIR: Path | None = None  # work folder of the running session's metastore
+_SESSION_DIR: Path | None = None  # warehouse + metastore folder of the running session
 
 
 class SparkUnavailable(RuntimeError):
@@ -120,11 +120,15 @@ def java_major_version() -> int | None:
 
 def unavailable() -> str | None:
     """None when a Spark build can run here, else the reason and what to install."""
-    missing = []
+    import importlib.util
+
+    missing = []  # looked up, not imported: importing pyspark early slows GX's import
     for module, package in (("pyspark", "pyspark"), ("dbt.adapters.spark", "dbt-spark[session]")):
         try:
-            __import__(module)
+            found = importlib.util.find_spec(module) is not None
         except ImportError:
+            found = False
+        if not found:
             missing.append(package)
     if missing:
         return (f"{', '.join(missing)} not installed: install the spark extra "
