@@ -2,12 +2,17 @@
     One row per account x rep x calendar month with at least one interaction: how many
     relationship activities (every interaction of the taxonomy, any layer) the rep did at
     the account that month. Input of the relationship-concentration measures.
+    Incremental (macros/incremental.sql): from the month of incremental_since on.
 -#}
+{{ config(**incremental_by_month()) }}
 with
 
 interactions as (
 
     select * from {{ ref('int_interactions_classified') }}
+    {%- if incremental_since_set() %}
+    where occurred_at >= {{ incremental_since_month() }}
+    {%- endif %}
 
 ),
 

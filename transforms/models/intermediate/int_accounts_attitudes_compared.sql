@@ -5,7 +5,10 @@
                               account's assessed contacts (null: none assessed)
       competitor_avg_attitude mean of the latest stance on or before the snapshot day of each
                               contact x competitor recorded at the account (null: none)
+    Incremental (macros/incremental.sql): only the months from incremental_since's month on.
 -#}
+{{ config(**incremental_by_month()) }}
+{%- set since = incremental_since_set() %}
 with
 
 accounts as (
@@ -23,12 +26,18 @@ contacts as (
 calendar as (
 
     select * from {{ ref('int_calendar_months') }}
+    {%- if since %}
+    where month_start_date >= {{ incremental_since_month() }}
+    {%- endif %}
 
 ),
 
 contact_months as (
 
     select * from {{ ref('int_contacts_monthly') }}
+    {%- if since %}
+    where month_start_date >= {{ incremental_since_month() }}
+    {%- endif %}
 
 ),
 

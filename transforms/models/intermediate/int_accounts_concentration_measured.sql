@@ -8,7 +8,10 @@
       rep_hhi        = sum over reps of (rep's share)^2 (1 = a single rep)
     Null shares when the account had no activity in the window.
     Seed: relationship_score_settings.
+    Incremental (macros/incremental.sql): only the months from incremental_since's month on.
 -#}
+{{ config(**incremental_by_month()) }}
+{%- set since = incremental_since_set() %}
 with
 
 accounts as (
@@ -20,6 +23,9 @@ accounts as (
 calendar as (
 
     select * from {{ ref('int_calendar_months') }}
+    {%- if since %}
+    where month_start_date >= {{ incremental_since_month() }}
+    {%- endif %}
 
 ),
 

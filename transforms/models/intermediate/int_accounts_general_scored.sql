@@ -8,7 +8,10 @@
       level_coverage      = levels (high, middle, low) touched / level_count (3)
       general_score       = 100 * (0.5 * breadth + 0.3 * department_coverage + 0.2 * level_coverage)
     Seed: relationship_score_settings.
+    Incremental (macros/incremental.sql): only the months from incremental_since's month on.
 -#}
+{{ config(**incremental_by_month()) }}
+{%- set since = incremental_since_set() %}
 with
 
 accounts as (
@@ -26,12 +29,18 @@ contacts as (
 calendar as (
 
     select * from {{ ref('int_calendar_months') }}
+    {%- if since %}
+    where month_start_date >= {{ incremental_since_month() }}
+    {%- endif %}
 
 ),
 
 contact_months as (
 
     select * from {{ ref('int_contacts_monthly') }}
+    {%- if since %}
+    where month_start_date >= {{ incremental_since_month() }}
+    {%- endif %}
 
 ),
 

@@ -4,7 +4,10 @@
     decision role) of their contact key score = 100 * (0.6 * support_norm + 0.4 * intimacy).
     An account without an active role holder scores 0. DOMAIN.md 2.1.
     Seeds: role_influence_weights, relationship_score_settings (via int_contacts_monthly).
+    Incremental (macros/incremental.sql): only the months from incremental_since's month on.
 -#}
+{{ config(**incremental_by_month()) }}
+{%- set since = incremental_since_set() %}
 with
 
 accounts as (
@@ -22,12 +25,18 @@ contacts as (
 calendar as (
 
     select * from {{ ref('int_calendar_months') }}
+    {%- if since %}
+    where month_start_date >= {{ incremental_since_month() }}
+    {%- endif %}
 
 ),
 
 contact_months as (
 
     select * from {{ ref('int_contacts_monthly') }}
+    {%- if since %}
+    where month_start_date >= {{ incremental_since_month() }}
+    {%- endif %}
 
 ),
 

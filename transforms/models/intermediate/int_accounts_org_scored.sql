@@ -9,7 +9,12 @@
     which element and which count as executive visits.
     Running maxima use a range frame: one row per month per partition, so it equals the rows
     frame, and DuckDB evaluates it as a cumulative aggregate (about twice as fast).
+    Incremental (macros/incremental.sql): only the months from incremental_since's month on;
+    the activity of earlier months is folded into the first of them, so the running maxima
+    carry the whole history.
 -#}
+{{ config(**incremental_by_month()) }}
+{%- set since = incremental_since_set() %}
 with
 
 accounts as (
@@ -51,8 +56,30 @@ windows as (
             as exec_window_start_exclusive
     from calendar
     cross join settings
+    {%- if since %}
+    where calendar.month_start_date >= {{ incremental_since_month() }}
+    {%- endif %}
 
 ),
+{%- if since %}
+
+contact_activity_folded as (
+
+    select
+        account_id,
+        case
+            when month_start_date < {{ incremental_since_month() }}
+                then {{ incremental_since_month() }}
+            else month_start_date
+        end as month_start_date,
+        {%- for element in var('org_elements') %}
+        last_org_{{ element }}_date,
+        {%- endfor %}
+        last_exec_visit_date
+    from contact_activity
+
+),
+{%- endif %}
 
 activity_by_account as (
 
@@ -63,7 +90,7 @@ activity_by_account as (
         max(last_org_{{ element }}_date) as last_org_{{ element }}_date,
         {%- endfor %}
         max(last_exec_visit_date) as last_exec_visit_date
-    from contact_activity
+    from {{ 'contact_activity_folded' if since else 'contact_activity' }}
     group by
         account_id,
         month_start_date

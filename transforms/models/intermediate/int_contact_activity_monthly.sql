@@ -5,12 +5,17 @@
     date at or above each contact depth step and each organisational element, and the
     latest executive visit. "Latest date at or above step k" lets a later model find the
     deepest step inside any trailing window exactly, from monthly rows.
+    Incremental (macros/incremental.sql): from the month of incremental_since on.
 -#}
+{{ config(**incremental_by_month()) }}
 with
 
 interactions as (
 
     select * from {{ ref('int_interactions_classified') }}
+    {%- if incremental_since_set() %}
+    where occurred_at >= {{ incremental_since_month() }}
+    {%- endif %}
 
 ),
 

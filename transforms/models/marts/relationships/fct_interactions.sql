@@ -1,12 +1,18 @@
 {#-
     One row per interaction, classified by the activity taxonomy: layer (key, general,
     org), contact depth step, organisational element, executive-visit flag, and the month.
+    Incremental (macros/incremental.sql): an incremental build inserts only the
+    interactions from the var incremental_since on (replacing any with the same id).
 -#}
+{{ config(**incremental_by_month(unique_key='interaction_id')) }}
 with
 
 interactions as (
 
     select * from {{ ref('int_interactions_classified') }}
+    {%- if incremental_since_set() %}
+    where occurred_at >= {{ incremental_since_date() }}
+    {%- endif %}
 
 ),
 

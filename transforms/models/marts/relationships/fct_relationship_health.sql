@@ -7,7 +7,11 @@
       is_privately_held = top_rep_share >= 0.6 and health_score >= 70 (and at least 5
                           activities in the window)
     Seeds: relationship_score_settings, health_bands.
+    Incremental (macros/incremental.sql): only the months from incremental_since's month on,
+    computed with the three months before them for the 1- and 3-month changes.
 -#}
+{{ config(**incremental_by_month(unique_key='month_end_date')) }}
+{%- set since = incremental_since_set() %}
 with
 
 accounts as (
@@ -19,6 +23,10 @@ accounts as (
 calendar as (
 
     select * from {{ ref('int_calendar_months') }}
+    {%- if since %}
+    -- 3: the longest lag of health_change_* below
+    where month_index >= {{ month_index(incremental_since_month()) }} - 3
+    {%- endif %}
 
 ),
 
@@ -184,3 +192,6 @@ final as (
 )
 
 select * from final
+{%- if since %}
+where month_end_date >= {{ incremental_since_month() }}
+{%- endif %}
