@@ -6,7 +6,9 @@
     last touch), support_norm = (attitude + 1) / 4, and the contact's key score.
     DOMAIN.md 2.1. Settings: relationship_score_settings.
     Running maxima use a range frame: one row per month per partition, so it equals the rows
-    frame, and DuckDB evaluates it as a cumulative aggregate (about twice as fast).
+    frame, and DuckDB evaluates it as a cumulative aggregate (about twice as fast). They run
+    over the active months only and are then spread to the months after (a third less CPU
+    at bench scale than a window over all 18M contact x month rows).
     Incremental (macros/incremental.sql): only the months from incremental_since's month on;
     the activity of earlier months is folded into the first of them, so the running maxima
     carry the whole history.
@@ -109,8 +111,46 @@ windows as (
 
 ),
 
-contact_months as (
+activity_running as (
 
+    -- the running maxima are taken over the months with activity only (about a third of
+    -- the contact x month rows at bench scale), then spread over the months up to the
+    -- contact's next active month below: the same values as a window over every month
+    select
+        activity_by_contact.contact_id,
+        activity_by_contact.month_start_date,
+        activity_by_contact.activity_count,
+        {%- for step in var('depth_steps') %}
+        max(activity_by_contact.last_depth_{{ step }}_date) over (
+            partition by activity_by_contact.contact_id
+            order by activity_by_contact.month_start_date
+            range between unbounded preceding and current row
+        ) as last_depth_{{ step }}_date,
+        {%- endfor %}
+        max(activity_by_contact.last_touch_date) over (
+            partition by activity_by_contact.contact_id
+            order by activity_by_contact.month_start_date
+            range between unbounded preceding and current row
+        ) as last_touch_date,
+        lead(activity_by_contact.month_start_date) over (
+            partition by activity_by_contact.contact_id
+            order by activity_by_contact.month_start_date
+        ) as next_active_month_start_date,
+        lag(activity_by_contact.month_start_date) over (
+            partition by activity_by_contact.contact_id
+            order by activity_by_contact.month_start_date
+        ) as previous_active_month_start_date
+    from activity_by_contact
+    inner join contacts
+        on activity_by_contact.contact_id = contacts.contact_id
+    inner join windows
+        on activity_by_contact.month_start_date = windows.month_start_date
+
+),
+
+touched_months as (
+
+    -- each month from an active month up to the contact's next active month
     select
         contacts.contact_id,
         contacts.account_id,
@@ -119,25 +159,69 @@ contact_months as (
         windows.snapshot_date,
         windows.intimacy_window_start_exclusive,
         windows.general_window_start_exclusive,
-        coalesce(activity_by_contact.activity_count, 0) as activity_count_in_month,
+        case
+            when windows.month_start_date = activity_running.month_start_date
+                then activity_running.activity_count
+            else 0
+        end as activity_count_in_month,
         {%- for step in var('depth_steps') %}
-        max(activity_by_contact.last_depth_{{ step }}_date) over (
-            partition by contacts.contact_id
-            order by windows.month_start_date
-            range between unbounded preceding and current row
-        ) as last_depth_{{ step }}_date,
+        activity_running.last_depth_{{ step }}_date,
         {%- endfor %}
-        max(activity_by_contact.last_touch_date) over (
-            partition by contacts.contact_id
-            order by windows.month_start_date
-            range between unbounded preceding and current row
-        ) as last_touch_date
-    from contacts
-    cross join windows
-    left join activity_by_contact
+        activity_running.last_touch_date
+    from activity_running
+    inner join contacts
+        on activity_running.contact_id = contacts.contact_id
+    inner join windows
         on
-            contacts.contact_id = activity_by_contact.contact_id
-            and windows.month_start_date = activity_by_contact.month_start_date
+            windows.month_start_date >= activity_running.month_start_date
+            and (
+                activity_running.next_active_month_start_date is null
+                or windows.month_start_date < activity_running.next_active_month_start_date
+            )
+
+),
+
+first_activity as (
+
+    select
+        contact_id,
+        month_start_date
+    from activity_running
+    where previous_active_month_start_date is null
+
+),
+
+untouched_months as (
+
+    -- the months before a contact's first activity (every month if it has none)
+    select
+        contacts.contact_id,
+        contacts.account_id,
+        windows.month_start_date,
+        windows.month_end_date,
+        windows.snapshot_date,
+        windows.intimacy_window_start_exclusive,
+        windows.general_window_start_exclusive,
+        0 as activity_count_in_month,
+        {%- for step in var('depth_steps') %}
+        cast(null as date) as last_depth_{{ step }}_date,
+        {%- endfor %}
+        cast(null as date) as last_touch_date
+    from contacts
+    left join first_activity
+        on contacts.contact_id = first_activity.contact_id
+    inner join windows
+        on
+            first_activity.month_start_date is null
+            or windows.month_start_date < first_activity.month_start_date
+
+),
+
+contact_months as (
+
+    select * from touched_months
+    union all
+    select * from untouched_months
 
 ),
 
