@@ -1,0 +1,900 @@
+"""`rapport bench`: measure generation, builds, the plain-SQL floor and the dashboard pages.
+
+    rapport bench --scale bench --runs 3 --out docs/benchmarks.md     (make bench)
+    rapport bench --scale 100000 --runs 1 --out /tmp/b.md              (smoke test)
+
+Everything runs in a work folder of its own ($RAPPORT_BENCH_DIR, default
+data/bench/<scale>): raw files, a data folder with its own warehouse, logs. The served
+warehouse of data/ is never touched. Each figure is the median of `runs` runs, with min and
+max. What is measured (docs/benchmarks.md says the same next to the figures):
+
+1. generation: `rapport generate --scale <scale>` (CSV), wall time and peak RSS;
+2. full build: `rapport build` as a subprocess (ingest, gate, input checks, dbt build with
+   its tests, mart checks, publish), wall time, time per stage (from its progress lines),
+   peak RSS (wait4: the build and everything it waited for), warehouse size; the ten
+   slowest dbt nodes (run_results.json of each build, median per node);
+3. the floor: the same marts computed by plain DuckDB SQL without dbt, in one connection:
+   the raw files read into typed tables (no quarantine), the seeds copied, then every model's
+   SQL as `dbt compile` renders it (compiled once, not timed), in dependency order, as
+   `create table/view ... as`. The ratio build / floor says what the pipeline costs on top
+   of the SQL itself;
+4. incremental: the raw interactions are cut before their last day, a full build of that is
+   served (not timed), the last day is appended again and `rapport build --incremental` is
+   timed; between runs `rapport rollback` serves the base again. Its marts are compared with
+   the full build of the same files;
+5. pages: `rapport serve` on the final warehouse and Debian's chromium through Playwright.
+   Cold: the app's query cache is emptied (the cache is keyed on the warehouse file's
+   identity, so touching its mtime empties it) and the page is opened from the sidebar, until
+   its title, its charts and no running script or status widget. Filter change: the page is
+   opened afresh (a new session, no region picked, its data cached), then one region is
+   picked in the sidebar (another region for each page, so its results are not cached),
+   until the script run it starts has finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from rapport.paths import PROJECT_ROOT, data_dir
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+SEED = 42
+BUILD_TIMEOUT = 4 * 3600
+_STAGE_DONE = re.compile(r"^\[\s*[\d.]+s\] ([a-z][a-z ]*): done in ([\d.]+) s", re.MULTILINE)
+_QUIET = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1",
+          "GX_ANALYTICS_ENABLED": "False", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+_CONTRACT_TYPES = {"string": "varchar", "integer": "bigint", "decimal": "double",
+                   "date": "date", "timestamp": "timestamp", "boolean": "boolean"}
+
+# The dashboard's pages as tests/support/browser.py lists them: url path, title, plotly
+# charts drawn without interaction.
+PAGES = [("", "Overview", 2), ("tiers", "Tiers", 2), ("health", "Relationship health", 1),
+         ("power_map", "Power map", 2), ("scorecards", "Scorecards", 1),
+         ("data_quality", "Data quality", 1)]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+_CHART = '[data-testid="stPlotlyChart"] .main-svg'
+_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+_STATUS = '[data-testid="stStatusWidget"]'
+
+
+class BenchError(RuntimeError):
+    """A step of the benchmark failed; the message says which and where its log is."""
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass
+class Figure:
+    """One measured quantity over the runs."""
+
+    values: list[float] = field(default_factory=list)
+
+    def add(self, value: float) -> None:
+        self.values.append(float(value))
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values) if self.values else float("nan")
+
+    def text(self, unit: str = "s", digits: int = 1) -> str:
+        if not self.values:
+            return "n/a"
+        fmt = f"{{:,.{digits}f}}"
+        med = fmt.format(self.median)
+        if len(self.values) == 1:
+            return f"{med} {unit}"
+        return (f"{med} {unit} ({fmt.format(min(self.values))} .. "
+                f"{fmt.format(max(self.values))})")
+
+
+@dataclass
+class Report:
+    scale: str
+    runs: int
+    machine: dict[str, Any]
+    started: str
+    work_dir: str
+    sizes: dict[str, int] = field(default_factory=dict)  # rows per table generated
+    figures: dict[str, Figure] = field(default_factory=dict)
+    loads: dict[str, list[float]] = field(default_factory=dict)  # load average per run start
+    stages: dict[str, Figure] = field(default_factory=dict)  # full build stages
+    inc_stages: dict[str, Figure] = field(default_factory=dict)
+    dbt_nodes: dict[str, Figure] = field(default_factory=dict)  # node -> seconds
+    floor_models: dict[str, Figure] = field(default_factory=dict)
+    pages: dict[str, dict[str, Figure]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    checks: dict[str, str] = field(default_factory=dict)
+
+    def fig(self, name: str) -> Figure:
+        return self.figures.setdefault(name, Figure())
+
+    def load(self, name: str) -> None:
+        self.loads.setdefault(name, []).append(round(os.getloadavg()[0], 2))
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = 0
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) * 1024
+    from importlib.metadata import version
+
+    versions = {}
+    for package in ("duckdb", "dbt-core", "dbt-duckdb", "great-expectations", "streamlit"):
+        with contextlib.suppress(Exception):
+            versions[package] = version(package)
+    commit = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(PROJECT_ROOT), "status", "--porcelain",
+                            "--untracked-files=no"], capture_output=True, text=True,
+                           check=False).stdout.strip()
+    return {
+        "cores": os.cpu_count(), "memory_bytes": mem, "cpu": cpu,
+        "load_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(), "os": platform.platform(),
+        "versions": versions, "git_commit": commit + ("+uncommitted" if dirty else ""),
+    }
+
+
+# --------------------------------------------------------------------------- processes
+
+
+@dataclass
+class Run:
+    seconds: float
+    returncode: int
+    max_rss: int  # bytes
+    output: str
+    log: Path
+
+
+def _env(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RAPPORT_WAREHOUSE", "RAPPORT_TEST_PAUSE_AT", "RAPPORT_AS_USER",
+                        "RAPPORT_THRESHOLDS", "RAPPORT_VERBOSE")}
+    env.update(_QUIET)
+    env["RAPPORT_DATA_DIR"] = str(data)
+    return env
+
+
+def run_measured(args: Sequence[str], env: dict[str, str], log: Path,
+                 timeout: float = BUILD_TIMEOUT) -> Run:
+    """Run `python -m rapport.cli <args>`; wall time and peak RSS (os.wait4: the process and
+    the children it waited for)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as handle:
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "rapport.cli", *args], cwd=PROJECT_ROOT,
+                                env=env, stdout=handle, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(seconds, proc.returncode, usage.ru_maxrss * 1024, log.read_text(), log)
+
+
+def _stages(output: str) -> dict[str, float]:
+    return {m.group(1): float(m.group(2)) for m in _STAGE_DONE.finditer(output)}
+
+
+def _build_id(output: str) -> str | None:
+    found = re.search(r"build (\S+) started", output)
+    return found.group(1) if found else None
+
+
+# --------------------------------------------------------------------------- the work folder
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def served(self) -> Path:
+        return self.data / "warehouse" / "rapport.duckdb"
+
+    @property
+    def full_copy(self) -> Path:
+        return self.root / "full-build.duckdb"
+
+    def builds(self) -> Path:
+        return self.data / "warehouse" / "builds"
+
+
+def workspace(scale: str) -> Workspace:
+    root = Path(os.environ.get("RAPPORT_BENCH_DIR") or data_dir() / "bench" / scale)
+    root.mkdir(parents=True, exist_ok=True)
+    ws = Workspace(root.resolve())
+    shutil.rmtree(ws.data, ignore_errors=True)  # a warehouse folder of its own, empty
+    shutil.rmtree(ws.logs, ignore_errors=True)
+    ws.logs.mkdir(parents=True)
+    return ws
+
+
+def _say(text: str) -> None:
+    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {text}", flush=True)
+
+
+# --------------------------------------------------------------------------- 1. generation
+
+
+def bench_generation(ws: Workspace, scale: str, report: Report) -> None:
+    for i in range(report.runs):
+        report.load("generation")
+        run = run_measured(["generate", "--scale", scale, "--seed", str(SEED),
+                            "--out", str(ws.raw)], _env(ws.data), ws.logs / f"generate-{i}.log")
+        if run.returncode:
+            raise BenchError(f"rapport generate failed (exit {run.returncode}); see {run.log}")
+        report.fig("generation").add(run.seconds)
+        report.fig("generation_rss").add(run.max_rss / 1e9)
+        _say(f"generation {i + 1}/{report.runs}: {run.seconds:.1f} s")
+    found = re.search(r"wrote (\d+) tables, ([\d,]+) rows \(([\d,]+) interactions, "
+                      r"([\d,]+) accounts, ([\d,]+) contacts, ([\d,]+) reps\)", run.output)
+    if found:
+        keys = ("tables", "rows", "interactions", "accounts", "contacts", "reps")
+        report.sizes = {k: int(v.replace(",", "")) for k, v in zip(keys, found.groups(),
+                                                                    strict=True)}
+    report.sizes["raw_bytes"] = sum(p.stat().st_size for p in ws.raw.iterdir() if p.is_file())
+
+
+# --------------------------------------------------------------------------- 2. full builds
+
+
+def _dbt_node_times(ws: Workspace, build_id: str) -> dict[str, float]:
+    path = ws.builds() / f"{build_id}.dbt" / "run_results.json"
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text())["results"]
+    return {r["unique_id"]: float(r["execution_time"]) for r in results}
+
+
+def _build(ws: Workspace, args: list[str], log_name: str) -> Run:
+    run = run_measured(["build", "--raw", str(ws.raw), *args], _env(ws.data),
+                       ws.logs / f"{log_name}.log")
+    if run.returncode:
+        raise BenchError(f"rapport build {' '.join(args)} failed (exit {run.returncode}); "
+                         f"see {run.log}")
+    return run
+
+
+def bench_full_builds(ws: Workspace, report: Report) -> tuple[str, str]:
+    """Full builds; returns (build id, as-of date) of the last one, whose file is copied
+    aside for the floor and the incremental comparison."""
+    nodes: dict[str, list[float]] = {}
+    build_id = None
+    for i in range(report.runs):
+        report.load("full build")
+        run = _build(ws, [], f"build-full-{i}")
+        build_id = _build_id(run.output)
+        report.fig("full_build").add(run.seconds)
+        report.fig("full_build_rss").add(run.max_rss / 1e9)
+        report.fig("warehouse_size").add(ws.served.stat().st_size / 1e9)
+        for stage, seconds in _stages(run.output).items():
+            report.stages.setdefault(stage, Figure()).add(seconds)
+        for node, seconds in _dbt_node_times(ws, build_id or "").items():
+            nodes.setdefault(node, []).append(seconds)
+        _say(f"full build {i + 1}/{report.runs}: {run.seconds:.1f} s, peak RSS "
+             f"{run.max_rss / 1e9:.2f} GB")
+    report.dbt_nodes = {n: Figure(v) for n, v in nodes.items()}
+    shutil.copyfile(ws.served, ws.full_copy)
+    with duckdb.connect(str(ws.full_copy), read_only=True) as con:
+        build_id, as_of = con.execute("select build_id, as_of_date from meta.build_info"
+                                      ).fetchone()
+    return build_id, str(as_of)
+
+
+# --------------------------------------------------------------------------- 3. the floor
+
+
+@dataclass(frozen=True)
+class FloorModel:
+    unique_id: str
+    relation: str  # schema.name
+    materialized: str
+    sql: str
+
+
+def compile_models(ws: Workspace, as_of: str, build_id: str) -> list[FloorModel]:
+    """`dbt compile` of the models (against an empty file named like the floor's, so the
+    compiled SQL names the floor's catalog); the models in dependency order."""
+    from rapport import dbt_runner
+
+    compile_dir = ws.root / "floor-compile"
+    shutil.rmtree(compile_dir, ignore_errors=True)
+    compile_dir.mkdir(parents=True)
+    result = dbt_runner.run_dbt(
+        ["compile", "--select", "resource_type:model"], compile_dir / "floor.duckdb",
+        vars={"as_of_date": as_of, "build_id": build_id}, target_path=compile_dir / "target",
+        echo=None)
+    if not result.success:
+        raise BenchError(f"dbt compile failed: {result.error or result.failures}; see "
+                         f"{compile_dir / 'target' / 'logs'}")
+    manifest = json.loads((compile_dir / "target" / "manifest.json").read_text())
+    models = {uid: node for uid, node in manifest["nodes"].items()
+              if node["resource_type"] == "model"}
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid in seen:
+            return
+        seen.add(uid)
+        for dep in models[uid]["depends_on"]["nodes"]:
+            if dep in models:
+                visit(dep)
+        order.append(uid)
+
+    for uid in sorted(models):
+        visit(uid)
+    found = []
+    for uid in order:
+        node = models[uid]
+        sql = node.get("compiled_code")
+        if not sql:
+            path = compile_dir / "target" / "compiled" / node["package_name"] / \
+                node["original_file_path"]
+            sql = path.read_text()
+        materialized = node["config"]["materialized"]
+        if materialized == "ephemeral":
+            raise BenchError(f"{uid} is ephemeral: the floor does not inline CTEs")
+        found.append(FloorModel(uid, f"{node['schema']}.{node.get('alias') or node['name']}",
+                                "view" if materialized == "view" else "table", sql))
+    return found
+
+
+def _floor_load(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
+    """Raw files straight into typed tables (validated.*), seeds copied (config.*)."""
+    from rapport.contract import contract
+    from rapport.ingest import _header, _read_expression, find_table_file
+
+    for schema in ("validated", "config", "staging", "intermediate", "marts", "meta"):
+        con.execute(f"create schema if not exists {schema}")
+    for table in contract().tables.values():
+        path = find_table_file(ws.raw, table)
+        types = {c.name: _CONTRACT_TYPES[c.type] for c in table.columns.values()}
+        if path is None:
+            cols = ", ".join(f'"{c}" {t}' for c, t in types.items())
+            con.execute(f'create table validated."{table.name}" ({cols}, _source_file varchar, '
+                        f"_row_number bigint)")
+            continue
+        if path.suffix == ".csv":
+            header = _header(con, path)
+            spec = ", ".join(f"'{c}': '{types.get(c, 'varchar')}'" for c in header)
+            source = (f"read_csv('{path}', columns = {{{spec}}}, header = true, "
+                      f"auto_detect = false, delim = ',', quote = '\"', escape = '\"')")
+        else:
+            source = _read_expression(path, [])
+        select = ", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in types.items())
+        con.execute(f'create table validated."{table.name}" as select {select}, '
+                    f"'{path.name}' as _source_file, cast(null as bigint) as _row_number "
+                    f"from {source}")
+    con.execute(f"attach '{ws.full_copy}' as full_build (read_only)")
+    for (name,) in con.execute("select table_name from information_schema.tables where "
+                               "table_catalog = 'full_build' and table_schema = 'config'"
+                               ).fetchall():
+        con.execute(f'create table config."{name}" as select * from full_build.config."{name}"')
+    con.execute("detach full_build")
+
+
+def bench_floor(ws: Workspace, models: list[FloorModel], report: Report) -> None:
+    floor_dir = ws.root / "floor"
+    per_model: dict[str, list[float]] = {}
+    for i in range(report.runs):
+        shutil.rmtree(floor_dir, ignore_errors=True)
+        floor_dir.mkdir(parents=True)
+        report.load("floor")
+        con = duckdb.connect(str(floor_dir / "floor.duckdb"))
+        try:
+            t0 = time.perf_counter()
+            _floor_load(con, ws)
+            t1 = time.perf_counter()
+            for model in models:
+                started = time.perf_counter()
+                kind = "view" if model.materialized == "view" else "table"
+                con.execute(f"create or replace {kind} {model.relation} as {model.sql}")
+                per_model.setdefault(model.unique_id, []).append(time.perf_counter() - started)
+            con.execute("checkpoint")
+            t2 = time.perf_counter()
+        finally:
+            con.close()
+        report.fig("floor_load").add(t1 - t0)
+        report.fig("floor_models").add(t2 - t1)
+        report.fig("floor").add(t2 - t0)
+        _say(f"floor {i + 1}/{report.runs}: {t2 - t0:.1f} s (load {t1 - t0:.1f} s, models "
+             f"{t2 - t1:.1f} s)")
+    report.floor_models = {uid: Figure(v) for uid, v in per_model.items()}
+    differing = compare_marts(floor_dir / "floor.duckdb", ws.full_copy, counts_only=True)
+    report.checks["floor_marts"] = (
+        "same row count in every mart as the full build" if not differing else
+        f"row counts differ from the full build: {differing}")
+
+
+def compare_marts(a: Path, b: Path, counts_only: bool = False) -> dict[str, tuple]:
+    """Marts that differ between two warehouse files: {mart: (rows a, rows b, only in a,
+    only in b)}. Floats are compared rounded to 4 decimals (the models round scores to 6;
+    parallel float sums can land either side of that rounding step)."""
+    con = duckdb.connect()
+    con.execute(f"attach '{a}' as a (read_only)")
+    con.execute(f"attach '{b}' as b (read_only)")
+    differing = {}
+    tables = [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_catalog = 'b' and "
+        "table_schema = 'marts' order by table_name").fetchall()]
+    for table in tables:
+        cols = con.execute(
+            "select column_name, data_type from information_schema.columns where "
+            "table_catalog = 'b' and table_schema = 'marts' and table_name = ? "
+            "order by ordinal_position", [table]).fetchall()
+        select = ", ".join(f'round("{c}", 4)' if t in ("DOUBLE", "FLOAT") else f'"{c}"'
+                           for c, t in cols)
+        try:
+            rows = con.execute(f'select (select count(*) from a.marts."{table}"), '
+                               f'(select count(*) from b.marts."{table}")').fetchone()
+            if counts_only:
+                if rows[0] != rows[1]:
+                    differing[table] = rows
+                continue
+            only = con.execute(
+                f'select (select count(*) from (select {select} from a.marts."{table}" '
+                f'except all select {select} from b.marts."{table}")), '
+                f'(select count(*) from (select {select} from b.marts."{table}" '
+                f'except all select {select} from a.marts."{table}"))').fetchone()
+        except duckdb.Error as exc:
+            differing[table] = (str(exc).splitlines()[0],)
+            continue
+        if rows[0] != rows[1] or any(only):
+            differing[table] = (*rows, *only)
+    con.close()
+    return differing
+
+
+# --------------------------------------------------------------------------- 4. incremental
+
+
+def split_last_day(path: Path) -> tuple[int, bytes]:
+    """Byte offset where the last day of a time-ordered interactions CSV starts, and the
+    bytes from there to the end."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        header = handle.readline()
+        column = header.decode().strip().split(",").index("occurred_at")
+        chunk = 1 << 22
+        while True:
+            start = max(len(header), size - chunk)
+            handle.seek(start)
+            data = handle.read(size - start)
+            if start > len(header):
+                data = data[data.index(b"\n") + 1:]  # from the first whole line
+                start = size - len(data)
+            lines = data.splitlines(keepends=True)
+            day = lines[-1].split(b",")[column][:10]
+            first = next(i for i, line in enumerate(lines)
+                         if line.split(b",")[column][:10] == day)
+            if first > 0 or start == len(header):
+                offset = start + sum(len(line) for line in lines[:first])
+                handle.seek(offset)
+                return offset, handle.read()
+            chunk *= 4
+
+
+def bench_incremental(ws: Workspace, report: Report) -> None:
+    interactions = ws.raw / "interactions.csv"
+    if not interactions.exists():
+        report.notes.append("incremental: skipped (interactions are not CSV)")
+        return
+    offset, tail = split_last_day(interactions)
+    day = tail.split(b",", 2)[1][:10].decode()
+    lines = tail.count(b"\n")
+    report.checks["appended_day"] = (f"{day}: {lines:,} interactions, {len(tail):,} bytes "
+                                     f"cut before the base build and appended again")
+    with interactions.open("r+b") as handle:
+        handle.truncate(offset)
+    try:
+        report.load("incremental base")
+        base = _build(ws, [], "build-incremental-base")
+        report.fig("incremental_base_build").add(base.seconds)
+    finally:
+        with interactions.open("ab") as handle:
+            if interactions.stat().st_size == offset:
+                handle.write(tail)
+    for i in range(report.runs):
+        report.load("incremental")
+        run = _build(ws, ["--incremental"], f"build-incremental-{i}")
+        if "incremental: not possible" in run.output:
+            reason = re.search(r"incremental: not possible \((.*)\); doing", run.output)
+            report.notes.append(f"incremental run {i + 1} fell back to a full build: "
+                                f"{reason.group(1) if reason else '?'}")
+        report.fig("incremental").add(run.seconds)
+        report.fig("incremental_rss").add(run.max_rss / 1e9)
+        for stage, seconds in _stages(run.output).items():
+            report.inc_stages.setdefault(stage, Figure()).add(seconds)
+        _say(f"incremental build {i + 1}/{report.runs}: {run.seconds:.1f} s")
+        if i < report.runs - 1:
+            back = run_measured(["rollback"], _env(ws.data), ws.logs / f"rollback-{i}.log")
+            if back.returncode:
+                raise BenchError(f"rapport rollback failed; see {back.log}")
+    report.fig("warehouse_size_after_incremental").add(ws.served.stat().st_size / 1e9)
+    differing = compare_marts(ws.served, ws.full_copy)
+    report.checks["incremental_marts"] = (
+        "every mart equal to the full build of the same files (floats to 4 decimals)"
+        if not differing else f"marts differ from the full build: {differing}")
+
+
+# --------------------------------------------------------------------------- 5. pages
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _server(ws: Workspace, log: Path) -> Iterator[str]:
+    port = _free_port()
+    env = _env(ws.data)
+    env["RAPPORT_WAREHOUSE"] = str(ws.served)
+    with log.open("w") as handle:
+        proc = subprocess.Popen([sys.executable, "-m", "rapport.cli", "serve", "--port",
+                                 str(port)], cwd=PROJECT_ROOT, env=env, stdout=handle,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                if proc.poll() is not None:
+                    raise BenchError(f"rapport serve exited ({proc.returncode}); see {log}")
+                with (contextlib.suppress(OSError),
+                      urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r):
+                    if r.status == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise BenchError(f"the dashboard was not healthy after 180 s; see {log}")
+                time.sleep(0.3)
+            yield base
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+
+def _wait_rendered(page: Any, title: str, charts: int, timeout_ms: float = 300_000) -> None:
+    page.wait_for_selector(_IDLE, timeout=timeout_ms)
+    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=timeout_ms)
+    if charts:
+        page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
+                               arg=[_CHART, charts], timeout=timeout_ms)
+    page.wait_for_selector(_STATUS, state="detached", timeout=timeout_ms)
+
+
+_WATCH_RUN = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__benchRun = {started: null, finished: null};
+    const observer = new MutationObserver(() => {
+        const state = app.getAttribute('data-test-script-state');
+        if (state === 'running' && window.__benchRun.started === null) {
+            window.__benchRun.started = performance.now();
+        } else if (state === 'notRunning' && window.__benchRun.started !== null
+                   && window.__benchRun.finished === null) {
+            window.__benchRun.finished = performance.now();
+        }
+    });
+    observer.observe(app, {attributes: true});
+    window.__benchRun.t0 = performance.now();
+}"""
+
+
+def _filter_change(page: Any, region_index: int, timeout_ms: float = 300_000) -> float:
+    """Pick one region in the sidebar; seconds from the key press until the script run it
+    started has finished and no status widget shows."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    region = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Region")
+    region.locator("input").first.click()
+    options = page.locator('[role="option"]')
+    options.first.wait_for(timeout=timeout_ms)
+    names = [n.strip() for n in options.all_inner_texts()]
+    names = [n for n in names if n and n.lower() != "select all"]
+    if not names:
+        raise BenchError("the Region filter offers no region")
+    chosen = names[region_index % len(names)]
+    page.keyboard.type(chosen)
+    page.evaluate(_WATCH_RUN)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.__benchRun.finished !== null", timeout=timeout_ms)
+    page.wait_for_selector(_STATUS, state="detached", timeout=timeout_ms)
+    elapsed = page.evaluate("() => (window.__benchRun.finished - window.__benchRun.t0) / 1000")
+    page.keyboard.press("Escape")
+    return float(elapsed)
+
+
+def bench_pages(ws: Workspace, report: Report) -> None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        report.notes.append(f"pages: skipped (playwright is not installed: {exc})")
+        return
+    if not Path(CHROMIUM).exists():
+        report.notes.append(f"pages: skipped ({CHROMIUM} not found; `make chromium`)")
+        return
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for i in range(report.runs):
+                report.load("pages")
+                _pages_run(ws, browser, i, report)
+        finally:
+            browser.close()
+
+
+def _touch(path: Path) -> None:
+    """A new mtime: the dashboard's query cache (keyed on the file identity) is cold."""
+    now = time.time_ns()
+    os.utime(path, ns=(now, now))
+
+
+def _pages_run(ws: Workspace, browser: Any, run: int, report: Report) -> None:
+    with _server(ws, ws.logs / f"serve-{run}.log") as base:
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        try:
+            started = time.perf_counter()
+            page.goto(f"{base}/")
+            _wait_rendered(page, PAGES[0][1], PAGES[0][2])
+            report.fig("first_load").add(time.perf_counter() - started)
+            for url_path, title, charts in [*PAGES[1:], PAGES[0]]:
+                _touch(ws.served)
+                link = page.locator('[data-testid="stSidebarNav"]').get_by_role(
+                    "link", name=title, exact=True)
+                started = time.perf_counter()
+                link.click()
+                _wait_rendered(page, title, charts)
+                figures = report.pages.setdefault(title, {})
+                figures.setdefault("cold", Figure()).add(time.perf_counter() - started)
+            for n, (url_path, title, charts) in enumerate(PAGES):
+                page.goto(f"{base}/{url_path}")  # a new session: no region picked yet
+                _wait_rendered(page, title, charts)
+                seconds = _filter_change(page, n)
+                report.pages[title].setdefault("filter", Figure()).add(seconds)
+            _say(f"pages {run + 1}/{report.runs}: " + ", ".join(
+                f"{t} {f['cold'].values[-1]:.2f}/{f['filter'].values[-1]:.2f} s"
+                for t, f in report.pages.items()))
+        finally:
+            context.close()
+
+
+# --------------------------------------------------------------------------- the report
+
+
+TARGETS = {
+    "full_build": ("full build", "<= 60 s"),
+    "generation": ("generation of the dataset", "<= 30 s"),
+}
+
+
+def _ratio(a: Figure, b: Figure) -> str:
+    if not a.values or not b.values or not b.median:
+        return "n/a"
+    return f"{a.median / b.median:.2f}"
+
+
+def render(report: Report, command: str) -> str:
+    m = report.machine
+    f = report.figures
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Reproduce: `{command}` (writes this file; `make bench` runs it at bench scale).",
+        "Code: `rapport/bench.py` (what each figure measures is in its docstring and below).",
+        "",
+        (f"Run of {report.started} UTC, scale `{report.scale}`, {report.runs} run(s) per figure: "
+        "**median (min .. max)**."),
+        "",
+        "## Machine",
+        "",
+        f"- {m['cores']} cores, {m['memory_bytes'] / 2**30:.1f} GiB memory, {m['cpu']}",
+        f"- load average at start: {', '.join(str(x) for x in m['load_at_start'])} "
+        "(1, 5, 15 min); at the start of each run: "
+        + "; ".join(f"{k} {', '.join(str(x) for x in v)}" for k, v in report.loads.items()),
+        f"- Python {m['python']}, {m['os']}; "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+        f"- commit {m['git_commit']}; work folder {report.work_dir}",
+        "",
+    ]
+    s = report.sizes
+    if s:
+        lines += [
+            "## Dataset",
+            "",
+            (f"`rapport generate --scale {report.scale} --seed {SEED}` (CSV): "
+            f"{s.get('interactions', 0):,} interactions, {s.get('accounts', 0):,} accounts, "
+            f"{s.get('contacts', 0):,} contacts, {s.get('reps', 0):,} reps; "
+            f"{s.get('rows', 0):,} rows in {s.get('tables', 0)} tables, "
+            f"{s.get('raw_bytes', 0) / 1e9:.2f} GB of CSV."),
+            "",
+        ]
+    full, floor, inc = f.get("full_build", Figure()), f.get("floor", Figure()), \
+        f.get("incremental", Figure())
+    lines += [
+        "## Summary",
+        "",
+        "| figure | measured | target |",
+        "|---|---|---|",
+        f"| generation | {f.get('generation', Figure()).text()} | <= 30 s |",
+        (f"| full build (ingest, gate, input checks, dbt build + tests, mart checks, publish) "
+        f"| {full.text()} | <= 60 s |"),
+        f"| floor: same marts, plain DuckDB SQL, no dbt | {floor.text()} | |",
+        f"| build / floor | {_ratio(full, floor)} | <= 2 |",
+        f"| incremental build after one more day | {inc.text()} | |",
+        f"| incremental / full | {_ratio(inc, full)} | <= 0.15 |",
+        (f"| peak RSS of the full build | {f.get('full_build_rss', Figure()).text('GB', 2)} "
+        f"| <= 3 GB |"),
+        (f"| peak RSS of the incremental build | "
+        f"{f.get('incremental_rss', Figure()).text('GB', 2)} | |"),
+        f"| peak RSS of generation | {f.get('generation_rss', Figure()).text('GB', 2)} | |",
+        f"| warehouse file (served) | {f.get('warehouse_size', Figure()).text('GB', 2)} | |",
+        (f"| warehouse file after the incremental build | "
+        f"{f.get('warehouse_size_after_incremental', Figure()).text('GB', 2)} | |"),
+        "",
+    ]
+    if report.checks:
+        lines += ["Checks made by the same run:", ""]
+        lines += [f"- {k.replace('_', ' ')}: {v}" for k, v in report.checks.items()]
+        lines += [""]
+    if report.notes:
+        lines += ["Notes:", ""] + [f"- {n}" for n in report.notes] + [""]
+    if report.stages:
+        lines += ["## Full build by stage", "",
+                  "From the build's progress lines (`<stage>: done in N s`).", "",
+                  "| stage | full build | incremental build |", "|---|---|---|"]
+        for stage in dict.fromkeys([*report.stages, *report.inc_stages]):
+            lines.append(f"| {stage} | {report.stages.get(stage, Figure()).text()} | "
+                         f"{report.inc_stages.get(stage, Figure()).text()} |")
+        if "incremental_base_build" in f:
+            lines.append(f"\nThe base of the incremental runs (a full build without the last "
+                         f"day, not a figure above): {f['incremental_base_build'].text()}.")
+        lines.append("")
+    if report.dbt_nodes:
+        floor_by_node = report.floor_models
+        slowest = sorted(report.dbt_nodes.items(), key=lambda kv: -kv[1].median)[:10]
+        lines += ["## Ten slowest dbt nodes (full build)", "",
+                  ("dbt's run_results.json (execution time; dbt runs 2 threads, so nodes overlap); "
+                  "floor = the same compiled SQL run alone in the floor's connection."), "",
+                  "| node | dbt | floor |", "|---|---|---|"]
+        for node, fig in slowest:
+            lines.append(f"| `{node}` | {fig.text(digits=2)} | "
+                         f"{floor_by_node.get(node, Figure()).text(digits=2)} |")
+        kinds: dict[str, float] = {}
+        for node, fig in report.dbt_nodes.items():
+            kinds[node.split(".")[0]] = kinds.get(node.split(".")[0], 0.0) + fig.median
+        lines += ["", "Sum of node times by kind (median run): " + ", ".join(
+            f"{k} {v:,.1f} s" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])) + ".",
+            ""]
+    if "floor" in f:
+        lines += ["## Floor", "",
+                  (f"- load (raw files into typed tables, seeds copied): "
+                  f"{f['floor_load'].text()}"),
+                  (f"- models (compiled SQL in dependency order, one connection): "
+                  f"{f['floor_models'].text()}"),
+                  (f"- dbt stage of the full build / floor models: "
+                  f"{_ratio(report.stages.get('dbt', Figure()), f['floor_models'])}"),
+                  ""]
+    if report.pages:
+        lines += ["## Dashboard pages", "",
+                  ("Headless Chromium 1366x768 on `rapport serve` with the final warehouse. "
+                  "Cold: query cache emptied, page opened from the sidebar, until title, "
+                  "charts and no running script. Filter change: one region picked in the "
+                  "sidebar, until the script run it starts has finished."), "",
+                  (f"First load of the app on a fresh server (includes Streamlit's imports): "
+                  f"{f.get('first_load', Figure()).text(digits=2)}."), "",
+                  "| page | cold (target <= 1.5 s) | after a filter change (target <= 0.3 s) |",
+                  "|---|---|---|"]
+        for title, figs in report.pages.items():
+            lines.append(f"| {title} | {figs.get('cold', Figure()).text(digits=2)} | "
+                         f"{figs.get('filter', Figure()).text(digits=2)} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _write(report: Report, out: Path, command: str, ws: Workspace) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = render(report, command)
+    marker = "<!-- bench:analysis -->"
+    if out.exists() and marker in out.read_text():
+        text += "\n" + out.read_text()[out.read_text().index(marker):]
+    out.write_text(text)
+    raw = {k: v for k, v in report.__dict__.items()}
+    (ws.root / "bench.json").write_text(json.dumps(raw, default=lambda o: o.__dict__,
+                                                   indent=1))
+
+
+def run_bench(scale: str | int = "bench", runs: int = 3, out: str | Path = "docs/benchmarks.md"
+              ) -> int:
+    """The CLI: run every measurement and write the report; exit 1 when a step failed (the
+    report then holds what was measured up to it)."""
+    from rapport.generator.scales import parse_scale
+
+    try:
+        sc = parse_scale(scale)
+    except ValueError as exc:
+        print(f"rapport bench: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if runs < 1:
+        print("rapport bench: --runs must be at least 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    name = sc.name
+    out_path = Path(out) if Path(out).is_absolute() else PROJECT_ROOT / out
+    command = f"rapport bench --scale {name} --runs {runs} --out {out}"
+    ws = workspace(name)
+    report = Report(scale=name, runs=runs, machine=machine_info(),
+                    started=f"{datetime.now(UTC):%Y-%m-%d %H:%M}", work_dir=str(ws.root))
+    _say(f"scale {name}, {runs} run(s), work folder {ws.root}; load average "
+         f"{report.machine['load_at_start']}")
+    code = EXIT_OK
+    try:
+        bench_generation(ws, name, report)
+        build_id, as_of = bench_full_builds(ws, report)
+        bench_floor(ws, compile_models(ws, as_of, build_id), report)
+        bench_incremental(ws, report)
+        bench_pages(ws, report)
+    except BenchError as exc:
+        report.notes.append(f"FAILED: {exc}")
+        print(f"rapport bench: {exc}", file=sys.stderr)
+        code = EXIT_FAILED
+    _write(report, out_path, command, ws)
+    _say(f"wrote {out_path}")
+    return code
