@@ -306,7 +306,12 @@ def import_outputs(db_path: Path, exported: list[tuple[str, str, Path]]) -> list
                 else _q(name)
                 for name, kind, *_ in columns
             )
-            con.execute(f"drop view if exists {_q(schema)}.{_q(table)}")
+            existing = con.execute(
+                "select table_type from information_schema.tables where table_catalog = "
+                "current_database() and table_schema = ? and table_name = ?", [schema, table]
+            ).fetchone()
+            if existing and existing[0] == "VIEW":  # e.g. a DuckDB build's staging view
+                con.execute(f"drop view {_q(schema)}.{_q(table)}")
             con.execute(f"create or replace table {_q(schema)}.{_q(table)} as "
                         f"select {select} from {source}")
             rows = con.execute(f"select count(*) from {_q(schema)}.{_q(table)}").fetchone()[0]
