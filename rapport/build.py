@@ -259,8 +259,8 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
     if since is None:
         progress.start("dbt", "dbt build (seeds, models, tests)")
     else:
-        progress.start("dbt", f"dbt build (seeds, models, data tests), incremental models from "
-                              f"{since}")
+        progress.start("dbt", f"dbt build of what depends on the interactions, incremental "
+                              f"models from {since}")
     dbt = _run_dbt(path, state, progress, since)
     progress.done("dbt", dbt.summary())
 
@@ -408,9 +408,12 @@ def _import_in_background(module: str) -> threading.Thread:
 
 
 def _run_dbt(path: Path, state: BuildState, progress: Progress, since: date | None = None):
-    """dbt build. Incremental (since set): incremental models recompute from `since` on; unit
-    tests are left out (they test the code, which is the code of the build started from,
-    whose unit tests passed: incremental builds require the same code fingerprint)."""
+    """dbt build. Incremental (since set): only what depends on the interactions is built
+    (`source:validated.interactions+`, which includes everything that depends on the as-of
+    date), and the incremental models recompute from `since` on. Seeds, the models of the
+    other tables and their tests are left as the copied file holds them, and unit tests are
+    left out: their inputs and the code are byte-identical to the build started from, which
+    ran and passed them (rapport/incremental.py checks both before it starts)."""
     from rapport import dbt_runner
 
     target = builds_dir() / f"{state.build_id}.dbt"
@@ -422,7 +425,8 @@ def _run_dbt(path: Path, state: BuildState, progress: Progress, since: date | No
                                   echo=echo)
     else:
         result = dbt_runner.run_dbt(
-            ["build", "--exclude-resource-type", "unit_test"], path,
+            ["build", "--select", "source:validated.interactions+",
+             "--exclude-resource-type", "unit_test"], path,
             vars={"build_id": state.build_id, "as_of_date": str(state.as_of_date),
                   "incremental_since": since.isoformat()},
             target_path=target, echo=echo)

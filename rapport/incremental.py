@@ -292,6 +292,13 @@ def copy_base(plan_: Plan, path: Path) -> None:
 def prepare(con: duckdb.DuckDBPyConnection, build_id: str) -> None:
     """Make the copied file's meta tables this build's: results are re-checked, quarantine
     and row counts carried over under the new build id."""
+    found = {r[0] for r in con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_schema in ('meta', 'raw', 'validated')").fetchall()}
+    missing = {"meta.dq_results", "meta.dq_quarantine", "meta.dq_row_counts",
+               f"raw.{APPENDABLE}", f"validated.{APPENDABLE}"} - found
+    if missing:
+        raise NotIncremental(f"the served build has no {', '.join(sorted(missing))}")
     con.execute("delete from meta.dq_results")
     con.execute("update meta.dq_quarantine set build_id = ?", [build_id])
     con.execute("update meta.dq_row_counts set build_id = ?", [build_id])
