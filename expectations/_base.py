@@ -1,4 +1,15 @@
-"""Building blocks of the suites: a batch (a SQL query + its expectations) and helpers."""
+"""Building blocks of the suites: a batch (a SQL query + its expectations) and helpers.
+
+Big tables never reach pandas whole. Row-level expectations (not null, in set, between,
+unique) are validated on a *violations frame*: `violations_batch` derives from each
+expectation the SQL test of a row that could break it, and DuckDB selects only the rows that
+pass at least one test (plus every row whose key occurs more than once). GX then runs the
+same expectations on that frame: every row that breaks an expectation is in the frame, and a
+row that breaks none of them is unexpected for none of them, so each expectation's success
+and unexpected count are what they would be on the whole table. The runner reports them out
+of the table's real row count (`Batch.rows_sql`). Table-level figures (row counts, means,
+distinct values) are one-row aggregates or `select distinct` frames (`row_count_batch`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import great_expectations.expectations as gxe
 import yaml
 
 from rapport.contract import Contract
@@ -24,7 +36,8 @@ class Batch:
     """One DataFrame to validate: `sql` selects only the columns the expectations need.
 
     `suite` is the logical suite the results are stored under (meta.dq_results.suite);
-    `name` tells the batches of one suite apart.
+    `name` tells the batches of one suite apart. `rows_sql`, when set, counts the rows `sql` was filtered from
+    (a violations frame): the results then report unexpected rows out of that count.
     """
 
     suite: str
@@ -32,6 +45,7 @@ class Batch:
     sql: str
     expectations: list = field(default_factory=list)
     params: dict = field(default_factory=dict)
+    rows_sql: str | None = None
 
 
 @dataclass
@@ -50,13 +64,17 @@ class SuiteContext:
         return {r[0] for r in rows}
 
     def columns(self, relation: str) -> list[str]:
+        return list(self.column_types(relation))
+
+    def column_types(self, relation: str) -> dict[str, str]:
+        """{column: DuckDB data type} of a relation, in column order ({} when it is absent)."""
         schema, name = relation.split(".", 1)
         rows = self.con.execute(
-            "select column_name from information_schema.columns "
+            "select column_name, data_type from information_schema.columns "
             "where table_schema = ? and table_name = ? order by ordinal_position",
             [schema, name],
         ).fetchall()
-        return [r[0] for r in rows]
+        return {r[0]: r[1] for r in rows}
 
 
 def fail(expectation, name: str | None = None):
@@ -81,3 +99,116 @@ def _tag(expectation, severity: str, name: str | None):
 def q(identifier: str) -> str:
     """Quote an identifier for DuckDB."""
     return '"' + identifier.replace('"', '""') + '"'
+
+
+# --------------------------------------------------------------------------- pushed-down checks
+
+ROW_COUNT = "row_count"
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "REAL", "DOUBLE", "DECIMAL")
+_FLOAT = ("FLOAT", "REAL", "DOUBLE")
+
+
+def row_count_batch(suite: str, relation: str, expectations: list) -> Batch:
+    """A one-row frame holding the relation's count(*) in column `row_count`; validate it with
+    `row_count_expectation` (observed value = the row count)."""
+    return Batch(suite, ROW_COUNT, f"select count(*) as {ROW_COUNT} from {relation}",
+                 expectations)
+
+
+def row_count_expectation(min_value: float | None = None, max_value: float | None = None):
+    """The row count of a `row_count_batch` between min and max (inclusive)."""
+    return gxe.ExpectColumnMaxToBeBetween(column=ROW_COUNT, min_value=min_value,
+                                          max_value=max_value)
+
+
+def violations_batch(suite: str, name: str, relation: str, expectations: list,
+                     types: dict[str, str]) -> Batch:
+    """A batch whose frame holds only the rows of `relation` that may break an expectation.
+
+    Supported: ExpectColumnValuesToNotBeNull / ToBeInSet / ToBeBetween / ToBeUnique and
+    ExpectCompoundColumnsToBeUnique, without `mostly` (their verdict must not depend on the
+    number of expected rows). `types` ({column: DuckDB type}) decides how far a test can be
+    pushed down; where the SQL test could disagree with GX's pandas test (an in-set on a
+    non-text column, a between on a non-numeric column or with non-numeric bounds) the frame
+    takes every non-null value of the column and leaves the verdict to GX.
+    """
+    columns: list[str] = []
+    tests: list[str] = []
+    keys: list[list[str]] = []
+    for expectation in expectations:
+        kind, kwargs = expectation.expectation_type, expectation.configuration.kwargs
+        if kwargs.get("mostly") not in (None, 1, 1.0) or kwargs.get("row_condition"):
+            raise ValueError(f"{kind} with mostly or row_condition cannot run on a "
+                             f"violations frame ({suite} / {name})")
+        if kind == "expect_compound_columns_to_be_unique":
+            keys.append(list(kwargs["column_list"]))
+            columns += kwargs["column_list"]
+            continue
+        column = kwargs["column"]
+        columns.append(column)
+        if kind == "expect_column_values_to_be_unique":
+            keys.append([column])
+        elif kind == "expect_column_values_to_not_be_null":
+            tests.append(_null_test(column, types))
+        elif kind == "expect_column_values_to_be_in_set":
+            tests.append(_not_in_set_test(column, kwargs["value_set"], types))
+        elif kind == "expect_column_values_to_be_between":
+            tests.append(_outside_test(column, kwargs, types))
+        else:
+            raise ValueError(f"{kind} cannot run on a violations frame ({suite} / {name})")
+    ctes = []
+    for i, key in enumerate(dict.fromkeys(tuple(k) for k in keys)):
+        cols = ", ".join(q(c) for c in key)
+        ctes.append(f"duplicate_keys_{i} as (\n    select {cols} from {relation}\n"
+                    f"    group by {cols}\n    having count(*) > 1\n)")
+        match = " and ".join(f"duplicate_keys_{i}.{q(c)} is not distinct from checked.{q(c)}"
+                             for c in key)
+        tests.append(f"exists (select 1 from duplicate_keys_{i} where {match})")
+    selected = ", ".join(f"checked.{q(c)}" for c in dict.fromkeys(columns)) or "1 as one"
+    where = "\n   or ".join(f"({t})" for t in tests) or "false"
+    sql = ((f"with {', '.join(ctes)}\n" if ctes else "")
+           + f"select {selected}\nfrom {relation} as checked\nwhere {where}")
+    return Batch(suite, name, sql, list(expectations),
+                 rows_sql=f"select count(*) from {relation}")
+
+
+def _base_type(types: dict[str, str], column: str) -> str:
+    return types.get(column, "").upper().split("(")[0].strip()
+
+
+def _null_test(column: str, types: dict[str, str]) -> str:
+    # pandas (GX) counts a float NaN as missing; SQL does not
+    if _base_type(types, column) in _FLOAT:
+        return f"checked.{q(column)} is null or isnan(checked.{q(column)})"
+    return f"checked.{q(column)} is null"
+
+
+def _not_in_set_test(column: str, values: list, types: dict[str, str]) -> str:
+    col = f"checked.{q(column)}"
+    if _base_type(types, column) != "VARCHAR" or not all(isinstance(v, str) for v in values):
+        return f"{col} is not null"
+    if not values:
+        return f"{col} is not null"
+    listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"{col} is not null and {col} not in ({listed})"
+
+
+def _outside_test(column: str, kwargs: dict, types: dict[str, str]) -> str:
+    col = f"checked.{q(column)}"
+    lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
+    bounds = [b for b in (lo, hi) if b is not None]
+    numeric = _base_type(types, column) in _NUMERIC and all(
+        isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+    if not numeric or not bounds:
+        return f"{col} is not null"
+    # compared as doubles, as pandas compares the frame's float64 / int64 values
+    value = f"cast({col} as double)"
+    parts = []
+    if lo is not None:
+        parts.append(f"{value} {'<=' if kwargs.get('strict_min') else '<'} {float(lo)!r}")
+    if hi is not None:
+        parts.append(f"{value} {'>=' if kwargs.get('strict_max') else '>'} {float(hi)!r}")
+    if _base_type(types, column) in _FLOAT:
+        parts.append(f"isnan({col})")  # GX treats NaN as missing; harmless to include
+    return " or ".join(parts)

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 import great_expectations.expectations as gxe
 
-from expectations._base import Batch, SuiteContext, fail, q
+from expectations._base import (
+    Batch,
+    SuiteContext,
+    fail,
+    row_count_batch,
+    row_count_expectation,
+    violations_batch,
+)
 
 TIERS = ["S", "A", "B", "C"]
 BANDS = ["strong", "developing", "weak"]
@@ -104,11 +111,15 @@ MARTS: dict[str, MartSpec] = {
 
 
 def mart_batches(ctx: SuiteContext) -> list[Batch]:
+    """Per mart: its row count (a one-row count(*) frame) and the row-level expectations,
+    validated on the rows that might break one of them (a violations frame)."""
     min_rows = ctx.thresholds["marts"]["min_rows"]
     batches = []
     for mart, spec in MARTS.items():
-        exps = [fail(gxe.ExpectTableRowCountToBeBetween(min_value=min_rows), name="has_rows")]
-        needed: list[str] = []
+        suite, relation = f"mart_{mart}", f"marts.{mart}"
+        batches.append(row_count_batch(suite, relation, [
+            fail(row_count_expectation(min_value=min_rows), name="has_rows")]))
+        exps = []
         if len(spec.grain) == 1:
             exps.append(fail(gxe.ExpectColumnValuesToBeUnique(column=spec.grain[0]),
                              name="grain_unique"))
@@ -116,17 +127,13 @@ def mart_batches(ctx: SuiteContext) -> list[Batch]:
         elif spec.grain:
             exps.append(fail(gxe.ExpectCompoundColumnsToBeUnique(column_list=spec.grain),
                              name="grain_unique"))
-        needed += spec.grain
         for col in spec.not_null:
             exps.append(fail(gxe.ExpectColumnValuesToNotBeNull(column=col)))
-            needed.append(col)
         for col, (lo, hi) in spec.ranges.items():
             exps.append(fail(gxe.ExpectColumnValuesToBeBetween(column=col, min_value=lo,
                                                                 max_value=hi)))
-            needed.append(col)
         for col, values in spec.sets.items():
             exps.append(fail(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=values)))
-            needed.append(col)
-        cols = ", ".join(q(c) for c in dict.fromkeys(needed)) or "1 as one"
-        batches.append(Batch(f"mart_{mart}", "rows", f"select {cols} from marts.{mart}", exps))
+        batches.append(violations_batch(suite, "rows", relation, exps,
+                                        ctx.column_types(relation)))
     return batches

@@ -1,9 +1,11 @@
 """Run the great-expectations suites (expectations/) against a DuckDB warehouse.
 
-Every batch's SQL is run in DuckDB and only its result (only the columns the suite needs, or a
-small aggregate) becomes a pandas DataFrame, validated through an ephemeral GX context with a
-pandas data source, a dataframe asset, a whole-dataframe batch definition and a checkpoint
-(TOOLCHAIN.md: the SQL route through duckdb-engine fails on every expectation).
+Every batch's SQL is run in DuckDB and only its result becomes a pandas DataFrame: the rows
+that may break a row-level expectation (a violations frame, see expectations/_base.py), a
+one-row aggregate or a small cross-table result, never a whole big table. Each frame is
+validated through an ephemeral GX context with a pandas data source, a dataframe asset and a
+whole-dataframe batch definition (TOOLCHAIN.md: the SQL route through duckdb-engine fails on
+every expectation).
 
 Imports great_expectations (about 5 s): never import this module from the dashboard.
 """
@@ -77,7 +79,13 @@ def _thresholds_override() -> Path | None:
 
 
 def run_batches(con: duckdb.DuckDBPyConnection, batches: list[Any]) -> CheckReport:
-    """Validate each batch (suite, name, sql, expectations, params) and collect the results."""
+    """Validate each batch (suite, name, sql, expectations, params, rows_sql) and collect the
+    results.
+
+    Each frame is validated as a GX batch of a whole-dataframe batch definition against an
+    expectation suite (`Batch.validate`: the same validator a checkpoint runs, without a
+    checkpoint's per-run bookkeeping, which cost about 0.15 s per batch).
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -92,30 +100,29 @@ def run_batches(con: duckdb.DuckDBPyConnection, batches: list[Any]) -> CheckRepo
         try:
             frame = (con.execute(batch.sql, batch.params) if batch.params
                      else con.execute(batch.sql)).df()
+            rows_of = getattr(batch, "rows_sql", None)
+            total = int(con.execute(rows_of).fetchone()[0]) if rows_of else None
         except duckdb.Error as exc:
             report.results.extend(_errors(batch, f"could not read the data: {_first_line(exc)}"))
             continue
         try:
             asset = source.add_dataframe_asset(name=label)
             definition = asset.add_batch_definition_whole_dataframe(f"{label}_whole")
-            suite = context.suites.add(gx.ExpectationSuite(name=label))
+            suite = gx.ExpectationSuite(name=label)
             for expectation in batch.expectations:
                 suite.add_expectation(expectation)
-            validation = context.validation_definitions.add(
-                gx.ValidationDefinition(name=label, data=definition, suite=suite))
-            checkpoint = context.checkpoints.add(gx.Checkpoint(
-                name=label, validation_definitions=[validation],
-                result_format={"result_format": "SUMMARY"}))
-            run = checkpoint.run(batch_parameters={"dataframe": frame})
+            run = definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+                suite, result_format={"result_format": "SUMMARY"})
         except Exception as exc:  # noqa: BLE001 - GX failed: every expectation of it errors
             report.results.extend(_errors(batch, f"great_expectations failed: "
                                                  f"{type(exc).__name__}: {_first_line(exc)}"))
             continue
+        finally:
+            del frame
         seen: set[str] = set()
-        for validation_result in run.run_results.values():
-            for result in validation_result.results:
-                seen.add(str(result.expectation_config.id))
-                report.results.append(_to_result(batch, result))
+        for result in run.results:
+            seen.add(str(result.expectation_config.id))
+            report.results.append(_to_result(batch, result, total))
         for expectation in batch.expectations:
             if str(expectation.id) not in seen:
                 report.results.append(_error_for(batch, expectation,
@@ -123,7 +130,9 @@ def run_batches(con: duckdb.DuckDBPyConnection, batches: list[Any]) -> CheckRepo
     return report
 
 
-def _to_result(batch: Any, result: Any) -> CheckResult:
+def _to_result(batch: Any, result: Any, total: int | None = None) -> CheckResult:
+    """One GX result as a CheckResult. `total`: the rows a violations frame was selected from
+    (Batch.rows_sql): the unexpected rows are then reported out of it, not out of the frame."""
     config = result.expectation_config
     meta = config.meta or {}
     severity = meta.get("severity", SEVERITY_FAIL)
@@ -133,7 +142,8 @@ def _to_result(batch: Any, result: Any) -> CheckResult:
     observed = data.get("observed_value")
     if observed is None and "unexpected_count" in data:
         sample = data.get("partial_unexpected_list") or []
-        observed = (f"{data.get('unexpected_count')} of {data.get('element_count')} unexpected"
+        of = data.get("element_count") if total is None else total
+        observed = (f"{data.get('unexpected_count')} of {of} unexpected"
                     + (f", e.g. {_short(sample[:5])}" if sample else ""))
     unexpected = data.get("unexpected_count")
     detail = _kwargs_text(config.kwargs)
