@@ -63,6 +63,9 @@ class SuiteContext:
         ).fetchall()
         return {r[0] for r in rows}
 
+    def row_count(self, relation: str) -> int:
+        return int(self.con.execute(f"select count(*) from {relation}").fetchone()[0])
+
     def columns(self, relation: str) -> list[str]:
         return list(self.column_types(relation))
 
@@ -122,8 +125,14 @@ def row_count_expectation(min_value: float | None = None, max_value: float | Non
                                           max_value=max_value)
 
 
+# Rows per pass when looking for repeated keys: DuckDB's hash aggregate holds about 60 bytes
+# per distinct key (10M keys: about 600 MB); a bigger table is split into passes over
+# hash(key) % passes, each holding at most this many keys (about 150 MB).
+KEYS_PER_PASS = 2_500_000
+
+
 def violations_batch(suite: str, name: str, relation: str, expectations: list,
-                     types: dict[str, str]) -> Batch:
+                     types: dict[str, str], rows: int | None = None) -> Batch:
     """A batch whose frame holds only the rows of `relation` that may break an expectation.
 
     Supported: ExpectColumnValuesToNotBeNull / ToBeInSet / ToBeBetween / ToBeUnique and
@@ -132,6 +141,11 @@ def violations_batch(suite: str, name: str, relation: str, expectations: list,
     pushed down; where the SQL test could disagree with GX's pandas test (an in-set on a
     non-text column, a between on a non-numeric column or with non-numeric bounds) the frame
     takes every non-null value of the column and leaves the verdict to GX.
+
+    Uniqueness: the frame takes every row whose key occurs more than once. With `rows` (the
+    relation's row count) above KEYS_PER_PASS, repeated keys are found by hash(key) in
+    partitions: a row whose key's hash repeats is taken, a superset of the repeated keys
+    (a hash collision only adds a row GX then finds unique).
     """
     columns: list[str] = []
     tests: list[str] = []
@@ -157,20 +171,35 @@ def violations_batch(suite: str, name: str, relation: str, expectations: list,
             tests.append(_outside_test(column, kwargs, types))
         else:
             raise ValueError(f"{kind} cannot run on a violations frame ({suite} / {name})")
+    passes = -(-(rows or 0) // KEYS_PER_PASS)
     ctes = []
     for i, key in enumerate(dict.fromkeys(tuple(k) for k in keys)):
+        cte = f"duplicate_keys_{i}"
+        if passes > 1:
+            ctes.append(f"{cte} as (\n" + "\n    union all\n".join(
+                f"    (select key_hash from (select {_key_hash(key)} as key_hash "
+                f"from {relation})\n     where key_hash % {passes} = {p} "
+                f"group by key_hash having count(*) > 1)" for p in range(passes)) + "\n)")
+            tests.append(f"{_key_hash(key, 'checked')} in (select key_hash from {cte})")
+            continue
         cols = ", ".join(q(c) for c in key)
-        ctes.append(f"duplicate_keys_{i} as (\n    select {cols} from {relation}\n"
+        ctes.append(f"{cte} as (\n    select {cols} from {relation}\n"
                     f"    group by {cols}\n    having count(*) > 1\n)")
-        match = " and ".join(f"duplicate_keys_{i}.{q(c)} is not distinct from checked.{q(c)}"
+        match = " and ".join(f"{cte}.{q(c)} is not distinct from checked.{q(c)}"
                              for c in key)
-        tests.append(f"exists (select 1 from duplicate_keys_{i} where {match})")
+        tests.append(f"exists (select 1 from {cte} where {match})")
     selected = ", ".join(f"checked.{q(c)}" for c in dict.fromkeys(columns)) or "1 as one"
     where = "\n   or ".join(f"({t})" for t in tests) or "false"
     sql = ((f"with {', '.join(ctes)}\n" if ctes else "")
            + f"select {selected}\nfrom {relation} as checked\nwhere {where}")
     return Batch(suite, name, sql, list(expectations),
                  rows_sql=f"select count(*) from {relation}")
+
+
+def _key_hash(key: tuple[str, ...], alias: str | None = None) -> str:
+    """hash() of a key's columns (a row of them for a compound key)."""
+    cols = ", ".join(f"{alias}.{q(c)}" if alias else q(c) for c in key)
+    return f"hash({cols})" if len(key) == 1 else f"hash(row({cols}))"
 
 
 def _base_type(types: dict[str, str], column: str) -> str:

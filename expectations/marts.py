@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import duckdb
 import great_expectations.expectations as gxe
 
 from expectations._base import (
@@ -135,5 +136,13 @@ def mart_batches(ctx: SuiteContext) -> list[Batch]:
         for col, values in spec.sets.items():
             exps.append(fail(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=values)))
         batches.append(violations_batch(suite, "rows", relation, exps,
-                                        ctx.column_types(relation)))
+                                        ctx.column_types(relation), rows=_rows(ctx, relation)))
     return batches
+
+
+def _rows(ctx: SuiteContext, relation: str) -> int | None:
+    """The mart's row count, or None when it cannot be read (its batches then error)."""
+    try:
+        return ctx.row_count(relation)
+    except duckdb.Error:
+        return None

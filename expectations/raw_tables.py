@@ -74,7 +74,7 @@ def _contract_batch(ctx: SuiteContext, table: Table, relation: str) -> Batch:
         exps.append(fail(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(table.primary_key)),
                          name="primary_key_unique"))
     return violations_batch(f"raw_{table.name}", "clean_rows", relation, exps,
-                            ctx.column_types(relation))
+                            ctx.column_types(relation), rows=ctx.row_count(relation))
 
 
 def _distribution_batches(ctx: SuiteContext, table: Table, relation: str) -> list[Batch]:

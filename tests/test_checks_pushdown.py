@@ -270,10 +270,16 @@ def _expectations():
     ]
 
 
-def test_the_violations_frame_gives_the_verdicts_of_the_whole_table(mixed):
+@pytest.mark.parametrize("keys_per_pass", [None, 5])
+def test_the_violations_frame_gives_the_verdicts_of_the_whole_table(mixed, monkeypatch,
+                                                                    keys_per_pass):
+    if keys_per_pass:  # 12 rows, 5 keys per pass: repeated keys found in 3 hash partitions
+        monkeypatch.setattr(suites._base, "KEYS_PER_PASS", keys_per_pass)
+    batch = violations_batch("s", "pushed", "t", _expectations(), _types(mixed, "main.t"),
+                             rows=12)
+    assert ("key_hash % 3 = 2" in batch.sql) == bool(keys_per_pass)
     whole = run_batches(mixed, [Batch("s", "whole", "select * from t", _expectations())])
-    pushed = run_batches(mixed, [violations_batch("s", "pushed", "t", _expectations(),
-                                                  _types(mixed, "main.t"))])
+    pushed = run_batches(mixed, [batch])
     def verdicts(report):
         return {(x.expectation, x.column): (x.status, x.unexpected_count, x.observed_value
                                             .split(", e.g.")[0]) for x in report.results}
@@ -290,7 +296,6 @@ def test_the_violations_frame_gives_the_verdicts_of_the_whole_table(mixed):
     }
     assert verdicts(pushed) == verdicts(whole)
     # the frame GX saw: rows 1-8, 11 and 12 (9 and 10 break nothing)
-    batch = violations_batch("s", "pushed", "t", _expectations(), _types(mixed, "main.t"))
     assert len(mixed.execute(batch.sql).fetchall()) == 10
 
 
