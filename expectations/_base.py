@@ -13,6 +13,7 @@ distinct values) are one-row aggregates or `select distinct` frames (`row_count_
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -228,7 +229,8 @@ def _outside_test(column: str, kwargs: dict, types: dict[str, str]) -> str:
     lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
     bounds = [b for b in (lo, hi) if b is not None]
     numeric = _base_type(types, column) in _NUMERIC and all(
-        isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+        isinstance(b, int | float) and not isinstance(b, bool) and math.isfinite(b)
+        for b in bounds)
     if not numeric or not bounds:
         return f"{col} is not null"
     # compared as doubles, as pandas compares the frame's float64 / int64 values
