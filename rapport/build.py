@@ -11,8 +11,13 @@ served path (rapport.publish.publish_file).
 interactions appended since (rapport/incremental.py); when that cannot give the same result
 as a full build it says why and does a full build.
 
+`rapport build --engine spark` runs the dbt step on Apache Spark (rapport/spark.py, the same
+models; docs/scale-out.md): everything else is the same, and the marts end in the build's
+DuckDB file as a DuckDB build leaves them.
+
 Exit codes: 0 published; 1 checks failed, or the build was refused or crashed (the previous
-warehouse is still served); 2 structural break in the input (nothing published).
+warehouse is still served); 2 structural break in the input (nothing published); 3 the
+requested engine cannot run here (`--engine spark` without the spark extra or Java 17).
 """
 
 from __future__ import annotations
@@ -56,7 +61,8 @@ from rapport.publish import (
     write_record,
 )
 
-EXIT_OK, EXIT_CHECKS_FAILED, EXIT_STRUCTURAL = 0, 1, 2
+EXIT_OK, EXIT_CHECKS_FAILED, EXIT_STRUCTURAL, EXIT_ENGINE_UNAVAILABLE = 0, 1, 2, 3
+ENGINES = ("duckdb", "spark")
 
 BUILD_INFO_DDL = """
 create table if not exists meta.{name} (
@@ -118,19 +124,38 @@ class BuildState:
     clean_rows: int | None = None
     quarantined_rows: int | None = None
     checks_summary: str = ""
+    engine: str = "duckdb"
 
 
 # --------------------------------------------------------------------------- build
 
 
 def run_build(raw: str | Path | None = None, as_of: str | date | None = None,
-              incremental: bool = False) -> int:
+              incremental: bool = False, engine: str = "duckdb") -> int:
     raw_path = Path(raw) if raw else default_raw_dir()
     try:
         as_of_date = _parse_as_of(as_of)
     except ValueError as exc:
         print(f"rapport build: {exc}", file=sys.stderr)
         return EXIT_STRUCTURAL
+    if engine not in ENGINES:
+        print(f"rapport build: unknown engine {engine!r}; choose one of {', '.join(ENGINES)}",
+              file=sys.stderr)
+        return EXIT_ENGINE_UNAVAILABLE
+    if engine == "spark":
+        # Before anything starts (and before the background GX import hides pyspark).
+        from rapport import spark
+
+        reason = spark.unavailable()
+        if reason:
+            print(f"rapport build --engine spark: Spark cannot run here: {reason}. Nothing was "
+                  f"built; the served warehouse is unchanged. Without Spark, build on DuckDB "
+                  f"(`rapport build`, the default engine).", file=sys.stderr)
+            return EXIT_ENGINE_UNAVAILABLE
+        if incremental:
+            print("rapport build --engine spark: incremental builds are DuckDB only; doing a "
+                  "full build on Spark.", flush=True)
+            incremental = False
     build_id = new_build_id()
     lock = WarehouseLock(build_id)
     try:
@@ -139,7 +164,7 @@ def run_build(raw: str | Path | None = None, as_of: str | date | None = None,
         print(f"rapport build: {exc}", file=sys.stderr)
         return BuildRefused.exit_code
     try:
-        return _build(build_id, lock, raw_path.resolve(), as_of_date, incremental)
+        return _build(build_id, lock, raw_path.resolve(), as_of_date, incremental, engine)
     finally:
         lock.release()
 
@@ -154,10 +179,11 @@ def _parse_as_of(value: str | date | None) -> date | None:
 
 
 def _build(build_id: str, lock: WarehouseLock, raw_dir: Path, as_of_date: date | None,
-           incremental: bool) -> int:
+           incremental: bool, engine: str = "duckdb") -> int:
     progress = Progress()
-    state = BuildState(build_id=build_id, raw_dir=raw_dir, as_of_date=as_of_date)
-    progress.line(f"build {build_id} started (pid {os.getpid()}); raw files: {raw_dir}")
+    state = BuildState(build_id=build_id, raw_dir=raw_dir, as_of_date=as_of_date, engine=engine)
+    progress.line(f"build {build_id} started (pid {os.getpid()}); raw files: {raw_dir}"
+                  + ("; engine: spark" if engine == "spark" else ""))
     if lock.stale is not None:
         progress.line(f"took over the lock left by build {lock.stale.build_id} "
                       f"(pid {lock.stale.pid} is no longer running)")
@@ -178,7 +204,7 @@ def _build(build_id: str, lock: WarehouseLock, raw_dir: Path, as_of_date: date |
                 progress.line(f"incremental: not possible ({exc}); doing a full build instead")
                 _discard(path)
                 state = BuildState(build_id=build_id, raw_dir=raw_dir, as_of_date=as_of_date,
-                                   started_at=state.started_at)
+                                   started_at=state.started_at, engine=engine)
         return _stages(state, record, path, progress, None)
     except Exception as exc:  # noqa: BLE001 - any crash: report it, keep the served file as is
         record.status = "error"
@@ -221,9 +247,15 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
     from rapport.incremental import BackgroundFingerprints, write_state
 
     build_id = state.build_id
-    gx_import = _import_in_background("great_expectations")  # ~5 s, overlaps ingest and gate
-    # full builds hash the raw files on a thread (for the next incremental build)
-    fingerprints = BackgroundFingerprints(state.raw_dir) if plan is None else None
+    gx_import = _import_gx_in_background()  # ~5 s, overlaps ingest and gate
+    if state.engine == "spark":  # Spark's start (20-50 s) overlaps ingest, gate, input checks
+        from rapport import spark
+
+        spark.warm_up(after=gx_import)
+    # full DuckDB builds hash the raw files on a thread (for the next incremental build); a
+    # Spark build records no incremental state, so the next --incremental build is full
+    on_duckdb = state.engine == "duckdb"
+    fingerprints = BackgroundFingerprints(state.raw_dir) if plan is None and on_duckdb else None
     since = None
     if plan is not None:
         progress.start("copy", f"copying the served build {plan.base_build_id} to {path.name}")
@@ -256,7 +288,10 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
         con.close()
 
     pause_for_test("dbt")
-    if since is None:
+    if state.engine == "spark":
+        progress.start("dbt", "dbt build (seeds, models, tests) on Spark, marts back into "
+                              f"{path.name}")
+    elif since is None:
         progress.start("dbt", "dbt build (seeds, models, tests)")
     else:
         progress.start("dbt", f"dbt build of what depends on the interactions, incremental "
@@ -276,9 +311,17 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
                                 f"{state.checks_summary}")
         passed = report.passed
         _write_build_meta(con, state, GOOD if passed else "checks_failed")
-        found = fingerprints.result() if fingerprints is not None else (plan.code, plan.files)
+        if not on_duckdb:
+            found = None
+        elif fingerprints is not None:
+            found = fingerprints.result()
+        else:
+            found = (plan.code, plan.files)
         if found is not None:
             write_state(con, build_id, *found, state.raw_counts)
+        elif not on_duckdb:
+            progress.line("incremental state not recorded (built on Spark): the next "
+                          "--incremental build will be a full build")
         else:
             progress.line(f"incremental state not recorded ({fingerprints.error}): the next "
                           f"--incremental build will be a full build")
@@ -394,15 +437,22 @@ def _structural_failure(con: duckdb.DuckDBPyConnection, state: BuildState, recor
     return getattr(exc, "exit_code", EXIT_STRUCTURAL)
 
 
-def _import_in_background(module: str) -> threading.Thread:
-    """Import a slow module (GX: ~5 s) on a thread while dbt runs."""
-    import importlib
+def _import_gx_in_background() -> threading.Thread:
+    """Import great-expectations (~5 s) on a thread while the ingest and gate run.
+
+    Through rapport.checks.gx_import, which hides pyspark from GX's optional Spark probe:
+    with the spark extra installed that probe costs seconds and, in a process whose __main__
+    has no file (pytest-xdist workers), pyspark.sql.connect calls sys.exit(0). While the
+    thread runs, `import pyspark` fails: nothing may import pyspark before the thread is
+    joined (the pipeline joins it before the input checks, long before a Spark dbt step).
+    """
+    from rapport.checks.gx_import import import_great_expectations
 
     def work() -> None:
         with contextlib.suppress(Exception):  # the real import later reports the problem
-            importlib.import_module(module)
+            import_great_expectations()
 
-    thread = threading.Thread(target=work, name=f"import-{module}", daemon=True)
+    thread = threading.Thread(target=work, name="import-great_expectations", daemon=True)
     thread.start()
     return thread
 
@@ -420,7 +470,13 @@ def _run_dbt(path: Path, state: BuildState, progress: Progress, since: date | No
     if os.environ.get("RAPPORT_TEST_PAUSE_AT") == "during_dbt":
         _pause_while_running(progress)
     echo = print if os.environ.get("RAPPORT_VERBOSE") else None
-    if since is None:
+    if state.engine == "spark":
+        from rapport import spark
+
+        result = spark.build(path, state.as_of_date, state.build_id, target_path=target,
+                             echo=echo)
+        progress.line(f"spark: {spark.last_build.timings}")
+    elif since is None:
         result = dbt_runner.build(path, state.as_of_date, state.build_id, target_path=target,
                                   echo=echo)
     else:

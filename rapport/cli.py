@@ -18,7 +18,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from rapport.build import run_build
 
-    return run_build(raw=args.raw, as_of=args.as_of, incremental=args.incremental)
+    return run_build(raw=args.raw, as_of=args.as_of, incremental=args.incremental,
+                     engine=args.engine)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -110,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="as-of date YYYY-MM-DD (default: latest event date in the data)")
     p.add_argument("--incremental", action="store_true",
                    help="reuse the served build and process only new interactions")
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help="where the dbt models run: duckdb (default) or spark (needs the spark "
+                        "extra, pip install 'rapport[spark]', and Java 17; docs/scale-out.md). "
+                        "Either way the marts end in the DuckDB file the dashboard serves")
 
     add("check", _cmd_check, "Re-run the data checks on the served warehouse.")
     add("rollback", _cmd_rollback, "Serve the previous good build again.")

@@ -18,7 +18,8 @@ build would, so the pipeline (checks, publish, dashboard) needs no change:
    and name (DECIMAL columns as DOUBLE, as the DuckDB build has them).
 
 Spark runs in this process (PySpark starts a JVM: Java 17 or 21 on the PATH or JAVA_HOME).
-One Spark session serves every build of the process. Its warehouse folder and Derby
+One Spark session serves every build of the process; warm_up() starts it on a thread, so
+`rapport build --engine spark` overlaps Spark's start with its ingest, gate and input checks. Its warehouse folder and Derby
 metastore (RAPPORT_SPARK_DIR, else a temporary folder removed at exit) are fixed when the
 JVM starts; each build drops rapport's Spark databases before registering its own tables.
 docs/scale-out.md says when to use it and how to point rapport at a real cluster.
@@ -27,6 +28,7 @@ docs/scale-out.md says when to use it and how to point rapport at a real cluster
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import shutil
@@ -36,6 +38,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -52,6 +55,7 @@ INPUT_SCHEMAS = ("validated", "meta", "raw")
 OUTPUT_SCHEMAS = ("config", "staging", "intermediate", "marts")
 DBT_SPARK_FLAGS = ("--target", "spark")
 MIN_JAVA = 17
+PARALLEL_STATEMENTS = 4  # Spark statements at a time when registering and exporting tables
 
 _LOCK = threading.Lock()
 _SESSION_DIR: Path | None = None  # warehouse + metastore folder of the running session
@@ -217,6 +221,26 @@ def stop_session() -> None:
     _SESSION_DIR = None
 
 
+def warm_up(after: threading.Thread | None = None) -> threading.Thread:
+    """Start the process's Spark session on a thread (Java and Spark take 20-50 s to start).
+
+    `rapport build --engine spark` calls it at the start of a build, so the start overlaps
+    the ingest, gate and input checks. The thread first waits for `after` (the pipeline's
+    background great-expectations import, during which `import pyspark` fails on purpose).
+    build() waits for the thread (the module lock); an error here is left for build() to
+    report, as it starts the session itself when this did not.
+    """
+    def work() -> None:
+        if after is not None:
+            after.join()
+        with _LOCK, contextlib.suppress(Exception):
+            get_session()
+
+    thread = threading.Thread(target=work, name="spark-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 # --------------------------------------------------------------------------- data moves
 
 
@@ -265,13 +289,23 @@ def reset_databases(session: Any) -> None:
         session.sql(f"drop database if exists `{schema}` cascade")
 
 
+def _each(work: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """work(item) for every item, a few at a time: Spark runs concurrent jobs of one session,
+    and on small tables each statement's time is mostly waiting (planning, job start,
+    metastore), not CPU. Results in the items' order; the first error is raised."""
+    if len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=PARALLEL_STATEMENTS,
+                            thread_name_prefix="rapport-spark") as pool:
+        return list(pool.map(work, items))
+
+
 def register_inputs(session: Any, exported: list[tuple[str, str, Path]]) -> None:
     """Each exported folder becomes the external Spark table `schema`.`table`."""
     for schema in sorted({schema for schema, _, _ in exported}):
         session.sql(f"create database if not exists `{schema}`")
-    for schema, table, folder in exported:
-        session.sql(f"create table `{schema}`.`{table}` using parquet "
-                    f"location '{folder.as_uri()}'")
+    _each(lambda item: session.sql(f"create table `{item[0]}`.`{item[1]}` using parquet "
+                                   f"location '{item[2].as_uri()}'"), exported)
 
 
 def export_outputs(session: Any, parquet_dir: Path) -> list[tuple[str, str, Path]]:
@@ -282,12 +316,14 @@ def export_outputs(session: Any, parquet_dir: Path) -> list[tuple[str, str, Path
         if schema not in databases:
             continue
         for row in session.sql(f"show tables in `{schema}`").collect():
-            if row.isTemporary:
-                continue
-            folder = parquet_dir / schema / row.tableName
-            session.table(f"`{schema}`.`{row.tableName}`").write.mode("overwrite").parquet(
-                folder.as_uri())
-            exported.append((schema, row.tableName, folder))
+            if not row.isTemporary:
+                exported.append((schema, row.tableName, parquet_dir / schema / row.tableName))
+
+    def write(item: tuple[str, str, Path]) -> None:
+        schema, table, folder = item
+        session.table(f"`{schema}`.`{table}`").write.mode("overwrite").parquet(folder.as_uri())
+
+    _each(write, exported)
     return exported
 
 
