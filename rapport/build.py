@@ -39,7 +39,7 @@ import duckdb
 from rapport.checks.results import ERROR, FAIL, SEVERITY_FAIL, CheckReport, CheckResult
 from rapport.errors import BuildRefused, StructuralError
 from rapport.incremental import NotIncremental, Plan, copy_base
-from rapport.paths import PROJECT_ROOT, served_warehouse
+from rapport.paths import PROJECT_ROOT, duckdb_memory_limit, served_warehouse
 from rapport.paths import raw_dir as default_raw_dir
 from rapport.publish import (
     GOOD,
@@ -261,7 +261,7 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
         progress.start("copy", f"copying the served build {plan.base_build_id} to {path.name}")
         copy_base(plan, path)
         progress.done("copy", f"{path.stat().st_size / 1e6:,.0f} MB")
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit()})
     try:
         if plan is None:
             result = _ingest_and_gate(con, state, record, path, progress)
@@ -300,7 +300,7 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
     progress.done("dbt", dbt.summary())
 
     progress.start("checks", "great-expectations suites on the marts")
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit()})
     try:
         output = run_checks(con, build_id, state.as_of_date, phase="output")
         pause_for_test("checks")  # checks ran, nothing recorded yet

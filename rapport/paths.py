@@ -29,3 +29,15 @@ def warehouse_dir() -> Path:
 def served_warehouse() -> Path:
     """The file the dashboard reads; only the publish step replaces it."""
     return Path(os.environ.get("RAPPORT_WAREHOUSE", warehouse_dir() / "rapport.duckdb"))
+
+
+# DuckDB's memory for a build (its connections and dbt's): its default is 80% of RAM, which
+# let one bench-scale build reach 9 GB. Above the limit DuckDB spills to temporary files.
+MEMORY_LIMIT_ENV = "RAPPORT_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def duckdb_memory_limit() -> str:
+    """The memory_limit of the build's DuckDB connections (transforms/profiles.yml reads the
+    same variable for dbt's)."""
+    return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
