@@ -16,6 +16,18 @@ Clean rows go to validated.<table>; rejected rows to meta.dq_quarantine with the
 values, reasons, source file and row number. meta.dq_row_counts holds, per table,
 raw rows = clean rows + quarantined rows (checked here and again by a dbt test).
 
+How, per table (sized for tens of millions of rows):
+1. one pass over raw.<table> types every column and evaluates one combined "is bad"
+   predicate (and the parent-key joins), writing only the clean rows, typed, straight into
+   validated.<table>; nothing else is materialised;
+2. repeated primary keys among those rows: a hash aggregate, then the later rows of the few
+   repeated keys (gate_duplicates);
+3. the rejected rows are the raw rows missing from validated (an anti join on the row
+   number, skipped when the counts match) plus the duplicates, which are deleted from
+   validated;
+4. only for those rows the reason codes are evaluated, from their raw text with the same
+   rules, into meta.dq_quarantine.
+
 The SQL is generated from rapport/contract.yml, so a new column or rule needs no code.
 """
 
@@ -131,8 +143,9 @@ def _row_rules(table: Table, as_of_date: date) -> list[tuple[str, str]]:
     return rules
 
 
-def _typed_rows_sql(table: Table, as_of_date: date) -> str:
-    """Phase 1, over every row: trimmed text, typed values, orphan flags and is_bad."""
+def _flagged_select(table: Table, as_of_date: date, keep: str, source: str) -> str:
+    """A select over `source` (rows of raw text): the columns `keep`, the trimmed text
+    (`<col>__text`), the typed values, the orphan flags (`_orphan_<i>`) and is_bad."""
     cols = list(table.columns.values())
     texts = ", ".join(f"{_text(c)} as {_q(c.name + '__text')}" for c in cols)
     typed = ", ".join(
@@ -154,10 +167,9 @@ def _typed_rows_sql(table: Table, as_of_date: date) -> str:
     flags = "".join(f", {f}" for f in fk_flags)
     is_bad = " or ".join(f"coalesce(({cond}), false)" for cond, _ in _row_rules(table, as_of_date))
     return f"""
-    create or replace temp table gate_rows as
     with rows_text as (
-        select _source_file, _row_number, {texts}
-        from raw.{_q(table.name)}
+        select {keep}, {texts}
+        from {source}
     ),
     rows_typed as (
         select *, {typed}
@@ -173,50 +185,89 @@ def _typed_rows_sql(table: Table, as_of_date: date) -> str:
     """
 
 
+def _typed_rows_sql(table: Table, as_of_date: date) -> str:
+    """Every row of raw.<table> with its trimmed text, typed values, orphan flags and is_bad,
+    as the temp table gate_rows. The incremental build (rapport/incremental.py) gates the
+    appended rows with it (after restricting its one `from raw.<table>`); the full gate
+    writes validated.<table> straight from `_flagged_select` instead."""
+    select = _flagged_select(table, as_of_date, "_source_file, _row_number",
+                             f"raw.{_q(table.name)}")
+    return f"create or replace temp table gate_rows as {select}"
+
+
+def _validated_sql(table: Table, as_of_date: date) -> str:
+    """Phase 1, over every row: the clean (not is_bad) rows, typed, into validated.<table>.
+
+    Only the typed columns are written; the trimmed text and the flags are computed on the
+    fly. Rows stay in raw (file) order: `order by _row_number` (the joins to the parent
+    tables do not promise to keep it)."""
+    columns = ", ".join(_q(c) for c in table.columns)
+    select = _flagged_select(table, as_of_date, "_source_file, _row_number",
+                             f"raw.{_q(table.name)}")
+    return (
+        f"create or replace table validated.{_q(table.name)} as "
+        f"select {columns}, _source_file, _row_number from ({select}) as gated "
+        f"where not is_bad order by _row_number"
+    )
+
+
 def _duplicates_sql(table: Table) -> str:
-    """Phase 2: later rows whose primary key an earlier good row already has."""
+    """Phase 2: clean rows whose primary key an earlier clean row already has (the first
+    row of a key, by row number, is kept)."""
     pk = ", ".join(_q(c) for c in table.primary_key)
+    name = _q(table.name)
     return f"""
     create or replace temp table gate_duplicates as
     with repeated_keys as (
-        select {pk}
-        from gate_rows
-        where not is_bad
+        select {pk}, min(_row_number) as first_row
+        from validated.{name}
         group by {pk}
         having count(*) > 1
-    ),
-    ranked as (
-        select gate_rows._row_number,
-            row_number() over (
-                partition by {', '.join(f'gate_rows.{_q(c)}' for c in table.primary_key)}
-                order by gate_rows._row_number) as key_rank
-        from gate_rows
-        inner join repeated_keys using ({pk})
-        where not gate_rows.is_bad
     )
-    select _row_number from ranked where key_rank > 1
+    select clean._row_number
+    from validated.{name} as clean
+    inner join repeated_keys using ({pk})
+    where clean._row_number > repeated_keys.first_row
     """
 
 
-def _quarantine_sql(table: Table, as_of_date: date) -> str:
-    """Phase 3, over rejected rows only: reasons, detail and the raw values as JSON."""
+# The rows the quarantine SQL explains, as (_row_number, is_duplicate). By default the
+# rejected rows of gate_rows (the incremental build); the full gate passes gate_rejected.
+_GATE_ROWS_REJECTED = """
+    select _row_number, false as is_duplicate from gate_rows where is_bad
+    union all
+    select _row_number, true as is_duplicate from gate_duplicates
+"""
+
+
+def _quarantine_sql(table: Table, as_of_date: date, rejected: str = _GATE_ROWS_REJECTED) -> str:
+    """Phase 3, over rejected rows only: reasons, detail and the raw values as JSON.
+
+    `rejected` is a select of (_row_number, is_duplicate). The reasons are computed again
+    from the raw text of those rows only, with the same rules as the gate, so clean rows
+    never pay for them."""
+    name = _q(table.name)
+    raw_json = ", ".join(f"{_lit(c)}: raw_row.{_q(c)}" for c in table.columns)
+    keep = (
+        "raw_row._source_file, raw_row._row_number, rejected.is_duplicate, "
+        f"to_json({{{raw_json}}}) as _raw_values"
+    )
+    source = (
+        f"raw.{name} as raw_row\n"
+        f"        inner join ({rejected}) as rejected using (_row_number)"
+    )
     reasons = ",\n            ".join(
         f"case when coalesce(({cond}), false) then {label} end"
         for cond, label in _row_rules(table, as_of_date)
     )
     pk = ", ".join(f"bad.{_q(c)}" for c in table.primary_key)
-    raw_json = ", ".join(f"{_lit(c)}: raw_row.{_q(c)}" for c in table.columns)
     return f"""
     insert into meta.dq_quarantine
     with bad as (
-        select gate_rows.*,
-            gate_duplicates._row_number is not null as is_duplicate
-        from gate_rows
-        left join gate_duplicates using (_row_number)
-        where gate_rows.is_bad or gate_duplicates._row_number is not null
+        {_flagged_select(table, as_of_date, keep, source).strip()}
     ),
     reasoned as (
-        select bad._source_file, bad._row_number,
+        select bad._source_file, bad._row_number, bad._raw_values,
             list_filter([
             {reasons},
             case when bad.is_duplicate
@@ -229,42 +280,58 @@ def _quarantine_sql(table: Table, as_of_date: date) -> str:
         ? as table_name,
         reasoned._source_file as source_file,
         reasoned._row_number as row_number,
-        to_json({{{raw_json}}}) as raw_values,
+        reasoned._raw_values as raw_values,
         array_to_string(list_sort(list_distinct(
             list_transform(reason_list, lambda reason: split_part(reason, ':', 1)))), ',')
             as reasons,
         array_to_string(reason_list, '; ') as detail
     from reasoned
-    inner join raw.{_q(table.name)} as raw_row using (_row_number)
     order by reasoned._row_number
     """
+
+
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    return con.execute(f"select count(*) from {relation}").fetchone()[0]
 
 
 def _gate_table(
     con: duckdb.DuckDBPyConnection, table: Table, build_id: str, as_of_date: date
 ) -> TableCounts:
-    con.execute(_typed_rows_sql(table, as_of_date))
+    name = _q(table.name)
+    con.execute(_validated_sql(table, as_of_date))
     con.execute(_duplicates_sql(table))
-    columns = ", ".join(_q(c) for c in table.columns)
-    con.execute(
-        f"create or replace table validated.{_q(table.name)} as "
-        f"select {columns}, _source_file, _row_number from gate_rows "
-        "where not is_bad "
-        "and _row_number not in (select _row_number from gate_duplicates) "
-        "order by _row_number"
+    raw = _count(con, f"raw.{name}")
+    passed = _count(con, f"validated.{name}")
+    duplicates = _count(con, "gate_duplicates")
+    # Rejected rows: those the rules rejected (raw rows not in validated; looked for only
+    # when there are any) and the duplicates, which are then taken out of validated.
+    rejected_by_rules = (
+        f"select _row_number, false as is_duplicate from raw.{name} "
+        f"anti join validated.{name} using (_row_number)"
+        if raw != passed else "select null::bigint as _row_number, false as is_duplicate where false"
     )
-    before = con.execute(
-        "select count(*) from meta.dq_quarantine where build_id = ? and table_name = ?",
-        [build_id, table.name],
-    ).fetchone()[0]
-    con.execute(_quarantine_sql(table, as_of_date), [build_id, table.name])
-    raw = con.execute(f"select count(*) from raw.{_q(table.name)}").fetchone()[0]
-    clean = con.execute(f"select count(*) from validated.{_q(table.name)}").fetchone()[0]
-    bad = con.execute(
-        "select count(*) from meta.dq_quarantine where build_id = ? and table_name = ?",
-        [build_id, table.name],
-    ).fetchone()[0] - before
-    con.execute("drop table gate_rows")
+    con.execute(
+        f"create or replace temp table gate_rejected as {rejected_by_rules} "
+        "union all select _row_number, true as is_duplicate from gate_duplicates"
+    )
+    if duplicates:
+        con.execute(
+            f"delete from validated.{name} "
+            "where _row_number in (select _row_number from gate_duplicates)"
+        )
+    recorded = (
+        "(select * from meta.dq_quarantine "
+        f"where build_id = {_lit(build_id)} and table_name = {_lit(table.name)})"
+    )
+    before = _count(con, recorded)
+    if _count(con, "gate_rejected"):
+        con.execute(
+            _quarantine_sql(table, as_of_date, "select * from gate_rejected"),
+            [build_id, table.name],
+        )
+    bad = _count(con, recorded) - before
+    clean = _count(con, f"validated.{name}")
+    con.execute("drop table gate_rejected")
     con.execute("drop table gate_duplicates")
     if raw != clean + bad:  # cannot happen by construction; guard the invariant anyway
         raise AssertionError(f"{table.name}: raw {raw} != clean {clean} + quarantined {bad}")

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from rapport.ingest import load_raw
-from rapport.quarantine import run_gate
+from rapport.quarantine import TableCounts, run_gate
 
 TODAY = date(2026, 11, 23)
 
@@ -148,3 +148,38 @@ def test_absent_optional_tables_are_empty_with_contract_columns(gated):
     assert result.counts["payments"].raw == 0
     columns = [r[0] for r in con.execute("describe validated.payments").fetchall()]
     assert columns[:4] == ["payment_id", "opportunity_id", "paid_date", "amount"]
+
+
+def test_duplicates_keep_the_first_clean_row_and_clean_rows_keep_file_order(tmp_path):
+    """A key's first clean row is kept even when an earlier row with that key was rejected;
+    later clean rows with the key are duplicates; validated keeps the file's row order."""
+    write(tmp_path, "regions", """
+region_id,region_name,country
+R3,,DE
+R2,South,
+R3,Third,FR
+R1,North,
+R3,Again,NL
+R2,South again,
+""")
+    con = duckdb.connect()
+    for name, header in [
+        ("reps", "rep_id,rep_name,region_id,role,fte,hire_date"),
+        ("accounts", "account_id,account_name,industry,region_id,ar_rep_id"),
+        ("contacts", "contact_id,account_id,full_name"),
+        ("interactions", "interaction_id,occurred_at,rep_id,account_id,activity_type"),
+        ("opportunities", "opportunity_id,account_id,ar_rep_id,created_date,status,amount"),
+    ]:
+        write(tmp_path, name, header + "\n")
+    load_raw(con, tmp_path)
+    result = run_gate(con, "dup-build", today=TODAY)
+    assert reasons_of(con, "regions") == {
+        1: "missing_required:region_name",
+        5: "duplicate_key:R3",
+        6: "duplicate_key:R2",
+    }
+    assert con.execute(
+        "select region_id, _row_number from validated.regions").fetchall() == [
+        ("R2", 2), ("R3", 3), ("R1", 4)]
+    assert result.counts["regions"] == TableCounts(raw=6, clean=3, quarantined=3)
+    con.close()
