@@ -43,25 +43,37 @@ def start_cli(*args: str, data_dir: Path, **extra_env: str) -> subprocess.Popen:
 
 def wait_for_line(proc: subprocess.Popen, pattern: str, timeout: float = BUILD_TIMEOUT
                   ) -> tuple[re.Match, list[str]]:
-    """Read the process's output until a line matches `pattern`; fail on exit or timeout."""
+    """Read the process's output until a line matches `pattern`; fail on exit or timeout.
+
+    Reads the pipe's file descriptor directly (os.read), never through proc.stdout's buffer:
+    select() only sees the pipe, so a line already pulled into a Python buffer together with
+    the one before it would be waited for until the timeout. Bytes read after the matching
+    line are kept on `proc` for the next call.
+    """
     seen: list[str] = []
     deadline = time.monotonic() + timeout
     regex = re.compile(pattern)
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
-        if not ready:
-            if proc.poll() is not None:
-                break
-            continue
-        line = proc.stdout.readline()
-        if not line:
-            if proc.poll() is not None:
-                break
-            continue
-        seen.append(line.rstrip("\n"))
-        found = regex.search(line)
-        if found:
-            return found, seen
+    fd = proc.stdout.fileno()
+    pending: bytes = getattr(proc, "_rapport_pending", b"")
+    at_end = False
+    while True:
+        while b"\n" in pending or (at_end and pending):
+            line, _, pending = pending.partition(b"\n")
+            text = line.decode("utf-8", "replace")
+            seen.append(text)
+            found = regex.search(text)
+            if found:
+                proc._rapport_pending = pending  # type: ignore[attr-defined]
+                return found, seen
+        if at_end or time.monotonic() >= deadline:
+            break
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if ready:
+            chunk = os.read(fd, 65536)
+            pending += chunk
+            at_end = not chunk
+        elif proc.poll() is not None:
+            at_end = True
     output = "\n".join(seen[-60:])
     raise AssertionError(f"no line matching {pattern!r} (exit {proc.poll()}):\n{output}")
 
