@@ -1,4 +1,4 @@
-"""Readers in other processes poll the served warehouse while two builds publish.
+"""Readers in other processes poll the served warehouse while a build publishes.
 
 Each read opens the served file read-only (short-lived connection, as docs/operations.md
 tells the dashboard to), reads the build id and several row counts in that one connection,
@@ -56,14 +56,15 @@ def _fewer_interactions(src: Path, dst: Path, keep: int) -> None:
         csv.writer(handle, lineterminator="\n").writerows(rows[: keep + 1])
 
 
-def test_readers_see_whole_builds_and_no_errors_while_two_builds_publish(
+def test_readers_see_whole_builds_and_no_errors_while_a_build_publishes(
         tmp_path: Path, built_warehouse: Path, demo_raw: Path):
     data_dir = copy_data_dir(built_warehouse.parent.parent, tmp_path / "data")
     served = data_dir / "warehouse" / "rapport.duckdb"
     truth = {}
     initial = warehouse_state(served)
     truth[initial["build_id"]] = initial
-    # the second build differs visibly: 25,000 of the 30,000 interactions
+    # the new build differs visibly: 25,000 of the 30,000 interactions (one build only: a
+    # second publish tested nothing new and cost a whole build, about 70 CPU-s)
     _fewer_interactions(demo_raw, tmp_path / "raw_b", keep=25_000)
 
     stop = tmp_path / "stop"
@@ -75,7 +76,7 @@ def test_readers_see_whole_builds_and_no_errors_while_two_builds_publish(
     try:
         time.sleep(1.0)
         builds = []
-        for raw in (tmp_path / "raw_b", demo_raw):
+        for raw in (tmp_path / "raw_b",):
             result = run_cli("build", "--raw", str(raw), data_dir=data_dir)
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
             builds.append(build_id_from(result.stdout))
@@ -84,11 +85,11 @@ def test_readers_see_whole_builds_and_no_errors_while_two_builds_publish(
         stop.touch()
         for reader in readers:
             reader.wait(timeout=60)
-    for build_id in builds:     # both are among the two good builds kept
+    for build_id in builds:     # among the two good builds kept
         truth[build_id] = warehouse_state(data_dir / "warehouse" / "builds"
                                           / f"{build_id}.duckdb")
+    assert initial["raw.interactions"] == 30_000
     assert truth[builds[0]]["raw.interactions"] == 25_000
-    assert truth[builds[1]]["raw.interactions"] == 30_000
 
     reads = [json.loads(line) for i in range(2)
              for line in (tmp_path / f"reads_{i}.jsonl").read_text().splitlines()]
