@@ -17,6 +17,7 @@ from rapport.paths import DASHBOARD_DIR
 
 sys.path.insert(0, str(DASHBOARD_DIR))
 from ui import fmt
+from ui.charts import thin_line
 
 APP = str(DASHBOARD_DIR / "app.py")
 TIMEOUT = 120  # seconds per run: the test machine is shared and busy
@@ -222,3 +223,19 @@ def test_a_new_publish_shows_without_restart(monkeypatch, tmp_path, built_wareho
     _assert_clean(at, "overview")
     now = next(m for m in at.metric if m.label == "Revenue").value
     assert now == fmt.money(doubled) != revenue
+
+
+def test_long_lines_are_thinned_for_drawing_keeping_both_ends():
+    """The Pareto curve of 50,000 accounts is drawn from at most about 1,000 points."""
+    import polars as pl
+
+    rows = pl.DataFrame({"rank": list(range(1, 50_001))})
+    thin = thin_line(rows)
+    # step = ceil(50,000 / 1,000) = 50: rows 0, 50, ..., 49,950 (1,000 rows) and the last row
+    assert thin.height == 1_001
+    assert thin["rank"].to_list()[:3] == [1, 51, 101]
+    assert thin["rank"][-2] == 49_951 and thin["rank"][-1] == 50_000
+    # 1,001 rows: step 2 -> rows 0, 2, ..., 1,000 (501 rows; the last is among them)
+    assert thin_line(pl.DataFrame({"rank": list(range(1_001))})).height == 501
+    short = pl.DataFrame({"rank": [3, 2, 1]})
+    assert thin_line(short).equals(short)

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 from ui import fmt
-from ui.charts import TIER_COLOURS, bars, matrix
+from ui.charts import TIER_COLOURS, bars, matrix, thin_line
 from ui.context import current
 from ui.helptext import help_for
 from ui.widgets import FILTERS_TOO_NARROW, chart, empty, metric, table
@@ -95,10 +95,12 @@ with pareto_tab:
         metric("Revenue share of S and A",
                fmt.pct(sa["revenue_ttm"].sum() / total if total else None), help_key="tier")
     fig = go.Figure()
+    line = thin_line(curve)  # the metrics above and the table below use every account
     fig.add_trace(go.Scatter(
-        x=curve["account_share"].to_list(), y=curve["cumulative_revenue_share"].to_list(),
-        mode="lines+markers", marker={"size": 4}, name="Cumulative revenue",
-        customdata=list(zip(curve["account_name"].to_list(), curve["tier"].to_list())),
+        x=line["account_share"].to_list(), y=line["cumulative_revenue_share"].to_list(),
+        mode="lines+markers" if line.height <= 300 else "lines", marker={"size": 4},
+        name="Cumulative revenue",
+        customdata=list(zip(line["account_name"].to_list(), line["tier"].to_list())),
         hovertemplate="%{customdata[0]} (%{customdata[1]})<br>top %{x:.0%} of accounts: "
                       "%{y:.0%} of revenue<extra></extra>",
     ))
