@@ -460,10 +460,38 @@ def bench_floor(ws: Workspace, models: list[FloorModel], report: Report) -> None
         f"row counts differ from the full build: {differing}")
 
 
+FLOAT_TOLERANCE = 1e-5
+
+
+def _unpaired(left: list[tuple], right: list[tuple], floats: list[int]) -> tuple[int, int]:
+    """Rows of `left` and `right` left over after pairing each with a row of the other side
+    equal in every non-float column and within FLOAT_TOLERANCE in every float column."""
+    def key(row: tuple) -> tuple:
+        return tuple(v for i, v in enumerate(row) if i not in floats)
+
+    waiting: dict[tuple, list[tuple]] = {}
+    for row in right:
+        waiting.setdefault(key(row), []).append(row)
+    unpaired_left = 0
+    for row in left:
+        candidates = waiting.get(key(row), [])
+        match = next((c for c in candidates if all(
+            (row[i] is None) == (c[i] is None)
+            and (row[i] is None or abs(row[i] - c[i]) <= FLOAT_TOLERANCE) for i in floats)),
+            None)
+        if match is None:
+            unpaired_left += 1
+        else:
+            candidates.remove(match)
+    return unpaired_left, sum(len(rows) for rows in waiting.values())
+
+
 def compare_marts(a: Path, b: Path, counts_only: bool = False) -> dict[str, tuple]:
     """Marts that differ between two warehouse files: {mart: (rows a, rows b, only in a,
-    only in b)}. Floats are compared rounded to 4 decimals (the models round scores to 6;
-    parallel float sums can land either side of that rounding step)."""
+    only in b)}. Floats are compared rounded to 4 decimals first (the models round scores to
+    6; parallel float sums can land either side of that rounding step); the few rows left on
+    either side are then paired on their other columns and count as equal when every float
+    is within FLOAT_TOLERANCE."""
     con = duckdb.connect()
     con.execute(f"attach '{a}' as a (read_only)")
     con.execute(f"attach '{b}' as b (read_only)")
@@ -485,14 +513,20 @@ def compare_marts(a: Path, b: Path, counts_only: bool = False) -> dict[str, tupl
                 if rows[0] != rows[1]:
                     differing[table] = rows
                 continue
-            only = con.execute(
-                f'select (select count(*) from (select {select} from a.marts."{table}" '
-                f'except all select {select} from b.marts."{table}")), '
-                f'(select count(*) from (select {select} from b.marts."{table}" '
-                f'except all select {select} from a.marts."{table}"))').fetchone()
+            plain = ", ".join(f'"{c}"' for c, _ in cols)
+            left = con.execute(
+                f'select {plain} from a.marts."{table}" where ({select}) in '
+                f'(select {select} from a.marts."{table}" '
+                f'except all select {select} from b.marts."{table}")').fetchall()
+            right = con.execute(
+                f'select {plain} from b.marts."{table}" where ({select}) in '
+                f'(select {select} from b.marts."{table}" '
+                f'except all select {select} from a.marts."{table}")').fetchall()
         except duckdb.Error as exc:
             differing[table] = (str(exc).splitlines()[0],)
             continue
+        floats = [i for i, (_, t) in enumerate(cols) if t in ("DOUBLE", "FLOAT")]
+        only = _unpaired(left, right, floats)
         if rows[0] != rows[1] or any(only):
             differing[table] = (*rows, *only)
     con.close()

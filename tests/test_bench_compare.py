@@ -1,0 +1,36 @@
+"""rapport bench's comparison of two builds' marts (incremental vs full)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from rapport.bench import FLOAT_TOLERANCE, _unpaired, compare_marts
+
+
+def test_rows_pair_on_their_other_columns_within_the_float_tolerance():
+    assert FLOAT_TOLERANCE == 1e-5
+    left = [("a", 1.0), ("b", 2.0), ("c", None)]
+    right = [("a", 1.000001), ("b", 2.1), ("c", None)]
+    # a: 1e-6 apart, paired; b: 0.1 apart, one unpaired on each side; c: both null, paired
+    assert _unpaired(left, right, floats=[1]) == (1, 1)
+    # a row with no partner of the same key is unpaired, whatever its numbers
+    assert _unpaired([("a", 1.0)], [("z", 1.0)], floats=[1]) == (1, 1)
+    assert _unpaired([("a", None)], [("a", 0.0)], floats=[1]) == (1, 1)
+
+
+def test_marts_differing_only_by_a_rounding_unit_are_equal_and_real_differences_are_not(
+        tmp_path):
+    files = {}
+    for name, score in (("inc", 0.12344999), ("full", 0.12345001), ("other", 0.5)):
+        path = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(path)) as con:
+            con.execute("create schema marts")
+            con.execute("create table marts.m (k varchar, score double)")
+            # 0.12344999 and 0.12345001 (2e-8 apart) round to 0.1234 and 0.1235
+            con.execute("insert into marts.m values ('x', ?), ('y', 1.0)", [score])
+        files[name] = path
+    with duckdb.connect() as con:  # the premise: the 4-decimal rounding alone tells them apart
+        assert con.execute("select round(0.12344999, 4) <> round(0.12345001, 4)").fetchone()[0]
+    assert compare_marts(files["inc"], files["full"]) == {}
+    # 'x' differs by 0.37655001: one row only in each file
+    assert compare_marts(files["inc"], files["other"]) == {"m": (2, 2, 1, 1)}
