@@ -8,16 +8,14 @@ file lock, because a build costs tens of seconds.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from support.locks import exclusive
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -38,17 +36,6 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 0
 
 
-@contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 @pytest.fixture(scope="session")
 def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder shared by all workers of this test run (one per run, not per worker)."""
@@ -62,7 +49,7 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def demo_raw(shared_dir: Path) -> Path:
     """Generated raw files (small scale), made once per test run."""
     out = shared_dir / "raw"
-    with _exclusive(shared_dir / "raw.lock"):
+    with exclusive(shared_dir / "raw.lock"):
         if not (out / ".done").exists():
             from rapport.generate import generate
 
@@ -86,7 +73,7 @@ def built_warehouse(shared_dir: Path, demo_raw: Path) -> Path:
     """Path of a real published warehouse built from demo_raw, built once per test run."""
     data_dir = shared_dir / "data"
     served = data_dir / "warehouse" / "rapport.duckdb"
-    with _exclusive(shared_dir / "build.lock"):
+    with exclusive(shared_dir / "build.lock"):
         if not served.exists():
             result = run_rapport("build", "--raw", str(demo_raw), data_dir=data_dir)
             if result.returncode != 0 or not served.exists():

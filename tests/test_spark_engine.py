@@ -22,7 +22,6 @@ missing, without them; failed instead when RAPPORT_REQUIRE_SPARK=1 (`make test`,
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import os
@@ -31,12 +30,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+from support.locks import exclusive
 
 from rapport import spark
 from rapport.dbt_runner import DbtResult, run_dbt
@@ -163,17 +162,6 @@ def test_a_missing_java_is_reported_with_what_to_install(monkeypatch, tmp_path):
 # --------------------------------------------------------------------------- builds
 
 
-@contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _outcome(result: DbtResult) -> dict:
     return {
         "success": result.success,
@@ -257,7 +245,7 @@ def builds(shared_dir: Path) -> dict:
     """Both builds, made once per test run and shared by the pytest-xdist workers."""
     folder = shared_dir / "spark-engine"
     record = folder / "builds.json"
-    with _exclusive(shared_dir / "spark-engine.lock"):
+    with exclusive(shared_dir / "spark-engine.lock"):
         if not record.exists():
             reason = spark.unavailable()
             outcome = {"skip": reason} if reason else _build_both(folder)
