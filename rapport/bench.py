@@ -463,9 +463,10 @@ def bench_floor(ws: Workspace, models: list[FloorModel], report: Report) -> None
 FLOAT_TOLERANCE = 1e-5
 
 
-def _unpaired(left: list[tuple], right: list[tuple], floats: list[int]) -> tuple[int, int]:
+def _unpaired(left: list[tuple], right: list[tuple], floats: list[int],
+              tolerance: float = FLOAT_TOLERANCE) -> tuple[int, int]:
     """Rows of `left` and `right` left over after pairing each with a row of the other side
-    equal in every non-float column and within FLOAT_TOLERANCE in every float column."""
+    equal in every non-float column and within `tolerance` in every float column."""
     def key(row: tuple) -> tuple:
         return tuple(v for i, v in enumerate(row) if i not in floats)
 
@@ -477,7 +478,7 @@ def _unpaired(left: list[tuple], right: list[tuple], floats: list[int]) -> tuple
         candidates = waiting.get(key(row), [])
         match = next((c for c in candidates if all(
             (row[i] is None) == (c[i] is None)
-            and (row[i] is None or abs(row[i] - c[i]) <= FLOAT_TOLERANCE) for i in floats)),
+            and (row[i] is None or abs(row[i] - c[i]) <= tolerance) for i in floats)),
             None)
         if match is None:
             unpaired_left += 1
@@ -486,12 +487,14 @@ def _unpaired(left: list[tuple], right: list[tuple], floats: list[int]) -> tuple
     return unpaired_left, sum(len(rows) for rows in waiting.values())
 
 
-def compare_marts(a: Path, b: Path, counts_only: bool = False) -> dict[str, tuple]:
+def compare_marts(a: Path, b: Path, counts_only: bool = False, decimals: int = 4,
+                  tolerance: float = FLOAT_TOLERANCE) -> dict[str, tuple]:
     """Marts that differ between two warehouse files: {mart: (rows a, rows b, only in a,
-    only in b)}. Floats are compared rounded to 4 decimals first (the models round scores to
+    only in b)}. Floats are compared rounded to `decimals` first (the models round scores to
     6; parallel float sums can land either side of that rounding step); the few rows left on
     either side are then paired on their other columns and count as equal when every float
-    is within FLOAT_TOLERANCE."""
+    is within `tolerance`. The Spark and DuckDB builds of the same data were compared with
+    decimals=6 (docs/scale-out.md)."""
     con = duckdb.connect()
     con.execute(f"attach '{a}' as a (read_only)")
     con.execute(f"attach '{b}' as b (read_only)")
@@ -504,8 +507,8 @@ def compare_marts(a: Path, b: Path, counts_only: bool = False) -> dict[str, tupl
             "select column_name, data_type from information_schema.columns where "
             "table_catalog = 'b' and table_schema = 'marts' and table_name = ? "
             "order by ordinal_position", [table]).fetchall()
-        select = ", ".join(f'round("{c}", 4)' if t in ("DOUBLE", "FLOAT") else f'"{c}"'
-                           for c, t in cols)
+        select = ", ".join(f'round("{c}", {int(decimals)})' if t in ("DOUBLE", "FLOAT")
+                           else f'"{c}"' for c, t in cols)
         try:
             rows = con.execute(f'select (select count(*) from a.marts."{table}"), '
                                f'(select count(*) from b.marts."{table}")').fetchone()
@@ -526,7 +529,7 @@ def compare_marts(a: Path, b: Path, counts_only: bool = False) -> dict[str, tupl
             differing[table] = (str(exc).splitlines()[0],)
             continue
         floats = [i for i, (_, t) in enumerate(cols) if t in ("DOUBLE", "FLOAT")]
-        only = _unpaired(left, right, floats)
+        only = _unpaired(left, right, floats, tolerance)
         if rows[0] != rows[1] or any(only):
             differing[table] = (*rows, *only)
     con.close()

@@ -34,3 +34,21 @@ def test_marts_differing_only_by_a_rounding_unit_are_equal_and_real_differences_
     assert compare_marts(files["inc"], files["full"]) == {}
     # 'x' differs by 0.37655001: one row only in each file
     assert compare_marts(files["inc"], files["other"]) == {"m": (2, 2, 1, 1)}
+
+
+def test_the_decimals_and_the_tolerance_are_the_callers(tmp_path):
+    """docs/scale-out.md compares the Spark and DuckDB builds at 6 decimals within 1e-6 and
+    within 2e-6: a 2e-6 difference is a difference at 1e-6 and none at 2e-6."""
+    files = {}
+    for name, score in (("spark", 0.500002), ("duckdb", 0.5)):
+        path = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(path)) as con:
+            con.execute("create schema marts")
+            con.execute("create table marts.m (k varchar, score double)")
+            con.execute("insert into marts.m values ('x', ?)", [score])
+        files[name] = path
+    assert compare_marts(files["spark"], files["duckdb"]) == {}  # 4 decimals: both 0.5
+    assert compare_marts(files["spark"], files["duckdb"], decimals=6,
+                         tolerance=1e-6 + 1e-12) == {"m": (1, 1, 1, 1)}
+    assert compare_marts(files["spark"], files["duckdb"], decimals=6,
+                         tolerance=2e-6 + 1e-12) == {}
