@@ -211,6 +211,24 @@ def test_reconciliation_passes_when_the_numbers_agree(marts):
     assert report.passed, report.summary()
 
 
+def test_an_empty_mart_fails_its_suite_unless_its_source_table_is_optional(built_warehouse):
+    """Every mart's suite needs rows, except fct_opportunity_power_map, which is built from
+    the optional opportunity_contacts: an export without deal contacts must still publish."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{built_warehouse}' as served (read_only)")
+        con.execute("create schema marts")
+        for (mart,) in con.execute("select table_name from information_schema.tables where "
+                                   "table_catalog = 'served' and table_schema = 'marts'"
+                                   ).fetchall():
+            con.execute(f"create table marts.{mart} as select * from served.marts.{mart} "
+                        "where false")
+        report = run_batches(con, suites.mart_batches(_context(con)))
+    failed = {r.suite for r in report.results if not r.success}
+    assert "mart_fct_power_map" in failed and "mart_dim_accounts" in failed
+    assert "mart_fct_opportunity_power_map" not in failed
+    assert any(r.suite == "mart_fct_opportunity_power_map" for r in report.results)
+
+
 # --------------------------------------------------------------------------- rapport check
 
 

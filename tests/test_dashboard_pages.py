@@ -122,6 +122,34 @@ def test_filters_persist_across_pages(warehouse_env):
     assert set(tiers["tier"]) <= {"S", "A"}
 
 
+def test_power_map_of_one_deal_shows_the_deal_roles(warehouse_env):
+    at = _open("pages/power_map.py")
+    account_id = at.selectbox(key="pm_account").value
+    deal = at.selectbox(key=f"pm_deal_{account_id}")
+    assert deal.value == "" and deal.options[0].startswith("Whole account")
+    with duckdb.connect(str(warehouse_env), read_only=True) as con:
+        # the account's deals with contacts: open ones first, then the latest closed
+        first_deal = con.execute("""
+            select opportunity_id from marts.fct_opportunity_power_map where account_id = ?
+            group by opportunity_id, opportunity_status, close_date, opportunity_name
+            order by opportunity_status <> 'open', close_date desc, opportunity_name
+            limit 1""", [account_id]).fetchone()[0]
+        roles = con.execute("""
+            select contact_id, decision_role, evaluation_group
+            from marts.fct_opportunity_power_map where opportunity_id = ?
+            order by contact_id""", [first_deal]).fetchall()
+    assert len(deal.options) >= 2, "the first account of the test warehouse has deals"
+    deal.select_index(1).run()
+    _assert_clean(at, "power_map")
+    assert at.selectbox(key=f"pm_deal_{account_id}").value == first_deal
+    contacts = next(m for m in at.metric if m.label == "Contacts on the deal")
+    assert contacts.value == fmt.count(len(roles))
+    shown = next(d for d in at.dataframe if "evaluation_group" in d.value.columns).value
+    assert sorted(zip(shown["contact_id"], shown["decision_role"], shown["evaluation_group"],
+                      strict=True), key=lambda r: r[0]) == \
+        [tuple(None if v is None else v for v in r) for r in roles]
+
+
 def test_overview_shows_the_numbers_of_the_marts(warehouse_env):
     year, quarter = _latest_quarter(warehouse_env)
     prev = (year, quarter - 1) if quarter > 1 else (year - 1, 4)

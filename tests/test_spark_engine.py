@@ -68,6 +68,7 @@ MARTS = [
     "fct_attitude_history",
     "fct_interactions",
     "fct_key_actions",
+    "fct_opportunity_power_map",
     "fct_power_map",
     "fct_region_performance",
     "fct_relationship_health",

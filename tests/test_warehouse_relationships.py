@@ -14,6 +14,8 @@ The fixture, in short (as_of_date 2024-06-30, a month end; default seeds):
   contacts A1: C1 CEO (A), C2 CTO (D), C3 engineer (E), C4 buyer (no role), C5 left the company
            A2: C6 CEO (A, never assessed, never touched), C7 sales rep
            A3: C8 chair (A, coach), C9 CFO (D, opposes)   A4: C10 adviser (S)
+  deals    O1 (A1, won): C1 A final_decision, C2 D technical, C4 E commercial, C5 no role;
+           O8 (A4, open): C10 D final_decision (on the account only a supporter, S)
   attitudes C1 1 on 2024-01-15 then 2 on 2024-05-10; C2 3 (2023-11-01); C3 -1 (2024-06-01);
            C8 3, C9 -1 (2024-02-01)
   activities (first 2022-05-01, so months run 2022-05 .. 2024-06 and quarters Q2 2022 .. Q2 2024)
@@ -45,6 +47,7 @@ MY_MARTS = [
     "fct_interactions",
     "fct_attitude_history",
     "fct_power_map",
+    "fct_opportunity_power_map",
     "fct_account_alerts",
     "fct_account_tiers",
     "fct_relationship_health",
@@ -148,6 +151,8 @@ def test_row_counts_of_the_marts(con):
         "fct_attitude_history": 6,
         # contacts with a role (C1 C2 C3 C6 C8 C9 C10) or an attitude (all of those): 7
         "fct_power_map": 7,
+        # the rows of opportunity_contacts.csv: O1 x C1 C2 C4 C5, O8 x C10
+        "fct_opportunity_power_map": 5,
         "fct_account_alerts": 6,
         # 4 accounts x 9 quarters (Q2 2022 .. Q2 2024)
         "fct_account_tiers": 36,
@@ -317,6 +322,46 @@ def test_power_map_flags(con):
     # C6 (A at A2) never touched, never assessed
     assert found["C6"]["is_untouched_90d"] is True and found["C6"]["current_attitude"] is None
     assert "C4" not in found  # no role, no assessment
+
+
+def test_deal_power_map_uses_the_deal_roles_and_the_contacts_state(con):
+    found = {(r["opportunity_id"], r["contact_id"]): r
+             for r in rows(con, "select * from marts.fct_opportunity_power_map")}
+    assert set(found) == {("O1", "C1"), ("O1", "C2"), ("O1", "C4"), ("O1", "C5"), ("O8", "C10")}
+    c1 = found[("O1", "C1")]
+    # as on the account map: attitude 2, intimacy 0.3, score 57, +1 since 2024-04-01
+    assert (c1["decision_role"], c1["evaluation_group"]) == ("A", "final_decision")
+    assert c1["influence_weight"] == pytest.approx(1.0)
+    assert c1["contact_key_score"] == pytest.approx(57.0)
+    assert c1["attitude_change"] == 1 and c1["is_untouched_90d"] is True
+    assert (c1["account_id"], c1["opportunity_status"]) == ("A1", "won")
+    assert c1["opportunity_amount"] == pytest.approx(1000)
+    c2 = found[("O1", "C2")]
+    assert c2["influence_weight"] == pytest.approx(0.9) and c2["is_coach"] is True
+    # C4: no role on the account, evaluator (0.5) in this deal; never assessed -> attitude
+    # counts as 0, support (0 + 1) / 4 = 0.25; technical seminar has no depth step ->
+    # intimacy 0; score 100 * (0.6 * 0.25 + 0.4 * 0) = 15; touched 2024-05-15, 46 days ago
+    c4 = found[("O1", "C4")]
+    assert (c4["decision_role"], c4["evaluation_group"]) == ("E", "commercial")
+    assert c4["influence_weight"] == pytest.approx(0.5)
+    assert c4["current_attitude"] is None and c4["support_norm"] == pytest.approx(0.25)
+    assert c4["intimacy"] == 0 and c4["contact_key_score"] == pytest.approx(15.0)
+    assert c4["days_since_last_touch"] == 46 and c4["is_untouched_90d"] is False
+    c5 = found[("O1", "C5")]
+    assert c5["decision_role"] is None and c5["influence_weight"] is None
+    assert c5["is_active"] is False
+    # C10: a supporter (S, 0.6) of the account but a decision maker (D, 0.9) in O8, in the
+    # final-decision group; phone call on 2024-02-01, 150 days ago
+    c10 = found[("O8", "C10")]
+    assert (c10["decision_role"], c10["evaluation_group"]) == ("D", "final_decision")
+    assert c10["influence_weight"] == pytest.approx(0.9)
+    assert (c10["opportunity_status"], c10["opportunity_name"]) == ("open", "Rollout")
+    assert c10["days_since_last_touch"] == 150 and c10["is_untouched_90d"] is True
+    assert c10["contact_key_score"] == pytest.approx(15.0)
+    assert c10["as_of_date"] == date(2024, 6, 30) and c10["compare_date"] == date(2024, 4, 1)
+    account_map = one_row(con, "select decision_role, influence_weight from marts.fct_power_map "
+                               "where contact_id = 'C10'", [])
+    assert account_map == {"decision_role": "S", "influence_weight": pytest.approx(0.6)}
 
 
 def test_who_moved_compares_with_90_days_ago(con):

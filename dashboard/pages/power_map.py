@@ -1,5 +1,6 @@
-"""Power map: one account's decision makers by role and attitude, gaps and flags, who moved
-since a chosen date, and the fishbone by evaluation group."""
+"""Power map: one account's decision makers by role and attitude (or one deal's, with the
+roles recorded for that deal), gaps and flags, who moved since a chosen date, and the
+fishbone by evaluation group."""
 
 import datetime as dt
 
@@ -44,13 +45,30 @@ colour_by = c2.radio("Colour", ["intimacy", "recency"], horizontal=True, key="pm
                      help=f"Intimacy: {help_for('intimacy')} Recency: days since last touch.")
 since = c3.date_input("Who moved since", value=as_of - dt.timedelta(days=90),
                       max_value=as_of, key="pm_since", help=help_for("moved"))
-st.caption("Opportunity-level power maps are not available: the warehouse keeps decision "
-           "roles per account (dim_contacts), so the map shows the account.")
-
-pm = q.power_map(reader, scope, account_id)
+deal_rows = q.deals(reader, scope, account_id)
+deal_labels = {"": "Whole account: roles from the contact records"}  # "": no deal
+for r in deal_rows.iter_rows(named=True):
+    closes = "closes" if r["opportunity_status"] == "open" else r["opportunity_status"]
+    deal_labels[r["opportunity_id"]] = (
+        f"{r['opportunity_name']} ({closes} {fmt.date(r['close_date'])}, "
+        f"{fmt.money(r['opportunity_amount'])}, {r['deal_contacts']} contacts)")
+deal_id = st.selectbox(
+    "Deal", list(deal_labels), format_func=lambda key: deal_labels.get(key, key),
+    key=f"pm_deal_{account_id}",
+    help="A deal's power map uses the roles and evaluation groups recorded for that deal "
+         "(opportunity_contacts); attitude, intimacy and last touch are the contact's. "
+         "Open deals first.")
+if not deal_id:
+    pm = q.power_map(reader, scope, account_id)
+    if deal_rows.is_empty():
+        st.caption("No deal of this account has contacts recorded (opportunity_contacts), so "
+                   "only the account's map is shown.")
+else:
+    pm = q.deal_power_map(reader, scope, account_id, deal_id)
 m = st.columns(5)
 with m[0]:
-    metric("Mapped contacts", fmt.count(pm.height), help_key="influence_weight")
+    metric("Mapped contacts" if not deal_id else "Contacts on the deal",
+           fmt.count(pm.height), help_key="influence_weight")
 with m[1]:
     metric("Coaches", fmt.count(pm["is_coach"].sum()), help_key="attitude")
 with m[2]:
@@ -71,7 +89,10 @@ with left:
     present = set(pm["decision_role"].drop_nulls().to_list())
     missing = [fmt.ROLE_LABELS[r] for r in q.DECISION_ROLES if r not in present]
     if missing:
-        st.markdown("Roles nobody holds: " + ", ".join(missing) + ".")
+        where = "on this map" if not deal_id else "in this deal"
+        st.markdown(f"Roles nobody holds {where}: " + ", ".join(missing) + ".")
+    if deal_id:
+        st.caption("The alerts below are the account's.")
     flags = q.alerts(reader, scope, q.Filters(), account_id=account_id).with_columns(
         pl.col("alert_type").replace_strict(fmt.ALERT_LABELS, default=pl.col("alert_type")))
     if flags.is_empty():
@@ -102,14 +123,15 @@ with right:
 
 grouped = pm.filter(pl.col("evaluation_group").is_not_null())
 if grouped.is_empty():
-    empty("No mapped contact has an evaluation group, so there is no fishbone.",
-          "Fill contacts.evaluation_group (commercial, technical, selection_decision, "
+    source = "contacts" if not deal_id else "opportunity_contacts"
+    empty("No contact on this map has an evaluation group, so there is no fishbone.",
+          f"Fill {source}.evaluation_group (commercial, technical, selection_decision, "
           "final_decision).")
 else:
     chart(fishbone_figure(grouped), key="fishbone", height=420)
 
 st.markdown("#### Contacts on the map")
-table(pm, key="pm_contacts", file_name=f"{account_id}_power_map",
+table(pm, key="pm_contacts", file_name=f"{deal_id or account_id}_power_map",
       hide=("contact_id", "compare_date", "attitude_at_compare_date", "attitude_change"),
       column_config={
           "contact_name": "Contact", "title": "Title", "department": "Department",

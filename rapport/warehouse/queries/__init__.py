@@ -54,7 +54,13 @@ from rapport.warehouse.queries.overview import (
     latest_month_end,
     tier_counts,
 )
-from rapport.warehouse.queries.power_map import attitude_moves, power_map, power_map_accounts
+from rapport.warehouse.queries.power_map import (
+    attitude_moves,
+    deal_power_map,
+    deals,
+    power_map,
+    power_map_accounts,
+)
 from rapport.warehouse.queries.scorecards import (
     key_actions,
     region_comparison,
@@ -74,7 +80,8 @@ __all__ = [
     "TIERS", "TIER_GROUPINGS", "Filters", "account", "account_activities",
     "account_activity_summary", "account_contacts", "account_health", "account_health_history",
     "accounts_by_tier", "alert_counts", "alerts", "attitude_moves", "build_history",
-    "build_info", "columns_of", "dq_results", "freshness", "health_bands", "health_trend",
+    "build_info", "columns_of", "deal_power_map", "deals", "dq_results", "freshness",
+    "health_bands", "health_trend",
     "industries", "interactions_loaded", "key_actions", "kpis", "latest_month_end",
     "pareto", "power_map", "power_map_accounts", "previous_quarter",
     "quarantine_counts", "quarantine_samples", "quarters", "region_comparison", "regions",

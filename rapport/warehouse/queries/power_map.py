@@ -1,4 +1,4 @@
-"""Queries of the Power map page: one account's map, alerts, attitude moves."""
+"""Queries of the Power map page: one account's map, one deal's map, alerts, attitude moves."""
 
 from __future__ import annotations
 
@@ -48,14 +48,9 @@ def power_map_accounts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame
     return fetch(reader, scope, sql, q)
 
 
-def power_map(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
-    """The power map of one account: one row per contact with a role or an assessment."""
-    q = Sql()
-    sql = f"""
-    with {one_account(q, scope, account_id)}
-
-    select
-        {name_sql(scope, 'power_map.full_name')} as contact_name,
+# the columns of a power map, account or deal, as the page shows them
+_MAP_COLUMNS = """
+        {contact_name} as contact_name,
         power_map.title,
         power_map.department,
         power_map.level,
@@ -75,13 +70,73 @@ def power_map(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
         power_map.compare_date,
         power_map.attitude_at_compare_date,
         power_map.attitude_change,
-        power_map.contact_id
-    from marts.fct_power_map as power_map
-    inner join the_account on the_account.account_id = power_map.account_id
-    order by
+        power_map.contact_id"""
+
+_MAP_ORDER = """
         power_map.influence_weight desc nulls last,
         power_map.current_attitude desc nulls last,
-        contact_name
+        contact_name"""
+
+
+def power_map(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
+    """The power map of one account: one row per contact with a role or an assessment."""
+    q = Sql()
+    sql = f"""
+    with {one_account(q, scope, account_id)}
+
+    select {_MAP_COLUMNS.format(contact_name=name_sql(scope, 'power_map.full_name'))}
+    from marts.fct_power_map as power_map
+    inner join the_account on the_account.account_id = power_map.account_id
+    order by {_MAP_ORDER}
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def deals(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
+    """The account's deals that have contacts recorded (opportunity_contacts): open deals
+    first, then the latest closed."""
+    q = Sql()
+    sql = f"""
+    with {one_account(q, scope, account_id)}
+
+    select
+        deal.opportunity_id,
+        deal.opportunity_name,
+        deal.opportunity_status,
+        deal.opportunity_stage,
+        deal.opportunity_amount,
+        deal.close_date,
+        count(*) as deal_contacts
+    from marts.fct_opportunity_power_map as deal
+    inner join the_account on the_account.account_id = deal.account_id
+    group by
+        deal.opportunity_id,
+        deal.opportunity_name,
+        deal.opportunity_status,
+        deal.opportunity_stage,
+        deal.opportunity_amount,
+        deal.close_date
+    order by
+        deal.opportunity_status <> 'open',
+        deal.close_date desc nulls last,
+        deal.opportunity_name
+    """
+    return fetch(reader, scope, sql, q)
+
+
+def deal_power_map(reader: Reader, scope: Scope, account_id: str,
+                   opportunity_id: str) -> pl.DataFrame:
+    """The power map of one deal of the account: one row per contact recorded on the deal,
+    with the deal's roles and evaluation groups; the same columns as power_map()."""
+    q = Sql()
+    sql = f"""
+    with {one_account(q, scope, account_id)}
+
+    select {_MAP_COLUMNS.format(contact_name=name_sql(scope, 'power_map.full_name'))}
+    from marts.fct_opportunity_power_map as power_map
+    inner join the_account on the_account.account_id = power_map.account_id
+    where power_map.opportunity_id = {q.bind(opportunity_id)}
+    order by {_MAP_ORDER}
     """
     return fetch(reader, scope, sql, q)
 

@@ -1,0 +1,95 @@
+{#-
+    One row per opportunity x contact of opportunity_contacts: the power map of one deal
+    (DOMAIN.md 2.1, power map per opportunity and fishbone). The contact's role and
+    evaluation group are the ones recorded for this deal (they may differ from the contact's
+    account-level role in dim_contacts); the influence weight follows the deal role (seed
+    role_influence_weights). Attitude, intimacy, the contact's key score, the last touch and
+    "who moved" are the contact's, as on the account power map (int_contacts_current).
+    Flags: untouched for 90 days or more (or never), opposes (-1), coach (3).
+-#}
+with
+
+dates as (
+
+    select * from {{ ref('int_dates') }}
+
+),
+
+deal_contacts as (
+
+    select * from {{ ref('stg_opportunity_contacts') }}
+
+),
+
+opportunities as (
+
+    select * from {{ ref('stg_opportunities') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('stg_contacts') }}
+
+),
+
+current_state as (
+
+    select * from {{ ref('int_contacts_current') }}
+
+),
+
+role_weights as (
+
+    select * from {{ ref('role_influence_weights') }}
+
+),
+
+final as (
+
+    select
+        opportunities.opportunity_id,
+        opportunities.opportunity_name,
+        opportunities.account_id,
+        opportunities.ar_rep_id,
+        opportunities.status as opportunity_status,
+        opportunities.stage as opportunity_stage,
+        opportunities.amount as opportunity_amount,
+        opportunities.close_date,
+        deal_contacts.contact_id,
+        contacts.full_name,
+        contacts.title,
+        contacts.department,
+        contacts.level,
+        deal_contacts.decision_role,
+        deal_contacts.evaluation_group,
+        role_weights.influence_weight,
+        current_state.current_attitude,
+        current_state.attitude_assessed_date,
+        dates.compare_date,
+        current_state.attitude_at_compare_date,
+        current_state.current_attitude - current_state.attitude_at_compare_date as attitude_change,
+        current_state.support_norm,
+        coalesce(current_state.intimacy, 0) as intimacy,
+        current_state.last_touch_date,
+        current_state.days_since_last_touch,
+        current_state.contact_key_score,
+        coalesce(current_state.is_untouched, true) as is_untouched_90d,
+        coalesce(current_state.current_attitude = -1, false) as is_opposing,
+        coalesce(current_state.current_attitude = 3, false) as is_coach,
+        coalesce(contacts.is_active, true) as is_active,
+        dates.as_of_date
+    from deal_contacts
+    cross join dates
+    inner join opportunities
+        on deal_contacts.opportunity_id = opportunities.opportunity_id
+    inner join contacts
+        on deal_contacts.contact_id = contacts.contact_id
+    left join current_state
+        on deal_contacts.contact_id = current_state.contact_id
+    left join role_weights
+        on deal_contacts.decision_role = role_weights.decision_role
+
+)
+
+select * from final
