@@ -249,6 +249,8 @@ def _every_query(reader: Reader, scope: Scope, f: q.Filters, latest: tuple[int, 
         "alert_counts": lambda: q.alert_counts(reader, scope, f),
         "power_map_accounts": lambda: q.power_map_accounts(reader, scope, f),
         "power_map": lambda: q.power_map(reader, scope, acc),
+        "deals": lambda: q.deals(reader, scope, acc),
+        "deal_power_map": lambda: q.deal_power_map(reader, scope, acc, ids["opportunity_id"]),
         "attitude_moves": lambda: q.attitude_moves(reader, scope, acc, long_ago),
         "scorecard": lambda: q.scorecard(reader, scope, region, year, quarter),
         "key_actions": lambda: q.key_actions(reader, scope, region, year, quarter),
@@ -289,7 +291,11 @@ def _ids_in(built_warehouse: Path, region_id: str) -> dict[str, str]:
     (rep_id,), = _marts(built_warehouse, """
         select rep_id from marts.dim_reps where region_id = ? order by rep_id limit 1""",
         [region_id])
-    return {"account_id": account_id, "region_id": region_id, "rep_id": rep_id}
+    (opportunity_id,), = _marts(built_warehouse, """
+        select opportunity_id from marts.fct_opportunity_power_map where account_id = ?
+        order by opportunity_id limit 1""", [account_id])
+    return {"account_id": account_id, "region_id": region_id, "rep_id": rep_id,
+            "opportunity_id": opportunity_id}
 
 
 def test_two_directors_never_see_the_other_region_in_any_query(
@@ -314,7 +320,7 @@ def test_two_directors_never_see_the_other_region_in_any_query(
         own = _every_query(reader, scopes[mine], q.Filters(year=year, quarter=quarter),
                            latest, ids_of[mine])
         for name in ("account", "account_contacts", "accounts_by_tier", "scorecard",
-                     "regions", "account_health"):
+                     "regions", "account_health", "deals", "deal_power_map"):
             assert isinstance(own[name], pl.DataFrame) and own[name].height > 0, name
         assert set(own["regions"]["region_id"]) == {mine}
 
@@ -356,7 +362,8 @@ def test_hostile_values_return_nothing_extra_and_leak_nothing(ids_of, two_region
     for hostile in HOSTILE:
         filters = q.Filters(year=year, quarter=quarter, region_ids=(hostile,),
                             industries=(hostile,), tiers=(hostile,))
-        ids = {"account_id": hostile, "region_id": hostile, "rep_id": hostile}
+        ids = {"account_id": hostile, "region_id": hostile, "rep_id": hostile,
+               "opportunity_id": hostile}
         for s in (scope, Scope.regions([hostile]), Scope.regions([a, hostile])):
             try:
                 results = _every_query(reader, s, filters, latest, ids)
@@ -369,7 +376,8 @@ def test_hostile_values_return_nothing_extra_and_leak_nothing(ids_of, two_region
                 assert not cells & only_b, f"{name} {hostile[:20]!r}"
                 if isinstance(result, pl.DataFrame) and name in (
                         "account", "account_contacts", "power_map", "account_activities",
-                        "scorecard", "rep_performance", "accounts_by_tier", "alerts"):
+                        "scorecard", "rep_performance", "accounts_by_tier", "alerts",
+                        "deals", "deal_power_map"):
                     assert result.is_empty(), f"{name} {hostile[:20]!r}: {result.height} rows"
                 # /etc/passwd never read: no line of it appears.
                 assert not any("root:" in c for c in cells), name

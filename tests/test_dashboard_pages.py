@@ -127,6 +127,7 @@ def test_power_map_of_one_deal_shows_the_deal_roles(warehouse_env):
     account_id = at.selectbox(key="pm_account").value
     deal = at.selectbox(key=f"pm_deal_{account_id}")
     assert deal.value == "" and deal.options[0].startswith("Whole account")
+    assert len(deal.options) >= 2, "the first account of the test warehouse has deals"
     with duckdb.connect(str(warehouse_env), read_only=True) as con:
         # the account's deals with contacts: open ones first, then the latest closed
         first_deal = con.execute("""
@@ -138,7 +139,6 @@ def test_power_map_of_one_deal_shows_the_deal_roles(warehouse_env):
             select contact_id, decision_role, evaluation_group
             from marts.fct_opportunity_power_map where opportunity_id = ?
             order by contact_id""", [first_deal]).fetchall()
-    assert len(deal.options) >= 2, "the first account of the test warehouse has deals"
     deal.select_index(1).run()
     _assert_clean(at, "power_map")
     assert at.selectbox(key=f"pm_deal_{account_id}").value == first_deal
@@ -146,8 +146,7 @@ def test_power_map_of_one_deal_shows_the_deal_roles(warehouse_env):
     assert contacts.value == fmt.count(len(roles))
     shown = next(d for d in at.dataframe if "evaluation_group" in d.value.columns).value
     assert sorted(zip(shown["contact_id"], shown["decision_role"], shown["evaluation_group"],
-                      strict=True), key=lambda r: r[0]) == \
-        [tuple(None if v is None else v for v in r) for r in roles]
+                      strict=True), key=lambda r: r[0]) == roles
 
 
 def test_overview_shows_the_numbers_of_the_marts(warehouse_env):
@@ -207,8 +206,10 @@ def test_a_warehouse_without_interactions_explains_what_to_load(monkeypatch, tmp
     empty = tmp_path / "no_interactions.duckdb"
     shutil.copy(built_warehouse, empty)
     with duckdb.connect(str(empty)) as con:
+        # no activity and no contact data at all (deal contacts included)
         for table in ("fct_interactions", "fct_relationship_health", "fct_power_map",
-                      "fct_account_alerts", "fct_attitude_history"):
+                      "fct_account_alerts", "fct_attitude_history",
+                      "fct_opportunity_power_map"):
             con.execute(f"delete from marts.{table}")
     monkeypatch.setenv("RAPPORT_WAREHOUSE", str(empty))
     for page in PAGES:
@@ -218,6 +219,27 @@ def test_a_warehouse_without_interactions_explains_what_to_load(monkeypatch, tmp
         if page in ("pages/health.py", "pages/power_map.py", "pages/overview.py"):
             told = " ".join(i.value for i in at.info)
             assert "interactions" in told or "decision_role" in told, f"{page}: {told!r}"
+
+
+def test_with_deal_roles_only_the_power_map_opens_on_a_deal(monkeypatch, tmp_path,
+                                                           built_warehouse):
+    """A CRM that records contact roles per deal only (Salesforce's OpportunityContactRole,
+    no assessments): no account-level map, yet every account with a deal map is listed and
+    opens on its first deal."""
+    deals_only = tmp_path / "deals_only.duckdb"
+    shutil.copy(built_warehouse, deals_only)
+    with duckdb.connect(str(deals_only)) as con:
+        con.execute("delete from marts.fct_power_map")
+        with_deals = con.execute("select count(distinct account_id) from "
+                                 "marts.fct_opportunity_power_map").fetchone()[0]
+    monkeypatch.setenv("RAPPORT_WAREHOUSE", str(deals_only))
+    at = _open("pages/power_map.py")
+    _assert_clean(at, "power_map")
+    account = at.selectbox(key="pm_account")
+    assert with_deals > 0 and len(account.options) == with_deals
+    deal = at.selectbox(key=f"pm_deal_{account.value}")
+    assert deal.value != "" and deal.index == 1
+    assert any(m.label == "Contacts on the deal" for m in at.metric)
 
 
 def test_no_warehouse_yet_is_explained_without_paths(monkeypatch, tmp_path):

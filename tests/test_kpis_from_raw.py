@@ -218,7 +218,9 @@ def _tiers(raw: dict) -> pl.DataFrame:
                    / pl.col("spend_potential").max().over("industry", "quarter_start"))
         .fill_nan(0.0).fill_null(0.0),
         demonstration=100 * pl.col("demonstration_value") / DEMONSTRATION_MAX,
-        winnability=100 * (WIN_RATE_WEIGHT * pl.col("win_rate") + FIT_WEIGHT * pl.col("fit")),
+        # rounded to 6 decimals as the model does, so that float noise splits no tie
+        winnability=(100 * (WIN_RATE_WEIGHT * pl.col("win_rate") + FIT_WEIGHT * pl.col("fit")))
+        .round(6),
     ).with_columns(
         composite=sum(weight * pl.col(element) for element, weight in WEIGHTS.items()),
     ).with_columns(
@@ -258,6 +260,8 @@ def test_composite_scores_and_tiers_match_fct_account_tiers(raw, built_warehouse
 
 def test_concentration_at_the_as_of_month_matches_fct_relationship_health(raw, built_warehouse):
     as_of = raw["as_of"]
+    # first day of the 12th month back, counting the as-of month (valid for a 12-month window,
+    # which the seed test pins)
     window_start = date(as_of.year - (1 if as_of.month < CONCENTRATION_MONTHS else 0),
                         (as_of.month - CONCENTRATION_MONTHS) % 12 + 1, 1)
     per_rep = raw["interactions"].filter(

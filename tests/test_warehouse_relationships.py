@@ -15,7 +15,8 @@ The fixture, in short (as_of_date 2024-06-30, a month end; default seeds):
            A2: C6 CEO (A, never assessed, never touched), C7 sales rep
            A3: C8 chair (A, coach), C9 CFO (D, opposes)   A4: C10 adviser (S)
   deals    O1 (A1, won): C1 A final_decision, C2 D technical, C4 E commercial, C5 no role;
-           O8 (A4, open): C10 D final_decision (on the account only a supporter, S)
+           O8 (A4, open): C10 D final_decision (on the account only a supporter, S),
+           C7 I commercial (a contact of A2, in the other region: a partner on the deal)
   attitudes C1 1 on 2024-01-15 then 2 on 2024-05-10; C2 3 (2023-11-01); C3 -1 (2024-06-01);
            C8 3, C9 -1 (2024-02-01)
   activities (first 2022-05-01, so months run 2022-05 .. 2024-06 and quarters Q2 2022 .. Q2 2024)
@@ -23,6 +24,7 @@ The fixture, in short (as_of_date 2024-06-30, a month end; default seeds):
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -34,6 +36,9 @@ import pytest
 from rapport.dbt_runner import DbtResult, build, run_dbt
 from rapport.ingest import load_raw
 from rapport.quarantine import run_gate
+from rapport.warehouse import queries as q
+from rapport.warehouse.reader import Reader
+from rapport.warehouse.scope import Scope
 
 pytestmark = pytest.mark.xdist_group("warehouse-relationships")
 
@@ -151,8 +156,8 @@ def test_row_counts_of_the_marts(con):
         "fct_attitude_history": 6,
         # contacts with a role (C1 C2 C3 C6 C8 C9 C10) or an attitude (all of those): 7
         "fct_power_map": 7,
-        # the rows of opportunity_contacts.csv: O1 x C1 C2 C4 C5, O8 x C10
-        "fct_opportunity_power_map": 5,
+        # the rows of opportunity_contacts.csv: O1 x C1 C2 C4 C5, O8 x C10 C7
+        "fct_opportunity_power_map": 6,
         "fct_account_alerts": 6,
         # 4 accounts x 9 quarters (Q2 2022 .. Q2 2024)
         "fct_account_tiers": 36,
@@ -327,7 +332,8 @@ def test_power_map_flags(con):
 def test_deal_power_map_uses_the_deal_roles_and_the_contacts_state(con):
     found = {(r["opportunity_id"], r["contact_id"]): r
              for r in rows(con, "select * from marts.fct_opportunity_power_map")}
-    assert set(found) == {("O1", "C1"), ("O1", "C2"), ("O1", "C4"), ("O1", "C5"), ("O8", "C10")}
+    assert set(found) == {("O1", "C1"), ("O1", "C2"), ("O1", "C4"), ("O1", "C5"),
+                          ("O8", "C10"), ("O8", "C7")}
     c1 = found[("O1", "C1")]
     # as on the account map: attitude 2, intimacy 0.3, score 57, +1 since 2024-04-01
     assert (c1["decision_role"], c1["evaluation_group"]) == ("A", "final_decision")
@@ -349,7 +355,15 @@ def test_deal_power_map_uses_the_deal_roles_and_the_contacts_state(con):
     assert c4["days_since_last_touch"] == 46 and c4["is_untouched_90d"] is False
     c5 = found[("O1", "C5")]
     assert c5["decision_role"] is None and c5["influence_weight"] is None
-    assert c5["is_active"] is False
+    # C5 left the company, never assessed, never touched: neutral support 0.25, intimacy 0,
+    # score 15, untouched
+    assert c5["is_active"] is False and c5["support_norm"] == pytest.approx(0.25)
+    assert c5["contact_key_score"] == pytest.approx(15.0) and c5["is_untouched_90d"] is True
+    # C7 belongs to A2 (North) though the deal is A4's (South)
+    assert (found[("O8", "C7")]["account_id"], found[("O8", "C7")]["contact_account_id"]) == \
+        ("A4", "A2")
+    assert all(r["contact_account_id"] == r["account_id"]
+               for key, r in found.items() if key != ("O8", "C7"))
     # C10: a supporter (S, 0.6) of the account but a decision maker (D, 0.9) in O8, in the
     # final-decision group; phone call on 2024-02-01, 150 days ago
     c10 = found[("O8", "C10")]
@@ -362,6 +376,23 @@ def test_deal_power_map_uses_the_deal_roles_and_the_contacts_state(con):
     account_map = one_row(con, "select decision_role, influence_weight from marts.fct_power_map "
                                "where contact_id = 'C10'", [])
     assert account_map == {"decision_role": "S", "influence_weight": pytest.approx(0.6)}
+
+
+def test_a_deal_contact_of_another_region_is_shown_only_to_who_may_see_it(built, tmp_path):
+    """The South director sees deal O8 (A4 is South) but not its North contact C7."""
+    db_path = tmp_path / "copy.duckdb"  # the dashboard's reader on a copy: `con` holds the file
+    shutil.copy(built[0], db_path)
+    with Reader(db_path) as reader:
+        south = Scope.regions(["R2"])
+        everyone = Scope.all_access()
+        seen_south = q.deal_power_map(reader, south, "A4", "O8")["contact_id"].to_list()
+        seen_all = q.deal_power_map(reader, everyone, "A4", "O8")["contact_id"].to_list()
+        deals_south = q.deals(reader, south, "A4")
+        north = q.deal_power_map(reader, Scope.regions(["R1"]), "A4", "O8")
+    assert seen_south == ["C10"]
+    assert sorted(seen_all) == ["C10", "C7"]
+    assert deals_south.select("opportunity_id", "deal_contacts").rows() == [("O8", 1)]
+    assert north.is_empty()  # A4 itself is South: the North director does not get the deal
 
 
 def test_who_moved_compares_with_90_days_ago(con):

@@ -22,15 +22,24 @@ accounts = q.power_map_accounts(reader, scope, f)
 if accounts.is_empty():
     empty("No account matches the filters.", FILTERS_TOO_NARROW)
     st.stop()
-mapped = accounts.filter(pl.col("mapped_contacts") > 0)
+mapped = accounts.filter((pl.col("mapped_contacts") > 0) | (pl.col("deals_with_contacts") > 0))
 if mapped.is_empty():
-    empty("No contact has a decision role or an attitude assessment, so there is no power map.",
-          "Fill contacts.decision_role (A/D/S/E/I) and load contact_assessments.csv, then run "
-          "`rapport build`.")
+    empty("No contact has a decision role or an attitude assessment, and no deal has contacts "
+          "recorded, so there is no power map.",
+          "Fill contacts.decision_role (A/D/S/E/I), load contact_assessments.csv or "
+          "opportunity_contacts.csv (contact roles per deal), then run `rapport build`.")
     st.stop()
 
-labels = {r["account_id"]: f"{r['account_name']} ({r['tier'] or 'no tier'}, "
-                           f"{r['mapped_contacts']} mapped)" for r in mapped.iter_rows(named=True)}
+
+def _account_label(r: dict) -> str:
+    parts = [r["tier"] or "no tier", f"{r['mapped_contacts']} mapped"]
+    if r["deals_with_contacts"]:
+        parts.append(f"{r['deals_with_contacts']} deals")
+    return f"{r['account_name']} ({', '.join(parts)})"
+
+
+labels = {r["account_id"]: _account_label(r) for r in mapped.iter_rows(named=True)}
+account_maps = {r["account_id"]: r["mapped_contacts"] for r in mapped.iter_rows(named=True)}
 ids = list(labels)
 focus = st.session_state.get("focus_account")
 as_of = ctx.build.get("as_of_date") or dt.date.today()
@@ -38,7 +47,8 @@ as_of = ctx.build.get("as_of_date") or dt.date.today()
 c1, c2, c3 = st.columns([3, 1.3, 1.3])
 account_id = c1.selectbox("Account", ids, index=ids.index(focus) if focus in ids else 0,
                           format_func=labels.get, key="pm_account",
-                          help="Accounts in view with at least one mapped contact, S first.")
+                          help="Accounts in view with at least one mapped contact or one deal "
+                               "with contacts recorded, S first.")
 st.session_state["focus_account"] = account_id
 colour_by = c2.radio("Colour", ["intimacy", "recency"], horizontal=True, key="pm_colour",
                      format_func=str.capitalize,
@@ -50,10 +60,14 @@ deal_labels = {"": "Whole account: roles from the contact records"}  # "": no de
 for r in deal_rows.iter_rows(named=True):
     closes = "closes" if r["opportunity_status"] == "open" else r["opportunity_status"]
     deal_labels[r["opportunity_id"]] = (
-        f"{r['opportunity_name']} ({closes} {fmt.date(r['close_date'])}, "
-        f"{fmt.money(r['opportunity_amount'])}, {r['deal_contacts']} contacts)")
+        f"{r['opportunity_name'] or r['opportunity_id']} ({closes} "
+        f"{fmt.date(r['close_date'])}, {fmt.money(r['opportunity_amount'])}, "
+        f"{r['deal_contacts']} contacts)")
+# an account with deal maps only (e.g. a Salesforce import: roles per deal) opens on its
+# first deal
+first = 1 if account_maps.get(account_id, 0) == 0 and len(deal_labels) > 1 else 0
 deal_id = st.selectbox(
-    "Deal", list(deal_labels), format_func=lambda key: deal_labels.get(key, key),
+    "Deal", list(deal_labels), index=first, format_func=lambda key: deal_labels.get(key, key),
     key=f"pm_deal_{account_id}",
     help="A deal's power map uses the roles and evaluation groups recorded for that deal "
          "(opportunity_contacts); attitude, intimacy and last touch are the contact's. "
@@ -65,6 +79,15 @@ if not deal_id:
                    "only the account's map is shown.")
 else:
     pm = q.deal_power_map(reader, scope, account_id, deal_id)
+if pm.is_empty():
+    if deal_id:
+        empty("No contact of this deal is visible to you.",
+              "The deal's contacts belong to accounts outside the regions you may see.")
+    else:
+        empty("No contact of this account has a decision role or an attitude assessment.",
+              "Choose one of its deals above, or fill contacts.decision_role and load "
+              "contact_assessments.csv, then run `rapport build`.")
+    st.stop()
 m = st.columns(5)
 with m[0]:
     metric("Mapped contacts" if not deal_id else "Contacts on the deal",

@@ -20,7 +20,8 @@ from rapport.warehouse.scope import Scope
 
 
 def power_map_accounts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
-    """Accounts in view with the number of contacts on their power map, S first."""
+    """Accounts in view with the number of contacts on their power map and the number of
+    their deals with contacts recorded, S first."""
     q = Sql()
     accounts = accounts_in_view(q, scope, f)
     sql = f"""
@@ -30,6 +31,12 @@ def power_map_accounts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame
         select account_id, count(*) as mapped_contacts
         from marts.fct_power_map
         group by account_id
+    ),
+
+    with_deals as (
+        select account_id, count(distinct opportunity_id) as deals_with_contacts
+        from marts.fct_opportunity_power_map
+        group by account_id
     )
 
     select
@@ -37,9 +44,11 @@ def power_map_accounts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame
         accounts_in_view.account_name,
         accounts_in_view.tier,
         accounts_in_view.region_name,
-        coalesce(mapped.mapped_contacts, 0) as mapped_contacts
+        coalesce(mapped.mapped_contacts, 0) as mapped_contacts,
+        coalesce(with_deals.deals_with_contacts, 0) as deals_with_contacts
     from accounts_in_view
     left join mapped on mapped.account_id = accounts_in_view.account_id
+    left join with_deals on with_deals.account_id = accounts_in_view.account_id
     order by
         {TIER_ORDER.format(col='accounts_in_view.tier')},
         accounts_in_view.rank_in_population nulls last,
@@ -92,42 +101,53 @@ def power_map(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
     return fetch(reader, scope, sql, q)
 
 
+def _deal_contacts_in_scope(q: Sql, scope: Scope) -> str:
+    """Join condition: the deal contact's own account is one the scope may see (a deal can
+    list a contact of another account, e.g. a partner in another region)."""
+    return f"""
+    inner join marts.dim_accounts as contact_accounts
+        on contact_accounts.account_id = power_map.contact_account_id
+            and {q.scope(scope, 'contact_accounts.region_id')}"""
+
+
 def deals(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
-    """The account's deals that have contacts recorded (opportunity_contacts): open deals
-    first, then the latest closed."""
+    """The account's deals that have contacts recorded (opportunity_contacts) that the scope
+    may see: open deals first, then the latest closed."""
     q = Sql()
     sql = f"""
     with {one_account(q, scope, account_id)}
 
     select
-        deal.opportunity_id,
-        deal.opportunity_name,
-        deal.opportunity_status,
-        deal.opportunity_stage,
-        deal.opportunity_amount,
-        deal.close_date,
+        power_map.opportunity_id,
+        power_map.opportunity_name,
+        power_map.opportunity_status,
+        power_map.opportunity_stage,
+        power_map.opportunity_amount,
+        power_map.close_date,
         count(*) as deal_contacts
-    from marts.fct_opportunity_power_map as deal
-    inner join the_account on the_account.account_id = deal.account_id
+    from marts.fct_opportunity_power_map as power_map
+    inner join the_account on the_account.account_id = power_map.account_id
+    {_deal_contacts_in_scope(q, scope)}
     group by
-        deal.opportunity_id,
-        deal.opportunity_name,
-        deal.opportunity_status,
-        deal.opportunity_stage,
-        deal.opportunity_amount,
-        deal.close_date
+        power_map.opportunity_id,
+        power_map.opportunity_name,
+        power_map.opportunity_status,
+        power_map.opportunity_stage,
+        power_map.opportunity_amount,
+        power_map.close_date
     order by
-        deal.opportunity_status <> 'open',
-        deal.close_date desc nulls last,
-        deal.opportunity_name
+        power_map.opportunity_status <> 'open',
+        power_map.close_date desc nulls last,
+        power_map.opportunity_name
     """
     return fetch(reader, scope, sql, q)
 
 
 def deal_power_map(reader: Reader, scope: Scope, account_id: str,
                    opportunity_id: str) -> pl.DataFrame:
-    """The power map of one deal of the account: one row per contact recorded on the deal,
-    with the deal's roles and evaluation groups; the same columns as power_map()."""
+    """The power map of one deal of the account: one row per contact recorded on the deal
+    that the scope may see, with the deal's roles and evaluation groups; the same columns
+    as power_map()."""
     q = Sql()
     sql = f"""
     with {one_account(q, scope, account_id)}
@@ -135,6 +155,7 @@ def deal_power_map(reader: Reader, scope: Scope, account_id: str,
     select {_MAP_COLUMNS.format(contact_name=name_sql(scope, 'power_map.full_name'))}
     from marts.fct_opportunity_power_map as power_map
     inner join the_account on the_account.account_id = power_map.account_id
+    {_deal_contacts_in_scope(q, scope)}
     where power_map.opportunity_id = {q.bind(opportunity_id)}
     order by {_MAP_ORDER}
     """

@@ -5,6 +5,8 @@
     account-level role in dim_contacts); the influence weight follows the deal role (seed
     role_influence_weights). Attitude, intimacy, the contact's key score, the last touch and
     "who moved" are the contact's, as on the account power map (int_contacts_current).
+    contact_account_id is the contact's own account: a deal may list a contact of another
+    account (a partner, a consultant); readers scope the contact by that account's region.
     Flags: untouched for 90 days or more (or never), opposes (-1), coach (3).
 -#}
 with
@@ -57,6 +59,7 @@ final as (
         opportunities.amount as opportunity_amount,
         opportunities.close_date,
         deal_contacts.contact_id,
+        contacts.account_id as contact_account_id,
         contacts.full_name,
         contacts.title,
         contacts.department,
