@@ -7,6 +7,15 @@ import duckdb
 from rapport.bench import FLOAT_TOLERANCE, _unpaired, compare_marts
 
 
+def _warehouse(path, rows: list[tuple[str, float]]):
+    """A warehouse file with one mart, marts.m (k, score), holding `rows`."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.m (k varchar, score double)")
+        con.executemany("insert into marts.m values (?, ?)", rows)
+    return path
+
+
 def test_rows_pair_on_their_other_columns_within_the_float_tolerance():
     assert FLOAT_TOLERANCE == 1e-5
     left = [("a", 1.0), ("b", 2.0), ("c", None)]
@@ -20,15 +29,9 @@ def test_rows_pair_on_their_other_columns_within_the_float_tolerance():
 
 def test_marts_differing_only_by_a_rounding_unit_are_equal_and_real_differences_are_not(
         tmp_path):
-    files = {}
-    for name, score in (("inc", 0.12344999), ("full", 0.12345001), ("other", 0.5)):
-        path = tmp_path / f"{name}.duckdb"
-        with duckdb.connect(str(path)) as con:
-            con.execute("create schema marts")
-            con.execute("create table marts.m (k varchar, score double)")
-            # 0.12344999 and 0.12345001 (2e-8 apart) round to 0.1234 and 0.1235
-            con.execute("insert into marts.m values ('x', ?), ('y', 1.0)", [score])
-        files[name] = path
+    # 0.12344999 and 0.12345001 (2e-8 apart) round to 0.1234 and 0.1235
+    files = {name: _warehouse(tmp_path / f"{name}.duckdb", [("x", score), ("y", 1.0)])
+             for name, score in (("inc", 0.12344999), ("full", 0.12345001), ("other", 0.5))}
     with duckdb.connect() as con:  # the premise: the 4-decimal rounding alone tells them apart
         assert con.execute("select round(0.12344999, 4) <> round(0.12345001, 4)").fetchone()[0]
     assert compare_marts(files["inc"], files["full"]) == {}
@@ -39,14 +42,8 @@ def test_marts_differing_only_by_a_rounding_unit_are_equal_and_real_differences_
 def test_the_decimals_and_the_tolerance_are_the_callers(tmp_path):
     """docs/scale-out.md compares the Spark and DuckDB builds at 6 decimals within 1e-6 and
     within 2e-6: a 2e-6 difference is a difference at 1e-6 and none at 2e-6."""
-    files = {}
-    for name, score in (("spark", 0.500002), ("duckdb", 0.5)):
-        path = tmp_path / f"{name}.duckdb"
-        with duckdb.connect(str(path)) as con:
-            con.execute("create schema marts")
-            con.execute("create table marts.m (k varchar, score double)")
-            con.execute("insert into marts.m values ('x', ?)", [score])
-        files[name] = path
+    files = {name: _warehouse(tmp_path / f"{name}.duckdb", [("x", score)])
+             for name, score in (("spark", 0.500002), ("duckdb", 0.5))}
     assert compare_marts(files["spark"], files["duckdb"]) == {}  # 4 decimals: both 0.5
     assert compare_marts(files["spark"], files["duckdb"], decimals=6,
                          tolerance=1e-6 + 1e-12) == {"m": (1, 1, 1, 1)}

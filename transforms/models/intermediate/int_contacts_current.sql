@@ -1,6 +1,9 @@
 {#-
     One row per contact: its state on as_of_date (the last month of int_contacts_monthly)
     and its attitude on compare_date (as_of_date minus var compare_days), for "who moved".
+    The flags the power maps show are derived here once: untouched for untouched_days or
+    more (or never touched), opposes (-1), coach (3); intimacy is 0 for a contact never
+    touched.
 -#}
 with
 
@@ -53,13 +56,16 @@ final as (
         current_state.attitude as current_attitude,
         current_state.attitude_assessed_date,
         current_state.support_norm,
-        current_state.intimacy,
+        coalesce(current_state.intimacy, 0) as intimacy,
         current_state.max_depth_step as max_depth_step_365d,
         current_state.last_touch_date,
         current_state.days_since_last_touch,
         current_state.contact_key_score,
-        current_state.is_untouched,
-        at_compare.attitude as attitude_at_compare_date
+        coalesce(current_state.is_untouched, true) as is_untouched_90d,
+        coalesce(current_state.attitude = -1, false) as is_opposing,
+        coalesce(current_state.attitude = 3, false) as is_coach,
+        at_compare.attitude as attitude_at_compare_date,
+        current_state.attitude - at_compare.attitude as attitude_change
     from contacts
     cross join dates
     left join current_state

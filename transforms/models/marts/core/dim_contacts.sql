@@ -35,7 +35,7 @@ final as (
         contacts.email,
         current_state.current_attitude,
         current_state.attitude_assessed_date,
-        coalesce(current_state.intimacy, 0) as intimacy,
+        current_state.intimacy,
         coalesce(current_state.max_depth_step_365d, 0) as max_depth_step_365d,
         current_state.last_touch_date,
         current_state.days_since_last_touch,

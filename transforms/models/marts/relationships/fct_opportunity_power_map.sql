@@ -11,12 +11,6 @@
 -#}
 with
 
-dates as (
-
-    select * from {{ ref('int_dates') }}
-
-),
-
 deal_contacts as (
 
     select * from {{ ref('stg_opportunity_contacts') }}
@@ -69,26 +63,25 @@ final as (
         role_weights.influence_weight,
         current_state.current_attitude,
         current_state.attitude_assessed_date,
-        dates.compare_date,
+        current_state.compare_date,
         current_state.attitude_at_compare_date,
-        current_state.current_attitude - current_state.attitude_at_compare_date as attitude_change,
+        current_state.attitude_change,
         current_state.support_norm,
-        coalesce(current_state.intimacy, 0) as intimacy,
+        current_state.intimacy,
         current_state.last_touch_date,
         current_state.days_since_last_touch,
         current_state.contact_key_score,
-        coalesce(current_state.is_untouched, true) as is_untouched_90d,
-        coalesce(current_state.current_attitude = -1, false) as is_opposing,
-        coalesce(current_state.current_attitude = 3, false) as is_coach,
+        current_state.is_untouched_90d,
+        current_state.is_opposing,
+        current_state.is_coach,
         coalesce(contacts.is_active, true) as is_active,
-        dates.as_of_date
+        current_state.as_of_date
     from deal_contacts
-    cross join dates
     inner join opportunities
         on deal_contacts.opportunity_id = opportunities.opportunity_id
     inner join contacts
         on deal_contacts.contact_id = contacts.contact_id
-    left join current_state
+    inner join current_state
         on deal_contacts.contact_id = current_state.contact_id
     left join role_weights
         on deal_contacts.decision_role = role_weights.decision_role
