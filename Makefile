@@ -62,7 +62,7 @@ build:
 	$(BIN)/rapport build
 
 serve:
-	$(BIN)/rapport serve --port 8501
+	$(BIN)/rapport serve --local --port 8501
 
 bench: install
 	$(BIN)/rapport bench

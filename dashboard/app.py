@@ -67,6 +67,7 @@ for section, entries in SECTIONS.items():
 page = st.navigation(PAGES)
 with st.sidebar:
     st.caption(context.mode_label(viewer))
+context.local_mode_banner(viewer)
 if any(page is refused for refused in REFUSED):
     page.run()
     st.stop()
@@ -81,6 +82,7 @@ except WarehouseError as exc:
     st.stop()
 
 try:
+    context.check_user_regions(viewer, reader)  # stops the page when the users file is wrong
     quarters = q.quarters(reader, scope)
     regions = q.regions(reader, scope)
     filters = render_sidebar(reader, scope, quarters, regions)

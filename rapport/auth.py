@@ -17,7 +17,8 @@ import datetime as dt
 import fcntl
 import json
 import os
-from collections.abc import Mapping
+import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,12 @@ DEFAULT_ROLE_PAGES: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_PII_ROLES: tuple[str, ...] = ("leadership",)
 
+# Pages whose queries are not region-scoped (Data quality: every table's quarantine counts,
+# build history, server paths). Only roles that see every region may be given them.
+ALL_REGIONS_PAGES: tuple[str, ...] = ("data_quality",)
+REGION_SCOPED_ROLES: tuple[str, ...] = ("regional_director",)
+USER_KEYS: tuple[str, ...] = ("role", "regions")
+
 # The identity of local mode when no `--as <email>` is given: full access, so that a demo on
 # one's own machine shows everything. Local mode is not authentication (docs/security.md).
 LOCAL_DEMO_EMAIL = "local-demo"
@@ -45,6 +52,13 @@ LOCAL_DEMO_EMAIL = "local-demo"
 
 class AccessConfigError(Exception):
     """The users file is missing or malformed. The message names the file and the entry."""
+
+
+class LoginConfigError(AccessConfigError):
+    """The login configuration (secrets file, local-mode flag, address) is broken or ambiguous.
+
+    The message names the file or the setting and what to do; the dashboard refuses to serve.
+    """
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,7 @@ class Viewer:
     role: str
     pages: tuple[str, ...]
     scope: Scope
+    login: str = ""  # how they came in: "oidc" or "local mode" (set by the dashboard)
 
     def may_open(self, page: str) -> bool:
         return page in self.pages
@@ -65,6 +80,17 @@ class AccessConfig:
     users: Mapping[str, Mapping[str, Any]]
     role_pages: Mapping[str, tuple[str, ...]]
     pii_roles: tuple[str, ...]
+
+    def check_regions(self, known: Iterable[str], source: str = "users file") -> None:
+        """Refuse a users file that gives a director a region the warehouse does not have."""
+        known = set(known)
+        for email, entry in self.users.items():
+            unknown = sorted(set(entry.get("regions", ())) - known)
+            if unknown:
+                raise AccessConfigError(
+                    f"{source}: users.{email}.regions: {unknown} not in the warehouse's regions "
+                    f"({', '.join(sorted(known)) or 'none'}); use region_id values of "
+                    "regions.csv")
 
     def viewer(self, email: str | None) -> Viewer | None:
         """The viewer for this e-mail, or None when the e-mail is unknown (denied)."""
@@ -116,24 +142,48 @@ def parse_config(raw: Any, source: str = "users file") -> AccessConfig:
         if role not in ROLES:
             raise AccessConfigError(f"{source}: role_pages.{role}: unknown role; use {ROLES}")
         role_pages[role] = _strings(pages, f"{source}: role_pages.{role}", PAGES)
+        if role in REGION_SCOPED_ROLES:
+            refused = [p for p in role_pages[role] if p in ALL_REGIONS_PAGES]
+            if refused:
+                raise AccessConfigError(
+                    f"{source}: role_pages.{role}: {refused} show every region's data "
+                    f"(quarantine, build history, file paths) and cannot be given to a role "
+                    f"limited to its regions; remove {', '.join(refused)} from the list")
     pii_roles = DEFAULT_PII_ROLES
     if "pii_roles" in raw:
         pii_roles = _strings(raw["pii_roles"] or [], f"{source}: pii_roles", ROLES)
+    listed = raw.get("users")
+    if listed is not None and not isinstance(listed, dict):
+        raise AccessConfigError(f"{source}: users: expected a mapping of e-mail -> entry, "
+                                f"got {type(listed).__name__}")
     users: dict[str, dict[str, Any]] = {}
-    for email, entry in (raw.get("users") or {}).items():
+    spelled: dict[str, str] = {}
+    for email, entry in (listed or {}).items():
         where = f"{source}: users.{email}"
         if not isinstance(email, str) or "@" not in email:
             raise AccessConfigError(f"{where}: the key must be an e-mail address")
+        key = email.strip().lower()
+        if key in spelled:
+            raise AccessConfigError(
+                f"{where}: the same e-mail as users.{spelled[key]} (e-mails are compared in "
+                "lower case); keep one entry per person")
+        spelled[key] = email
         if not isinstance(entry, dict) or entry.get("role") not in ROLES:
             raise AccessConfigError(f"{where}: needs `role:` one of {ROLES}")
+        extra = sorted(set(entry) - set(USER_KEYS))
+        if extra:
+            raise AccessConfigError(f"{where}: unknown key(s) {extra}; an entry has only "
+                                    f"{', '.join(USER_KEYS)}")
         role = entry["role"]
         normal: dict[str, Any] = {"role": role}
         if role == "regional_director":
             regions = _strings(entry.get("regions"), f"{where}.regions")
+            if len(set(regions)) != len(regions):
+                raise AccessConfigError(f"{where}.regions: a region is listed twice")
             normal["regions"] = regions
         elif "regions" in entry:
             raise AccessConfigError(f"{where}: only a regional_director has `regions:`")
-        users[email.strip().lower()] = normal
+        users[key] = normal
     return AccessConfig(users=users, role_pages=role_pages, pii_roles=pii_roles)
 
 
@@ -147,10 +197,137 @@ def load_config(path: Path | None = None) -> AccessConfig:
             f"{path}: no users file; copy config/users.example.yml to config/users.yml "
             "(or set RAPPORT_USERS)") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)
+    except _DuplicateKey as exc:
+        raise AccessConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise AccessConfigError(f"{path}: not valid YAML ({exc})") from None
     return parse_config(raw, str(path))
+
+
+class _DuplicateKey(yaml.YAMLError):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping (PyYAML keeps the last
+    one silently: a second entry for an e-mail would replace the first one's role)."""
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise _DuplicateKey(f"line {line}: {key!r} is written twice (first on line "
+                                    f"{seen[key]}); keep one")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+# --- login configuration -------------------------------------------------------------------
+#
+# Two ways in, never a fallback from one to the other:
+# - OIDC: an [auth] section in the secrets file (.streamlit/secrets.toml), checked here.
+# - local mode: no login at all, only when asked for explicitly (`rapport serve --local` sets
+#   RAPPORT_LOCAL_MODE=1) and only on a loopback address.
+# Anything else (a secrets file that does not parse, an [Auth] section, auth keys outside the
+# section, a missing key, both at once, neither) refuses to serve.
+
+LOCAL_MODE_ENV = "RAPPORT_LOCAL_MODE"
+LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
+AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret",
+             "server_metadata_url")
+MIN_COOKIE_SECRET = 32
+
+
+def local_mode_requested(environ: Mapping[str, str] | None = None) -> bool:
+    value = (environ if environ is not None else os.environ).get(LOCAL_MODE_ENV, "").strip()
+    if value in ("", "0"):
+        return False
+    if value == "1":
+        return True
+    raise LoginConfigError(f"{LOCAL_MODE_ENV}={value!r}: use 1 (local mode) or leave it unset")
+
+
+def read_secrets_files(paths: Iterable[str | Path]) -> dict[str, Any]:
+    """The secrets files Streamlit will read, parsed and merged (later files win, as in
+    Streamlit). A file that exists but does not parse raises LoginConfigError naming it."""
+    merged: dict[str, Any] = {}
+    for entry in paths:
+        path = Path(entry).expanduser()
+        if path.is_dir() or path.suffix != ".toml":
+            continue  # Kubernetes-style secret folders: read by Streamlit itself
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LoginConfigError(f"{path}: cannot be read ({exc}); fix its permissions or "
+                                   "encoding, or remove it") from None
+        try:
+            merged.update(tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            raise LoginConfigError(f"{path}: not valid TOML ({exc}); fix the file (the login "
+                                   "configuration is in its [auth] section)") from None
+    return merged
+
+
+def _auth_problem(section: Any) -> str | None:
+    if not isinstance(section, Mapping):
+        return "[auth] must be a table of keys"
+    missing = [k for k in AUTH_KEYS if not str(section.get(k) or "").strip()]
+    if missing:
+        return (f"[auth] lacks {', '.join(missing)} (rapport logs in with the default "
+                f"provider: all of {', '.join(AUTH_KEYS)} directly under [auth])")
+    redirect = str(section["redirect_uri"])
+    if not redirect.endswith("/oauth2callback") or not redirect.startswith(("https://",
+                                                                           "http://")):
+        return f"[auth] redirect_uri {redirect!r} must be a URL ending in /oauth2callback"
+    if len(str(section["cookie_secret"])) < MIN_COOKIE_SECRET:
+        return (f"[auth] cookie_secret is shorter than {MIN_COOKIE_SECRET} characters; use a "
+                "long random string (python -c 'import secrets; print(secrets.token_hex(32))')")
+    if not str(section["server_metadata_url"]).startswith("https://"):
+        return "[auth] server_metadata_url must be an https:// URL"
+    return None
+
+
+def login_mode(secrets: Mapping[str, Any], *, local: bool, address: str | None,
+               source: str = ".streamlit/secrets.toml") -> str:
+    """"oidc" or "local", or LoginConfigError when the configuration is wrong or ambiguous.
+
+    secrets: the merged secrets (read_secrets_files, or st.secrets); source names the files
+    in messages; local: `rapport serve --local` was given; address: where the server listens.
+    """
+    misspelled = [k for k in secrets if isinstance(k, str) and k.lower() == "auth" and k != "auth"]
+    if misspelled:
+        raise LoginConfigError(f"{source}: section [{misspelled[0]}]: Streamlit reads only "
+                               "[auth], in lower case; rename the section")
+    stray = [k for k in secrets if k in AUTH_KEYS]
+    if stray:
+        raise LoginConfigError(f"{source}: {', '.join(stray)} outside any section; put them "
+                               "under an [auth] section")
+    if "auth" in secrets:
+        problem = _auth_problem(secrets["auth"])
+        if problem:
+            raise LoginConfigError(f"{source}: {problem}")
+        if local:
+            raise LoginConfigError(
+                f"{source} configures a login ([auth]) and local mode was asked for too "
+                "(--local / RAPPORT_LOCAL_MODE=1); choose one: drop --local to require the "
+                "login, or move the secrets file away for a local demo")
+        return "oidc"
+    if not local:
+        raise LoginConfigError(
+            f"no login is configured ({source} has no [auth] section), so the dashboard "
+            "serves nobody; configure OIDC there (docs/security.md), or run "
+            "`rapport serve --local` for a demo on this machine only")
+    if (address or "").strip() not in LOOPBACK_ADDRESSES:
+        raise LoginConfigError(
+            f"local mode (no login) may only listen on this machine (127.0.0.1, ::1), not on "
+            f"{address or 'every interface'}; configure a login ([auth] in {source}) to "
+            "serve a network")
+    return "local"
 
 
 # --- audit log -------------------------------------------------------------------------------

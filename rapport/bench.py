@@ -623,7 +623,7 @@ def _server(ws: Workspace, log: Path) -> Iterator[str]:
     env = _env(ws.data)
     env["RAPPORT_WAREHOUSE"] = str(ws.served)
     with log.open("w") as handle:
-        proc = subprocess.Popen([sys.executable, "-m", "rapport.cli", "serve", "--port",
+        proc = subprocess.Popen([sys.executable, "-m", "rapport.cli", "serve", "--local", "--port",
                                  str(port)], cwd=PROJECT_ROOT, env=env, stdout=handle,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         base = f"http://127.0.0.1:{port}"

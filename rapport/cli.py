@@ -37,7 +37,20 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from rapport.serve import run_serve
 
-    return run_serve(port=args.port, address=args.address, as_user=args.as_user)
+    return run_serve(port=args.port, address=args.address, as_user=args.as_user,
+                     local=args.local)
+
+
+def _cmd_check_access(args: argparse.Namespace) -> int:
+    from rapport.serve import access_problem
+
+    problem = access_problem(args.address, args.local, args.as_user)
+    if problem:
+        print(f"rapport check-access: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    mode = "local mode (no login, this machine only)" if args.local else "OIDC login"
+    print(f"rapport check-access: {mode} on {args.address}: the configuration is valid")
+    return EXIT_OK
 
 
 def _cmd_contract_docs(args: argparse.Namespace) -> int:
@@ -72,8 +85,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from rapport.build import run_build
     from rapport.importer import run_import
     from rapport.paths import raw_dir
-    from rapport.serve import run_serve
+    from rapport.serve import access_problem, run_serve
 
+    problem = access_problem(args.address, args.local, None)
+    if problem:  # refuse before importing and building, not after
+        print(f"rapport demo: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     out = Path(args.out) if args.out else raw_dir()
     code = run_import(Path(args.source), Path(args.mapping), out, None)
     if code:
@@ -81,7 +98,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     code = run_build(raw=str(out), as_of=None, incremental=False)
     if code:
         return code
-    return run_serve(port=args.port, address=args.address, as_user=None)
+    return run_serve(port=args.port, address=args.address, as_user=None, local=args.local)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,8 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1",
                    help="address to bind (default: 127.0.0.1, this machine only)")
+    p.add_argument("--local", action="store_true",
+                   help="local mode: no login, for a demo on this machine only (refused on a "
+                        "non-loopback --address and when a login is configured)")
     p.add_argument("--as", dest="as_user", default=None,
-                   help="local mode: act as this user e-mail (no login)")
+                   help="with --local: act as this user e-mail of the users file")
+
+    p = add("check-access", _cmd_check_access,
+            "Check the login configuration and the users file as `rapport serve` would.")
+    p.add_argument("--address", default="127.0.0.1")
+    p.add_argument("--local", action="store_true", help="check local mode instead of OIDC")
+    p.add_argument("--as", dest="as_user", default=None, help="with --local: this user")
 
     p = add("import", _cmd_import,
             "Import CRM exports into contract raw files through a mapping file (docs/import.md).")
@@ -142,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="raw folder (default: data/raw)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1")
+    p.add_argument("--local", action="store_true",
+                   help="serve in local mode (no login, this machine only)")
 
     p = add("contract-docs", _cmd_contract_docs,
             "Write docs/data-contract.md from rapport/contract.yml.")

@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
+from rapport import auth
 from rapport.paths import DASHBOARD_DIR, PROJECT_ROOT, served_warehouse
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -37,13 +39,64 @@ def _check(port: int, address: str) -> str | None:
     return None
 
 
-def run_serve(port: int = 8501, address: str = "127.0.0.1", as_user: str | None = None) -> int:
+def secrets_files() -> list[Path]:
+    """The secrets files Streamlit reads when `rapport serve` starts it (its defaults: the
+    user's, the project's, then the dashboard folder's .streamlit/secrets.toml)."""
+    return [Path("~/.streamlit/secrets.toml").expanduser(),
+            PROJECT_ROOT / ".streamlit" / "secrets.toml",
+            DASHBOARD_DIR / ".streamlit" / "secrets.toml"]
+
+
+def access_problem(address: str, local: bool, as_user: str | None) -> str | None:
+    """Why the dashboard must not be served with these settings, or None.
+
+    The same rules the dashboard applies on every page load (fail closed), checked before
+    starting so that the operator reads the reason in the console, not in a browser.
+    """
+    if as_user and not local:
+        return "--as names a user of local mode; add --local (this machine only, no login)"
+    files = secrets_files()
+    try:
+        secrets = auth.read_secrets_files(files)
+        mode = auth.login_mode(secrets, local=local, address=address,
+                               source=" / ".join(str(f) for f in files if f.exists())
+                               or str(files[1]))
+        if mode == "oidc" or as_user:
+            config = auth.load_config()
+            known = _warehouse_regions()
+            if known is not None:
+                config.check_regions(known, str(auth.users_file()))
+            if as_user and config.viewer(as_user) is None:
+                return f"--as {as_user}: not a user of {auth.users_file()}; add them there"
+    except auth.AccessConfigError as exc:
+        return str(exc)
+    return None
+
+
+def _warehouse_regions() -> list[str] | None:
+    """The served warehouse's region ids, or None when there is no readable warehouse yet."""
+    from rapport.warehouse import Reader, Scope, WarehouseError
+    from rapport.warehouse import queries as q
+
+    if not served_warehouse().exists():
+        return None
+    try:
+        with Reader(served_warehouse()) as reader:
+            return q.regions(reader, Scope.all_access())["region_id"].to_list()
+    except WarehouseError:
+        return None  # the dashboard says what is wrong with the file
+
+
+def run_serve(port: int = 8501, address: str = "127.0.0.1", as_user: str | None = None,
+              local: bool = False) -> int:
     """Run the dashboard until interrupted; returns the exit code.
 
     address defaults to 127.0.0.1: the dashboard is reachable from this machine only unless
-    told otherwise. as_user labels a local session (access control reads it, issue 6).
+    told otherwise. Without a login configured ([auth] in .streamlit/secrets.toml) it is
+    refused unless `local` (`--local`) asks for local mode, which only a loopback address
+    may serve; as_user (`--as`) picks the user of a local session.
     """
-    problem = _check(port, address)
+    problem = _check(port, address) or access_problem(address, local, as_user)
     if problem:
         print(f"rapport serve: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -51,10 +104,18 @@ def run_serve(port: int = 8501, address: str = "127.0.0.1", as_user: str | None 
     if not warehouse.exists():
         print(f"rapport serve: no warehouse at {warehouse} yet; the dashboard explains how to "
               "build one (`rapport build`).", file=sys.stderr)
-    if address not in ("127.0.0.1", "localhost", "::1"):
-        print(f"rapport serve: listening on {address}: reachable from other machines.",
+    if local:
+        print("rapport serve: LOCAL MODE, no login: whoever opens the page on this machine is "
+              f"{as_user or 'the demo user with all access and personal data'}.",
               file=sys.stderr)
+    elif address not in auth.LOOPBACK_ADDRESSES:
+        print(f"rapport serve: listening on {address}: reachable from other machines, behind "
+              "the login of .streamlit/secrets.toml.", file=sys.stderr)
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env.pop("RAPPORT_AS_USER", None)
+    env.pop(auth.LOCAL_MODE_ENV, None)
+    if local:
+        env[auth.LOCAL_MODE_ENV] = "1"
     if as_user:
         env["RAPPORT_AS_USER"] = as_user
     print(f"rapport serve: http://{'localhost' if address == '127.0.0.1' else address}:{port}",

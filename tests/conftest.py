@@ -20,6 +20,9 @@ from support.locks import exclusive
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# The dashboard runs in local mode in the tests (as `rapport serve --local` runs it): no login,
+# bound to 127.0.0.1 by .streamlit/config.toml. Tests of the login itself unset it.
+os.environ.setdefault("RAPPORT_LOCAL_MODE", "1")
 # Tests must not append to the project's own audit log.
 os.environ.setdefault(
     "RAPPORT_AUDIT_LOG", os.path.join(tempfile.gettempdir(), f"rapport-test-audit-{os.getpid()}.log"))

@@ -524,7 +524,8 @@ def test_query_errors_tell_viewers_nothing_about_sql_or_paths(built_warehouse, r
 def _oidc_app(user: dict) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
-                          "cookie_secret": "test", "client_id": "x", "client_secret": "y",
+                          "cookie_secret": "a-test-cookie-secret-of-32-chars!",
+                          "client_id": "x", "client_secret": "y",
                           "server_metadata_url": "https://idp.example.com/.well-known/x"}
     at.user = user
     return at.run()
@@ -533,6 +534,7 @@ def _oidc_app(user: dict) -> AppTest:
 def test_with_oidc_configured_the_identity_is_the_login_not_local_mode(users, monkeypatch):
     # RAPPORT_AS_USER is ignored once OIDC is configured: the login decides.
     monkeypatch.setenv("RAPPORT_AS_USER", "boss@example.com")
+    monkeypatch.delenv("RAPPORT_LOCAL_MODE")  # local mode beside a login is refused
     at = _oidc_app({"is_logged_in": False})
     assert not at.exception and not at.dataframe and not at.metric
     assert [b.label for b in at.button] == ["Log in"]

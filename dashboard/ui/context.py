@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 import polars as pl
@@ -43,13 +43,37 @@ def open_reader() -> Reader:
 LOCAL_MODE = "local mode"
 
 
-def oidc_configured() -> bool:
-    """True when .streamlit/secrets.toml has an [auth] section (st.login's OIDC settings)."""
+def _secrets_content() -> dict[str, Any]:
+    """What Streamlit's st.secrets holds (its files, or what a test gave it); {} when none."""
     try:
-        return bool(st.secrets.load_if_toml_exists()) and "auth" in st.secrets
-    except Exception as exc:  # noqa: BLE001 - any unreadable secrets file means: no OIDC
-        log.error("access control: .streamlit/secrets.toml unreadable (%s); local mode", exc)
-        return False
+        if st.secrets.load_if_toml_exists() or st.secrets._secrets is not None:
+            return {k: st.secrets[k] for k in st.secrets}
+    except Exception as exc:  # noqa: BLE001 - reported as a configuration error below
+        raise auth.LoginConfigError(f"secrets ({', '.join(_secrets_files())}): {exc}") from None
+    return {}
+
+
+def _secrets_files() -> list[str]:
+    return [str(p) for p in (st.get_option("secrets.files") or [])]
+
+
+def login_mode() -> str:
+    """"oidc" or "local" (LOCAL_MODE); raises auth.LoginConfigError naming the file.
+
+    The secrets files are parsed first by us, so that a syntax error is an error (Streamlit
+    itself treats an unparseable file as "no secrets"); then what Streamlit holds decides.
+    """
+    files = _secrets_files()
+    source = " / ".join(files) or ".streamlit/secrets.toml"
+    auth.read_secrets_files(files)
+    mode = auth.login_mode(_secrets_content(), local=auth.local_mode_requested(),
+                           address=st.get_option("server.address"), source=source)
+    return LOCAL_MODE if mode == "local" else mode
+
+
+def oidc_configured() -> bool:
+    """True when the login is OIDC (a valid [auth] section); False in local mode."""
+    return login_mode() == "oidc"
 
 
 def _login_once(viewer: auth.Viewer, mode: str) -> None:
@@ -69,16 +93,28 @@ def _deny(who: str | None, mode: str, why: str, message: str) -> NoReturn:
     raise AssertionError("unreachable")  # st.stop() raises
 
 
+def _refuse_to_serve(exc: auth.LoginConfigError) -> NoReturn:
+    """Fail closed: a broken or ambiguous login configuration lets nobody in. The message
+    names the file and the fix (for the administrator who starts the server and looks)."""
+    log.error("access control: %s", exc)
+    _deny(None, "refused", "login configuration",
+          f"The dashboard is closed: its login configuration is not valid, so nobody is let "
+          f"in.\n\n{exc}")
+
+
 def current_viewer() -> auth.Viewer:
     """Who is viewing, with their role and scope; stops the page for anyone not allowed.
 
-    With OIDC configured (an [auth] section in .streamlit/secrets.toml) the identity is
-    st.user's e-mail after st.login. Otherwise the dashboard runs in local mode, labelled as
-    such in the sidebar: RAPPORT_AS_USER (`rapport serve --as <email>`) names the user, and
-    without it the local demo identity has full access (docs/security.md).
+    With OIDC configured (a valid [auth] section in .streamlit/secrets.toml) the identity is
+    st.user's e-mail after st.login. In local mode (asked for with `rapport serve --local`,
+    on a loopback address only) RAPPORT_AS_USER (`--as <email>`) names the user, and without
+    it the local demo identity has full access. Anything else refuses (docs/security.md).
     """
-    if oidc_configured():
-        mode = "oidc"
+    try:
+        mode = login_mode()
+    except auth.LoginConfigError as exc:
+        _refuse_to_serve(exc)
+    if mode == "oidc":
         if not st.user.is_logged_in:
             st.title("rapport")
             st.write("Log in to see the dashboard.")
@@ -86,19 +122,12 @@ def current_viewer() -> auth.Viewer:
             st.stop()
         email = str(st.user.get("email") or "")
     else:
-        mode = LOCAL_MODE
         email = os.environ.get("RAPPORT_AS_USER", "").strip()
         if not email:
-            viewer = auth.local_demo_viewer()
+            viewer = replace(auth.local_demo_viewer(), login=mode)
             _login_once(viewer, mode)
             return viewer
-    try:
-        config = auth.load_config()
-    except auth.AccessConfigError as exc:
-        log.error("access control: %s", exc)
-        _deny(email, mode, "users file unreadable",
-              "Access control is not configured correctly, so nobody is let in. An "
-              "administrator must fix the users file (the server log says what is wrong).")
+    config = load_access_config(email, mode)
     viewer = config.viewer(email)
     if viewer is None:
         _deny(email, mode, "unknown user",
@@ -107,22 +136,57 @@ def current_viewer() -> auth.Viewer:
     if not viewer.pages:
         _deny(email, mode, "role without pages",
               f"Access denied: the role {viewer.role} has no pages. Ask an administrator.")
+    viewer = replace(viewer, login=mode)
     _login_once(viewer, mode)
     return viewer
 
 
-def viewer_scope() -> Scope:
-    """The scope of the person viewing (see current_viewer)."""
-    return current_viewer().scope
+def _users_file_broken(email: str | None, mode: str, exc: Exception) -> NoReturn:
+    log.error("access control: %s", exc)
+    _deny(email, mode, "users file unreadable",
+          f"Access control is not configured correctly, so nobody is let in. An "
+          f"administrator must fix the users file ({auth.users_file().name}): "
+          "`rapport check-access` and the server log say what is wrong.")
+
+
+def load_access_config(email: str | None, mode: str) -> auth.AccessConfig:
+    try:
+        return auth.load_config()
+    except auth.AccessConfigError as exc:
+        _users_file_broken(email, mode, exc)
+
+
+def check_user_regions(viewer: auth.Viewer, reader: Reader) -> None:
+    """Refuse everyone when the users file names a region the served warehouse lacks (a
+    typo would otherwise give a director an empty, or tomorrow someone else's, region)."""
+    if viewer.email == auth.LOCAL_DEMO_EMAIL:
+        return  # local demo: no users file in use
+    config = load_access_config(viewer.email, viewer.login)
+    known = q.regions(reader, Scope.all_access())["region_id"].to_list()
+    try:
+        config.check_regions(known, str(auth.users_file()))
+    except auth.AccessConfigError as exc:
+        _users_file_broken(viewer.email, viewer.login, exc)
 
 
 def mode_label(viewer: auth.Viewer) -> str:
     """The sidebar's account line: who, which role, and whether this is local mode."""
-    if oidc_configured():
+    if viewer.login != LOCAL_MODE:
         return f"Signed in as {viewer.email} ({viewer.role.replace('_', ' ')})"
     who = "demo user, all access" if viewer.email == auth.LOCAL_DEMO_EMAIL else (
         f"{viewer.email} ({viewer.role.replace('_', ' ')})")
     return f"**{LOCAL_MODE}**, not a login: {who}"
+
+
+def local_mode_banner(viewer: auth.Viewer) -> None:
+    """The visible notice at the top of every page in local mode."""
+    if viewer.login != LOCAL_MODE:
+        return
+    who = ("the demo user, with all access and personal data"
+           if viewer.email == auth.LOCAL_DEMO_EMAIL else viewer.email)
+    st.badge("Local mode: no login", icon=":material/lock_open:", color="orange")
+    st.caption(f"Everyone who opens this address on this machine is {who}. Configure a "
+               "login before sharing the dashboard (docs/security.md).")
 
 
 def refuse_page(viewer: auth.Viewer, title: str, url_path: str) -> None:

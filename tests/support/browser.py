@@ -64,7 +64,7 @@ def dashboard_server(warehouse: Path, *, timeout: float = 120.0) -> Iterator[str
     ARTIFACTS.mkdir(exist_ok=True)
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "rapport.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "rapport.cli", "serve", "--local", "--port", str(port)],
             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as a whole below
         )
