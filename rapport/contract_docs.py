@@ -25,16 +25,30 @@ generator and the importer all read that file.
   below, RFC 4180 quoting (`"a, b"`; a quote inside a value is doubled). Column order does
   not matter; columns not listed here are ignored with a warning; optional columns may be
   left out.
-- **Parquet**: the same column names; any column type that casts to the contract type.
-- Dates `YYYY-MM-DD`; timestamps `YYYY-MM-DD HH:MM:SS` (UTC); booleans `true`/`false`
-  (`1`/`0`, `yes`/`no`, `t`/`f`, `y`/`n` also accepted, any case). An empty value is missing.
+- **Parquet**: the same column names; any flat column type that casts to the contract type.
+  A `TIMESTAMP WITH TIME ZONE` column is read as the instant it holds, in UTC, whatever the
+  server's time zone. Nested columns (struct, list, array, map, union) stop the build.
+- Dates `YYYY-MM-DD` (a timestamp in a date column gives its date in UTC); timestamps
+  `YYYY-MM-DD HH:MM:SS` (`T` between date and time, fractions of a second accepted), UTC
+  unless an offset follows (`Z`, `UTC`, `+02`, `+02:00`, `+0200`): `2026-03-01T10:00:00+02:00`
+  is stored as `2026-03-01 08:00:00`. Booleans `true`/`false` (`1`/`0`, `yes`/`no`,
+  `t`/`f`, `y`/`n` also accepted, any case). An empty value is missing.
+- Numbers in decimal notation: `1234.5`, `-3`, `.5`, `1e6`. Integers are whole numbers
+  (`3`; `3.0` too); `-0` is read as 0.
+- **Nothing is coerced.** A value rapport cannot read exactly as written is quarantined, not
+  rounded or guessed: `3.5` in an integer column, `inf`, `-inf`, `Infinity`, `NaN`,
+  hexadecimal `0x10`, digit separators `1_000`, `1,5`; dates `epoch`, `infinity`, negative
+  or BC years, five-digit years; any value containing a NUL byte.
 - Enumerations are compared after trimming spaces and normalising case (` won ` = `WON` = `won`).
 
 ## What happens to bad input
-- **Structural problems stop the build** with exit code 2 and a message naming the file and
-  what to do: a required table's file missing, a required column missing, a file that is not
+- **Structural problems stop the build** with exit code 2 and a message naming the file, the
+  line or column, and what to do: a required table's file missing, a required column missing,
+  a header naming a column twice or with an empty name (a trailing comma), a file that is not
   UTF-8, uses another delimiter (`;`, tab, `|`), has a line with the wrong number of fields
-  (truncated), or a Parquet file that cannot be read. The served warehouse is not touched.
+  (truncated), a quote that is never closed, a line longer than 2 MiB (DuckDB's
+  `max_line_size`), or a Parquet file that cannot be read or has a nested column. The served
+  warehouse is not touched.
 - **Bad rows are quarantined, never dropped.** Each rejected row is kept in
   `meta.dq_quarantine` with its raw values, source file, row number (1 = the first line
   after the header) and reason codes:
@@ -42,12 +56,18 @@ generator and the importer all read that file.
 | reason | meaning |
 |---|---|
 | `missing_required` | a required column is empty |
-| `unparseable` | a number, date, timestamp or boolean that does not parse |
+| `unparseable` | a number, date, timestamp or boolean that does not parse exactly (see *File formats*), or a value with a NUL byte |
 | `not_allowed` | a value outside the allowed set (after trimming and case) |
-| `out_of_range` | a number outside the column's range (e.g. a negative amount, attitude 7) |
-| `impossible_value` | a cross-column rule fails (listed per table under *Rules*) |
+| `out_of_range` | a number outside the column's range (e.g. a negative amount, attitude 7, an amount of 1e13), or a date outside the contract's bounds (below) |
+| `impossible_value` | a cross-column rule fails (listed per table under *Rules*), e.g. an interaction whose contact works for another account |
 | `orphan_fk` | a reference to a row that is not among the parent table's clean rows |
 | `duplicate_key` | the primary key of an earlier clean row; the first row is kept |
+
+Each quarantined row's `detail` lists one reason per broken rule, `code:column=value`,
+with the rule in brackets where the code alone does not say it, e.g.
+`unparseable:amount=NaN (not a finite number)`, `unparseable:attitude=3.5 (not an integer)`,
+`out_of_range:occurred_at=0001-01-01 10:00:00 (before 1990-01-01)`,
+`impossible_value:contact_id=C7 (contacts.account_id is A2, the row's account_id is A1)`.
 
 For every table, raw rows = clean rows + quarantined rows (`meta.dq_row_counts`).
 Tables are checked parents first, so a contact whose account was quarantined is itself
@@ -64,13 +84,40 @@ def _values(col: Column) -> str:
         lo = "" if col.min is None else f"{col.min:g}"
         hi = "" if col.max is None else f"{col.max:g}"
         parts.append(f"{lo}..{hi}")
+    if col.earliest is not None:
+        parts.append(f"from {col.earliest.isoformat()}")
     if col.references:
         parts.append(f"references `{col.references[0]}.{col.references[1]}`")
+    if col.belongs_to:
+        parts.append(f"of the row's `{col.belongs_to}`")
     return "; ".join(parts)
 
 
+def _bounds(spec: Contract) -> str:
+    b = spec.bounds
+    return f"""\
+## Bounds
+
+Set once for every column in `rapport/contract.yml` (`bounds:`), which is where the data team
+changes them; a column can narrow them (`min`/`max`) or, for dates, set its own `earliest`.
+Broken bounds are `out_of_range`.
+
+| key | value | meaning |
+|---|---|---|
+| `number_abs_max` | {b.number_abs_max:g} | a number column accepts nothing above {b.number_abs_max:g} (below -{b.number_abs_max:g}) unless it sets its own `max` (`min`); so an amount's range `0..` is `0..{b.number_abs_max:g}` |
+| `earliest_date` | {b.earliest_date.isoformat()} | no date or timestamp before this day, unless the column sets `earliest` (shown as *from* below) |
+| `latest_years_after_as_of` | {b.latest_years_after_as_of} | no date or timestamp later than the as-of date plus {b.latest_years_after_as_of} years (interactions in the future of the as-of date are also `impossible_value:interaction_in_future`) |
+
+A column marked *of the row's `account_id`* (`belongs_to` in the contract) names a row of
+another table that must itself belong to the row's `account_id`: an interaction, complaint,
+feedback item or survey answer whose contact works for another account is
+`impossible_value`. Deal contacts (`opportunity_contacts`) are not checked this way: a deal
+may involve a partner's or a consultant's people.
+"""
+
+
 def render(spec: Contract) -> str:
-    out = [INTRO, "## Tables\n"]
+    out = [INTRO, _bounds(spec), "## Tables\n"]
     out.append("| table | file required | primary key | description |")
     out.append("|---|---|---|---|")
     for t in spec.tables.values():
@@ -93,10 +140,15 @@ def render(spec: Contract) -> str:
                 f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {_values(c)} | "
                 f"{'PII' if c.pii else ''} | {c.description} |"
             )
-        if t.checks:
+        belongs = [c for c in t.columns.values() if c.belongs_to]
+        if t.checks or belongs:
             out.append("\nRules (`impossible_value` when broken):\n")
             for check in t.checks:
                 out.append(f"- `{check.name}`: `{check.rule}`")
+            for c in belongs:
+                parent = c.references[0]
+                out.append(f"- `{c.name}`: the `{parent}` row's `{c.belongs_to}` is the "
+                           f"row's `{c.belongs_to}`")
         out.append("")
     out.append(
         "Personal data (PII) columns are shown only to roles allowed to see them and are "

@@ -28,3 +28,109 @@ def test_the_domain_needs_are_in_the_contract():
     assert {c.name for c in spec.tables["contacts"].columns.values() if c.pii} == {
         "full_name", "birthday", "private_notes", "email"}
     assert "home_visit" in spec.tables["interactions"].columns["activity_type"].allowed
+
+
+def test_the_contract_bounds_are_declared_in_the_contract_file():
+    from datetime import date
+
+    bounds = contract().bounds
+    assert bounds.number_abs_max == 1e12
+    assert bounds.earliest_date == date(1990, 1, 1)
+    assert bounds.latest_years_after_as_of == 10
+    assert all(t.bounds == bounds for t in contract().tables.values())
+    birthday = contract().tables["contacts"].columns["birthday"]
+    assert birthday.earliest == date(1900, 1, 1)
+
+
+def _load(tmp_path, tables_yaml: str, bounds_yaml: str = ""):
+    import textwrap
+
+    from rapport.contract import load_contract
+    from rapport.paths import SEEDS_DIR
+
+    path = tmp_path / "contract.yml"
+    path.write_text("version: 1\n" + textwrap.dedent(bounds_yaml) + "tables:\n"
+                    + textwrap.indent(textwrap.dedent(tables_yaml), "  "), encoding="utf-8")
+    return load_contract(path, SEEDS_DIR)
+
+
+PARENTS = """
+accounts:
+  primary_key: [account_id]
+  columns:
+    account_id: {type: string, required: true}
+contacts:
+  primary_key: [contact_id]
+  columns:
+    contact_id: {type: string, required: true}
+    account_id: {type: string, references: accounts.account_id}
+"""
+
+
+def test_a_contract_with_a_mistake_is_refused(tmp_path):
+    import pytest
+
+    cases = {
+        # an unquoted comma in a {flow: mapping} splits the description into a new key
+        "unknown key": PARENTS + """
+visits:
+  primary_key: [visit_id]
+  columns:
+    visit_id: {type: string, description: One, two.}
+""",
+        "min / max are for numbers": PARENTS + """
+visits:
+  primary_key: [visit_id]
+  columns:
+    visit_id: {type: string}
+    day: {type: date, min: 2000}
+""",
+        "earliest is for dates": PARENTS + """
+visits:
+  primary_key: [visit_id]
+  columns:
+    visit_id: {type: string, earliest: 2000-01-01}
+""",
+        "belongs_to needs references": PARENTS + """
+visits:
+  primary_key: [visit_id]
+  columns:
+    visit_id: {type: string}
+    account_id: {type: string}
+    contact_id: {type: string, belongs_to: account_id}
+""",
+        "visits has no column account_id": PARENTS + """
+visits:
+  primary_key: [visit_id]
+  columns:
+    visit_id: {type: string}
+    contact_id: {type: string, references: contacts.contact_id, belongs_to: account_id}
+""",
+        "contacts has no column region_id": PARENTS + """
+visits:
+  primary_key: [visit_id]
+  columns:
+    visit_id: {type: string}
+    region_id: {type: string}
+    contact_id: {type: string, references: contacts.contact_id, belongs_to: region_id}
+""",
+    }
+    for expected, tables in cases.items():
+        with pytest.raises(ValueError, match=expected):
+            _load(tmp_path, tables)
+    with pytest.raises(ValueError, match="unknown bounds key"):
+        _load(tmp_path, PARENTS, "bounds: {earliest: 1990-01-01}\n")
+    with pytest.raises(ValueError, match="must be a date"):
+        _load(tmp_path, PARENTS, "bounds: {earliest_date: soon}\n")
+    ok = _load(tmp_path, PARENTS + """
+visits:
+  primary_key: [visit_id]
+  columns:
+    visit_id: {type: string}
+    account_id: {type: string, references: accounts.account_id}
+    contact_id: {type: string, references: contacts.contact_id, belongs_to: account_id}
+""", "bounds: {number_abs_max: 1000, earliest_date: 2001-02-03}\n")
+    assert ok.tables["visits"].columns["contact_id"].belongs_to == "account_id"
+    assert ok.bounds.number_abs_max == 1000
+    assert ok.tables["visits"].bounds.earliest_date.isoformat() == "2001-02-03"
+    assert ok.bounds.latest_years_after_as_of == 10  # the default when not set
