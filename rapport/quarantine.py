@@ -5,12 +5,22 @@ reads raw.<table> (all text), normalises and types every column as the contract 
 gives each row its reasons for rejection:
 
 - missing_required   a required column is empty
-- unparseable        a number, date, timestamp or boolean that does not parse
+- unparseable        a number, date, timestamp or boolean that does not parse strictly (no
+                     inf/NaN, hex, digit separators, fractions in integers, special date words,
+                     negative years), or any value with a NUL byte
 - not_allowed        a value outside the allowed set (after trimming and case-normalising)
-- out_of_range       a number outside the contract's min..max
-- impossible_value   a cross-column check fails (close before create, future interaction...)
+- out_of_range       a number outside the contract's min..max (a side left open: the contract's
+                     bounds.number_abs_max), a date before the column's earliest date or later
+                     than the as-of date plus bounds.latest_years_after_as_of
+- impossible_value   a cross-column check fails (close before create, future interaction...),
+                     or a referenced row disagrees with the row (belongs_to: the contact of an
+                     interaction works for another account)
 - orphan_fk          a reference that is not among the parent table's clean rows
 - duplicate_key      a primary key seen on an earlier clean row (first kept, rest rejected)
+
+Typing never coerces: a value is accepted as written or the row is rejected. Timestamps
+with an offset (2026-03-01T10:00:00+02:00, ...Z) are converted to UTC; without one they are
+UTC already. -0 is read as 0.
 
 Clean rows go to validated.<table>; rejected rows to meta.dq_quarantine with their raw
 values, reasons, source file and row number. meta.dq_row_counts holds, per table,
@@ -36,7 +46,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 
@@ -88,14 +98,53 @@ def _text(column: Column) -> str:
     return f"nullif(trim({_q(column.name)}), '')"
 
 
+# Strict spellings (regular expressions, matched in full). What DuckDB's casts accept beyond
+# them (inf, NaN, 0x10, 1_000, 'epoch', 'infinity', -0001-06-01, 2024-01-01 (BC), 12345-01-01,
+# 3.5 rounded to an integer, an offset dropped) is rejected, never coerced.
+NUMERAL = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+INTEGRAL = r"[+-]?[0-9]+(\.0*)?"  # 3 and 3.0 (a float column's export), not 3.5
+_ZONE = r"(Z| ?UTC|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)"  # offsets -14:59..+14:59
+MOMENT = (r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+          r"([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?" + _ZONE + "?)?")
+_HAS_ZONE = r":[0-9]{2}(\.[0-9]+)?" + _ZONE + "$"
+# The usual spelling, parsed by the fast path (strptime); anything else by the strict slow one.
+_FAST_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+_FAST_DATE = "%Y-%m-%d"
+NON_FINITE_WORDS = ("inf", "+inf", "-inf", "infinity", "+infinity", "-infinity",
+                    "nan", "+nan", "-nan")
+DATE_WORDS = ("epoch", "infinity", "+infinity", "-infinity", "now", "today", "tomorrow",
+              "yesterday", "allballs")
+NUL = "chr(0)"
+
+
+def _fast(text: str, fmt: str) -> str:
+    """strptime, for text that starts with a digit (strptime reads 'epoch' and 'infinity')."""
+    return (f"case when {text}[1] between '0' and '9' "
+            f"then try_strptime({text}, {_lit(fmt)}) end")
+
+
+def _timestamp_expression(text: str) -> str:
+    """A timestamp in UTC from strict text: an offset (Z, UTC, +02, +02:00, +0200) is
+    applied, independently of the session's TimeZone; no offset means UTC already."""
+    with_zone = f"make_timestamp(epoch_us(try_cast({text} as timestamptz)))"
+    return (
+        f"coalesce({_fast(text, _FAST_TIMESTAMP)}, "
+        f"case when regexp_full_match({text}, {_lit(MOMENT)}) then "
+        f"case when regexp_matches({text}, {_lit(_HAS_ZONE)}) then {with_zone} "
+        f"else try_cast({text} as timestamp) end end)"
+    )
+
+
 def typed_expression(column: Column, text: str) -> str:
-    """SQL turning a column's trimmed text (the expression `text`) into its contract type."""
+    """SQL turning a column's trimmed text (the expression `text`) into its contract type;
+    NULL when the text is not a strict spelling of that type (the row is then rejected)."""
     if column.type == "string":
+        value = text
         if column.case == "lower":
-            return f"lower({text})"
-        if column.case == "upper":
-            return f"upper({text})"
-        return text
+            value = f"lower({text})"
+        elif column.case == "upper":
+            value = f"upper({text})"
+        return f"case when not contains({text}, {NUL}) then {value} end"
     if column.type == "boolean":
         words_true = ", ".join(_lit(w) for w in TRUE_WORDS)
         words_false = ", ".join(_lit(w) for w in FALSE_WORDS)
@@ -103,7 +152,102 @@ def typed_expression(column: Column, text: str) -> str:
             f"case when lower({text}) in ({words_true}) then true "
             f"when lower({text}) in ({words_false}) then false end"
         )
+    if column.type == "decimal":
+        # + 0.0 turns -0 into 0; 1e400 parses as inf and is then out of range
+        return (f"case when regexp_full_match({text}, {_lit(NUMERAL)}) "
+                f"then try_cast({text} as double) + 0.0 end")
+    if column.type == "integer":
+        return (f"case when regexp_full_match({text}, {_lit(INTEGRAL)}) "
+                f"then try_cast(split_part({text}, '.', 1) as bigint) end")
+    if column.type == "timestamp":
+        return _timestamp_expression(text)
+    if column.type == "date":
+        # a timestamp in a date column gives its date in UTC
+        return (f"coalesce(cast({_fast(text, _FAST_DATE)} as date), "
+                f"cast({_timestamp_expression(text)} as date))")
     return f"try_cast({text} as {_SQL_TYPES[column.type]})"
+
+
+def _unparseable_hint(column: Column, text: str) -> str:
+    """Why a value that does not parse was refused (' (NUL byte)'...), for the reason
+    string; evaluated on rejected rows only."""
+    cases = [f"when contains({text}, {NUL}) then ' (NUL byte)'"]
+    if column.type in ("decimal", "integer"):
+        words = ", ".join(_lit(w) for w in NON_FINITE_WORDS)
+        cases += [
+            f"when lower({text}) in ({words}) then ' (not a finite number)'",
+            (f"when regexp_matches(lower({text}), '^[+-]?0[xob]') "
+            "then ' (hexadecimal, octal or binary)'"),
+            f"when contains({text}, '_') then ' (digit separator)'",
+        ]
+    if column.type == "integer":
+        cases += [
+            (f"when regexp_full_match({text}, {_lit(INTEGRAL)}) "
+            "then ' (beyond the 64-bit integer range)'"),
+            f"when regexp_full_match({text}, {_lit(NUMERAL)}) then ' (not an integer)'",
+        ]
+    if column.type in ("date", "timestamp"):
+        words = ", ".join(_lit(w) for w in DATE_WORDS)
+        cases += [
+            f"when lower({text}) in ({words}) then ' (special date word)'",
+            (f"when starts_with({text}, '-') or ends_with(lower({text}), 'bc') "
+            f"or ends_with(lower({text}), '(bc)') "
+            "then ' (negative or BC year)'"),
+            (f"when try_cast({text} as timestamp) is not null "
+            "then ' (not YYYY-MM-DD or YYYY-MM-DD HH:MM:SS with an optional offset)'"),
+        ]
+    return f"case {' '.join(cases)} else '' end"
+
+
+def _shown(text: str) -> str:
+    """A value as the reason shows it: NUL bytes as \\0."""
+    return f"replace({text}, {NUL}, '\\0')"
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _bound_rule(table: Table, col: Column, as_of_date: date) -> tuple[str, str] | None:
+    """(condition, reason) of a number or date column's range, or None."""
+    name, text, typed = col.name, _q(col.name + "__text"), _q(col.name)
+    bounds = table.bounds
+    if col.type in ("integer", "decimal"):
+        lo = col.min if col.min is not None else -bounds.number_abs_max
+        hi = col.max if col.max is not None else bounds.number_abs_max
+        hints = []
+        if col.min is None:
+            hints.append(f"when {typed} < {lo!r} then "
+                         f"' (below -{_number(bounds.number_abs_max)}, the contract bound)'")
+        if col.max is None:
+            hints.append(f"when {typed} > {hi!r} then "
+                         f"' (above {_number(bounds.number_abs_max)}, the contract bound)'")
+        hint = f" || case {' '.join(hints)} else '' end" if hints else ""
+        return (f"{typed} < {lo!r} or {typed} > {hi!r}",
+                f"'out_of_range:{name}=' || {text}{hint}")
+    if col.type in ("date", "timestamp"):
+        earliest = col.earliest or bounds.earliest_date
+        latest = _years_after(as_of_date, bounds.latest_years_after_as_of)
+        if col.type == "date":
+            low, high = f"date '{earliest}'", f"{typed} > date '{latest}'"
+        else:  # every instant of the latest day is accepted
+            low = f"timestamp '{earliest}'"
+            high = f"{typed} >= timestamp '{latest + timedelta(days=1)}'"
+        years = bounds.latest_years_after_as_of
+        return (
+            f"{typed} < {low} or {high}",
+            (f"'out_of_range:{name}=' || {text} || case when {typed} < {low} "
+            f"then ' (before {earliest})' "
+            f"else ' (after {latest}, the as-of date + {years} years)' end"),
+        )
+    return None
 
 
 def _row_rules(table: Table, as_of_date: date) -> list[tuple[str, str]]:
@@ -116,30 +260,36 @@ def _row_rules(table: Table, as_of_date: date) -> list[tuple[str, str]]:
         name, text, typed = col.name, _q(col.name + "__text"), _q(col.name)
         if col.required:
             rules.append((f"{text} is null", f"'missing_required:{name}'"))
-        if col.type != "string":
-            rules.append(
-                (f"{text} is not null and {typed} is null", f"'unparseable:{name}=' || {text}")
-            )
+        rules.append(
+            (f"{text} is not null and {typed} is null",
+             f"'unparseable:{name}=' || {_shown(text)} || {_unparseable_hint(col, text)}")
+        )
         if col.allowed is not None:
             allowed = ", ".join(_lit(v) for v in col.allowed)
             rules.append(
                 (f"{typed} not in ({allowed})", f"'not_allowed:{name}=' || {text}")
             )
-        bounds = []
-        if col.min is not None:
-            bounds.append(f"{typed} < {col.min}")
-        if col.max is not None:
-            bounds.append(f"{typed} > {col.max}")
-        if bounds:
-            rules.append((" or ".join(bounds), f"'out_of_range:{name}=' || {text}"))
+        bound = _bound_rule(table, col, as_of_date)
+        if bound:
+            rules.append(bound)
     as_of = f"date '{as_of_date.isoformat()}'"
     for check in table.checks:
         rule = re.sub(r"\bas_of_date\b", as_of, check.rule)
         rules.append((f"not ({rule})", f"'impossible_value:{check.name}'"))
-    for i, col in enumerate(c for c in table.columns.values() if c.references):
+    referencing = [c for c in table.columns.values() if c.references]
+    for i, col in enumerate(referencing):
         rules.append(
             (f"_orphan_{i}", f"'orphan_fk:{col.name}=' || {_q(col.name + '__text')}")
         )
+    for i, col in enumerate(referencing):
+        if col.belongs_to:
+            parent, other = col.references[0], col.belongs_to
+            rules.append((
+                f"_mismatch_{i}",
+                (f"'impossible_value:{col.name}=' || {_q(col.name + '__text')} || "
+                f"' ({parent}.{other} is ' || _belongs_{i} || ', the row''s {other} is ' || "
+                f"{_q(other + '__text')} || ')'"),
+            ))
     return rules
 
 
@@ -155,8 +305,11 @@ def _flagged_select(table: Table, as_of_date: date, keep: str, source: str) -> s
     for i, col in enumerate(c for c in cols if c.references):
         parent, parent_col = col.references
         alias = f"parent_{i}"
+        # belongs_to: the parent's column rides along (parent_col is the parent's primary
+        # key, so the join still finds at most one row)
+        belongs = (f", {_q(col.belongs_to)} as parent_belongs" if col.belongs_to else "")
         fk_joins.append(
-            f"left join (select distinct {_q(parent_col)} as parent_key "
+            f"left join (select distinct {_q(parent_col)} as parent_key{belongs} "
             f"from validated.{_q(parent)}) as {alias} "
             f"on rows_typed.{_q(col.name)} = {alias}.parent_key"
         )
@@ -164,6 +317,13 @@ def _flagged_select(table: Table, as_of_date: date, keep: str, source: str) -> s
             f"(rows_typed.{_q(col.name)} is not null and {alias}.parent_key is null) "
             f"as _orphan_{i}"
         )
+        if col.belongs_to:
+            mine = f"rows_typed.{_q(col.belongs_to)}"
+            fk_flags.append(
+                f"({alias}.parent_key is not null and {mine} is not null "
+                f"and {alias}.parent_belongs is distinct from {mine}) as _mismatch_{i}"
+            )
+            fk_flags.append(f"{alias}.parent_belongs as _belongs_{i}")
     flags = "".join(f", {f}" for f in fk_flags)
     is_bad = " or ".join(f"coalesce(({cond}), false)" for cond, _ in _row_rules(table, as_of_date))
     return f"""
@@ -347,11 +507,11 @@ def default_as_of_date(con: duckdb.DuckDBPyConnection, today: date | None = None
         ("opportunities", "created_date"),
     ]
     for table, column in candidates:
+        # the day as the gate reads it (an offset applied: the UTC day)
+        text = f"nullif(trim({_q(column)}), '')"
+        day = f"cast({_timestamp_expression(text)} as date)"
         found = con.execute(
-            f"select max(try_cast(try_cast(nullif(trim({_q(column)}), '') as timestamp) as date)) "
-            f"from raw.{_q(table)} "
-            f"where try_cast(try_cast(nullif(trim({_q(column)}), '') as timestamp) as date) <= ?",
-            [today],
+            f"select max({day}) from raw.{_q(table)} where {day} <= ?", [today],
         ).fetchone()[0]
         if found is not None:
             return found
