@@ -1,9 +1,14 @@
 """Load raw files into the build's DuckDB file, exactly as they are (all text).
 
-Structural problems (a required file or column is missing, a file cannot be read, is not
-UTF-8, uses another delimiter or is truncated) stop the build with a StructuralError that
-names the file, the problem and what to do. Row-level problems are not judged here: the
-quarantine gate (rapport/quarantine.py) does that on the loaded text.
+Structural problems (a required file or column is missing, a header names a column twice or
+has an empty name, a file cannot be read, is not UTF-8, uses another delimiter, is
+truncated, has an unclosed quote or a line over the line limit, a Parquet column is nested)
+stop the build with a StructuralError that names the file, the line or column, the problem
+and what to do. Row-level problems are not judged here: the quarantine gate
+(rapport/quarantine.py) does that on the loaded text.
+
+Parquet columns are read as text too; a TIMESTAMP WITH TIME ZONE column as its instant in
+UTC ('YYYY-MM-DD HH:MM:SS[.ffffff]'), whatever the session's TimeZone.
 """
 
 from __future__ import annotations
@@ -22,6 +27,12 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "parquet")
 _OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
+# The longest CSV line read (DuckDB's max_line_size; its default, stated so that the message
+# can name it). A longer line is nearly always a quote that is never closed.
+MAX_LINE_BYTES = 2_097_152
+_NESTED = re.compile(r"^(STRUCT|MAP|UNION|LIST)\b|\]$", re.IGNORECASE)
+_ZONED_TIMESTAMP = "TIMESTAMP WITH TIME ZONE"
+_NO_SPACE = re.compile(r"no space left on device|disk quota exceeded", re.IGNORECASE)
 
 
 def find_table_file(raw_dir: Path, table: Table) -> Path | None:
@@ -51,7 +62,7 @@ def _read_expression(path: Path, header: list[str]) -> str:
     return (
         f"read_csv({_sql_string(str(path))}, columns = {{{columns}}}, auto_detect = false, "
         "header = true, delim = ',', quote = '\"', escape = '\"', encoding = 'utf-8', "
-        "strict_mode = true, null_padding = false)"
+        f"strict_mode = true, null_padding = false, max_line_size = {MAX_LINE_BYTES})"
     )
 
 
@@ -77,7 +88,39 @@ def _header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
             f"{path}: the file is empty (no header line). Export it again with a header "
             "row of the contract's column names (docs/data-contract.md)."
         )
-    return [name.strip() for name in next(csv.reader([text.rstrip("\r\n")]))]
+    header = [name.strip() for name in next(csv.reader([text.rstrip("\r\n")]))]
+    _check_header_names(path, header)
+    return header
+
+
+def _check_header_names(path: Path, header: list[str]) -> None:
+    """Every header field names one column, once (DuckDB compares names without case)."""
+    if len(header) > 1 and not header[-1]:
+        raise StructuralError(
+            f"{path}: line 1 (the header) ends with a comma: field {len(header)} has no "
+            "column name. Remove the trailing comma from the header line (and from the data "
+            "lines, if they end with one too) and run the build again."
+        )
+    for i, name in enumerate(header, start=1):
+        if not name and len(header) > 1:
+            raise StructuralError(
+                f"{path}: line 1 (the header): field {i} of {len(header)} has no column name. "
+                "Name the column (or remove it from the header and the data lines) and run "
+                "the build again."
+            )
+    first: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        key = name.lower()
+        if key in first:
+            earlier = header[first[key] - 1]
+            what = (f"column '{name}' twice (fields {first[key]} and {i})" if earlier == name
+                    else f"the same column twice: '{earlier}' (field {first[key]}) and "
+                         f"'{name}' (field {i}); case does not tell columns apart")
+            raise StructuralError(
+                f"{path}: line 1 (the header) names {what}. Each column may appear once: "
+                "remove or rename one of them and run the build again."
+            )
+        first[key] = i
 
 
 def _explain(path: Path, exc: Exception) -> StructuralError:
@@ -94,6 +137,21 @@ def _explain(path: Path, exc: Exception) -> StructuralError:
         return StructuralError(
             f"{path}: the file is not valid UTF-8{where}. Export it as UTF-8 "
             "(in Excel: 'CSV UTF-8') and run the build again."
+        )
+    at = f"line {line.group(1)}" if line else "a line"
+    if "max_line_size" in message or "Maximum line size" in message:
+        return StructuralError(
+            f"{path}: {at} is longer than the limit of {MAX_LINE_BYTES:,} bytes per line "
+            f"(2 MiB, DuckDB's max_line_size). Usually a quote (\") opened in a value is "
+            f"never closed, which runs the lines after it together: check {at} and close or "
+            "double the quote. If a value really is that long, shorten it in the export; "
+            "then run the build again."
+        )
+    if "unterminated quote" in message:
+        return StructuralError(
+            f"{path}: {at} has a value whose quote (\") is never closed. Close the quote, or "
+            "double a quote inside a quoted value (\"\"), as RFC 4180 says; then run the "
+            "build again."
         )
     found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
     if found:
@@ -150,8 +208,9 @@ def load_table(con: duckdb.DuckDBPyConnection, raw_dir: Path, table: Table) -> i
     unknown = [c for c in header if c not in table.columns]
     if unknown:
         log.warning("%s: ignoring columns not in the contract: %s", path, ", ".join(unknown))
+    types = _parquet_types(con, path, table) if path.suffix == ".parquet" else {}
     select = ", ".join(
-        f"cast({_quote(c)} as varchar) as {_quote(c)}" if c in header
+        f"{_as_text(c, types.get(c))} as {_quote(c)}" if c in header
         else f"cast(null as varchar) as {_quote(c)}"
         for c in table.columns
     )
@@ -163,8 +222,37 @@ def load_table(con: duckdb.DuckDBPyConnection, raw_dir: Path, table: Table) -> i
             f"from {_read_expression(path, header)}"
         )
     except duckdb.Error as exc:
+        if _NO_SPACE.search(str(exc)):
+            raise  # the disk, not the input: not a structural problem
         raise _explain(path, exc) from None
     return con.execute(f"select count(*) from {target}").fetchone()[0]
+
+
+def _parquet_types(con: duckdb.DuckDBPyConnection, path: Path, table: Table) -> dict[str, str]:
+    """The Parquet type of each contract column of the file; a nested one stops the build."""
+    try:
+        described = con.execute(
+            f"describe select * from {_read_expression(path, [])}").fetchall()
+    except duckdb.Error as exc:
+        raise _explain(path, exc) from None
+    types = {row[0]: str(row[1]) for row in described}
+    for name, kind in types.items():
+        if name in table.columns and _NESTED.search(kind.strip()):
+            raise StructuralError(
+                f"{path}: column '{name}' is a nested Parquet column ({kind}); the contract "
+                f"wants a plain {table.columns[name].type} there. Write the column flat "
+                "(one value per row: flatten the struct, pick one element of the list or map) "
+                "and run the build again."
+            )
+    return types
+
+
+def _as_text(column: str, kind: str | None) -> str:
+    """A raw column as text. A TIMESTAMP WITH TIME ZONE is written as its UTC instant, so the
+    server's TimeZone cannot shift it (a plain cast would render it in that zone)."""
+    if kind is not None and kind.upper() == _ZONED_TIMESTAMP:
+        return f"cast(make_timestamp(epoch_us({_quote(column)})) as varchar)"
+    return f"cast({_quote(column)} as varchar)"
 
 
 def load_raw(
