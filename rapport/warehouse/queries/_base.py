@@ -80,12 +80,58 @@ def name_sql(scope: Scope, column: str) -> str:
     return rf"regexp_replace(trim({column}), '(\S)\S*', '\1.', 'g')"
 
 
+# What a row shows instead of a contact the scope may not see: a contact of another region
+# named on a row of a visible account (inconsistent data: an interaction, alert or deal of
+# an account in one region that names a contact of an account in another).
+OTHER_REGION_CONTACT = "(contact of another region)"
+
+
+def text_literal(value: str) -> str:
+    """A constant of this package as a SQL string literal (never a caller's value)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def contact_region(q: Sql, scope: Scope, contact_id: str,
+                   alias: str = "contact_scope") -> tuple[str, str]:
+    """(joins, visible) for a row that names a contact (`contact_id`, a column expression).
+
+    The scope is applied to the region of the contact's own account (marts.dim_contacts ->
+    marts.dim_accounts), not to the row's account: a row of a visible account may name a
+    contact of another region. `joins` are left joins to add to the FROM clause; `visible`
+    is a SQL boolean, false when the contact's own account is outside the scope or unknown
+    (fail closed). A scope of every region sees every contact: no joins, `true`."""
+    if scope.sees_all_regions:
+        return "", "true"
+    joins = f"""
+    left join marts.dim_contacts as {alias}_contacts
+        on {alias}_contacts.contact_id = {contact_id}
+    left join marts.dim_accounts as {alias}_accounts
+        on {alias}_accounts.account_id = {alias}_contacts.account_id"""
+    return joins, f"coalesce({q.scope(scope, f'{alias}_accounts.region_id')}, false)"
+
+
+def contacts_in_scope(q: Sql, scope: Scope, contact_id: str,
+                      alias: str = "contact_scope") -> str:
+    """Inner joins that keep only rows whose contact (`contact_id`) belongs to an account of
+    the scope's regions (the contact's own account, see contact_region); nothing for a
+    scope of every region."""
+    if scope.sees_all_regions:
+        return ""
+    return f"""
+    inner join marts.dim_contacts as {alias}_contacts
+        on {alias}_contacts.contact_id = {contact_id}
+    inner join marts.dim_accounts as {alias}_accounts
+        on {alias}_accounts.account_id = {alias}_contacts.account_id
+            and {q.scope(scope, f'{alias}_accounts.region_id')}"""
+
+
 def detail_sql(scope: Scope, detail: str, full_name: str) -> str:
-    """A text that may quote a contact's name (alert details): the name replaced by its
-    initials when the scope may not see personal data."""
+    """A text about a contact that may quote the contact's name (alert details): the name
+    replaced by its initials when the scope may not see personal data; null when the
+    contact's name is unknown then (the text could hold a name that cannot be masked)."""
     if scope.may_see_pii:
         return detail
-    return (f"case when {full_name} is null or {full_name} = '' then {detail} "
+    return (f"case when {full_name} is null or {full_name} = '' then null "
             f"else replace({detail}, {full_name}, {name_sql(scope, full_name)}) end")
 
 

@@ -2,17 +2,99 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import polars as pl
 
+from rapport.contract import contract
 from rapport.warehouse.queries._base import (
     Sql,
     fetch,
+    text_literal,
 )
 from rapport.warehouse.queries.options import columns_of
 from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
+
+# What a personal value (a column marked `pii: true` in rapport/contract.yml) reads as in
+# quarantine details, sample rows and check results for a scope that may not see it.
+HIDDEN = "<personal data hidden>"
+# The gate's reason codes (rapport/quarantine.py): a detail joins reasons with "; ", and a
+# reason that quotes a column's value reads `<code>:<column>=<value>[ (hint)]`.
+_REASONS = ("missing_required", "unparseable", "not_allowed", "out_of_range",
+            "impossible_value", "orphan_fk", "duplicate_key")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@lru_cache(maxsize=1)
+def pii_columns() -> dict[str, tuple[str, ...]]:
+    """table -> its columns marked `pii: true` in the contract (tables without any left out)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for table in contract().tables.values():
+        cols = tuple(c.name for c in table.columns.values() if c.pii)
+        if cols:
+            for name in (table.name, *cols):
+                if not _IDENTIFIER.match(name):  # names are written into SQL below
+                    raise ValueError(f"contract: unexpected table or column name {name!r}")
+            found[table.name] = cols
+    return found
+
+
+def _primary_key_is_pii(table_name: str) -> bool:
+    table = contract().tables[table_name]
+    return bool(set(table.primary_key) & set(pii_columns().get(table_name, ())))
+
+
+def _masked_detail(table_name: str, detail: str, raw_values: str | None) -> str:
+    """SQL: a quarantine detail of a row of `table_name` with the values of its personal
+    columns replaced by HIDDEN ("unparseable:birthday=31/12/1975" ->
+    "unparseable:birthday=<personal data hidden>").
+
+    Two layers. First the exact value, taken from the row's raw values (the gate quotes the
+    trimmed raw text). Then, whatever the raw values hold, everything from `<code>:<column>=`
+    to the next reason of the detail (a "; " followed by a reason code) or its end, hints
+    included (the gate may show a value differently, e.g. NUL bytes as \\0); a chr(1) in the
+    text is replaced first, as the second layer uses it to mark where reasons start."""
+    cols = pii_columns()[table_name]
+    out = detail
+    if raw_values is not None:
+        for col in cols:
+            value = (f"case when json_valid({raw_values}) then "
+                     f"nullif(trim(json_extract_string({raw_values}, '$.{col}')), '') end")
+            # replace(text, '', ...) leaves the text as it is
+            out = (f"replace({out}, coalesce(':{col}=' || {value}, ''), "
+                   f"':{col}={HIDDEN}')")
+    out = f"replace({out}, chr(1), chr(65533))"
+    codes = "|".join(_REASONS)
+    out = f"regexp_replace({out}, '; ({codes}):', chr(1) || '\\1:', 'g')"
+    out = (f"regexp_replace({out}, '(^|\\x01)(({codes}):"
+           f"({'|'.join(cols)})=)[^\\x01]*', '\\1\\2{HIDDEN}', 'g')")
+    if _primary_key_is_pii(table_name):
+        out = (f"regexp_replace({out}, '(^|\\x01)duplicate_key:[^\\x01]*', "
+               f"'\\1duplicate_key:{HIDDEN}', 'g')")
+    return f"replace({out}, chr(1), '; ')"
+
+
+def _masked_raw_values(table_name: str, raw_values: str) -> str:
+    """SQL: a row's raw values (a JSON object) with the values of its personal columns
+    replaced by HIDDEN (null values stay null); null when the text is not valid JSON."""
+    out = raw_values
+    for col in pii_columns()[table_name]:
+        present = f"json_extract_string({raw_values}, '$.{col}') is not null"
+        out = (f"json_merge_patch({out}, case when {present} "
+               f"then json_object('{col}', {text_literal(HIDDEN)}) else '{{}}' end)")
+    return f"case when json_valid({raw_values}) then cast({out} as varchar) end"
+
+
+def quarantine_detail_sql(scope: Scope, table_name: str, detail: str = "detail",
+                          raw_values: str | None = "raw_values") -> str:
+    """SQL for a quarantine row's detail as the scope may see it: the detail itself, or the
+    detail with the values of the table's personal columns hidden (see _masked_detail)."""
+    if scope.may_see_pii or table_name not in pii_columns():
+        return detail
+    return _masked_detail(table_name, detail, raw_values)
 
 
 def _order_by_first(cols: Sequence[str], candidates: Sequence[str], desc: bool = True) -> str:
@@ -34,18 +116,37 @@ def build_history(reader: Reader, scope: Scope, limit: int = 50) -> pl.DataFrame
 
 
 def dq_results(reader: Reader, scope: Scope, build_id: str | None) -> pl.DataFrame:
-    """Check results of one build (meta.dq_results), failures first."""
+    """Check results of one build (meta.dq_results), failures first.
+
+    For a scope that may not see personal data, the observed value of a check on a column
+    marked `pii: true` (any table) is hidden: a count of unexpected rows keeps its count and
+    loses its examples ("3 of 120 unexpected, e.g. [...]")."""
     cols = columns_of(reader, scope, "meta.dq_results")
     if not cols:
         return pl.DataFrame()
     q = Sql()
+    replace = ""
+    if not scope.may_see_pii and {"column", "observed_value"} <= set(cols):
+        names = sorted({c for table_cols in pii_columns().values() for c in table_cols})
+        personal = ", ".join(text_literal(n) for n in names)
+        replace = f"""replace (
+            case
+                when "column" not in ({personal}) or observed_value is null
+                    then observed_value
+                when regexp_matches(observed_value, '^[0-9]+ of [0-9]+ unexpected$')
+                    then observed_value
+                when regexp_matches(observed_value, '^[0-9]+ of [0-9]+ unexpected, e\\.g\\. ')
+                    then regexp_extract(observed_value, '^[0-9]+ of [0-9]+ unexpected')
+                        || ', e.g. {HIDDEN}'
+                else {text_literal(HIDDEN)}
+            end as observed_value)"""
     where = f"where build_id = {q.bind(build_id)}" if build_id and "build_id" in cols else ""
     status_order = (
         "case status when 'error' then 1 when 'fail' then 2 when 'warn' then 3 else 4 end, "
         if "status" in cols else ("success, " if "success" in cols else "")
     )
     keys = ", ".join(f'"{c}"' for c in ("suite", "expectation", "column") if c in cols)
-    sql = f"select * from meta.dq_results {where} order by {status_order}{keys or 1}"
+    sql = f"select * {replace} from meta.dq_results {where} order by {status_order}{keys or 1}"
     return fetch(reader, scope, sql, q)
 
 
@@ -84,22 +185,34 @@ def quarantine_samples(reader: Reader, scope: Scope, build_id: str | None, table
     """Sample quarantined rows of one table and reason.
 
     Raw rows cannot be attributed to a region before they are validated, so only a scope
-    that sees every region gets them; raw values of tables holding personal data
-    (pii_tables) are withheld from a scope that may not see personal data."""
+    that sees every region gets them. For a scope that may not see personal data, the
+    values of the columns marked `pii: true` in the contract are replaced by HIDDEN in the
+    detail and in the raw values, in SQL; the raw values of any other table named in
+    pii_tables are withheld."""
     cols = columns_of(reader, scope, "meta.dq_quarantine")
     if not cols or not scope.sees_all_regions:
         return pl.DataFrame()
     q = Sql()
     where_build = f"build_id = {q.bind(build_id)}" if build_id and "build_id" in cols else "true"
-    hide_raw = not scope.may_see_pii and table_name in set(pii_tables)
-    raw = "cast(null as varchar)" if hide_raw else "raw_values"
+    masked = pii_columns()
+    has_raw = "raw_values" in cols
+    if scope.may_see_pii:
+        raw = "raw_values"
+    elif table_name in masked and has_raw:
+        raw = _masked_raw_values(table_name, "raw_values")
+    elif table_name in masked or table_name in set(pii_tables):
+        raw = "cast(null as varchar)"
+    else:
+        raw = "raw_values"
+    detail = quarantine_detail_sql(scope, table_name, "detail",
+                                   "raw_values" if has_raw else None)
     sql = f"""
     select
         table_name,
         source_file,
         row_number,
         reasons,
-        detail,
+        {detail} as detail,
         {raw} as raw_values
     from meta.dq_quarantine
     where {where_build}

@@ -9,13 +9,16 @@ import polars as pl
 
 from rapport.warehouse.queries._base import (
     HEALTH_BANDS,
+    OTHER_REGION_CONTACT,
     Filters,
     Sql,
     accounts_in_view,
     age_band_sql,
+    contact_region,
     fetch,
     name_sql,
     one_account,
+    text_literal,
 )
 from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
@@ -192,10 +195,15 @@ def account_activities(reader: Reader, scope: Scope, account_id: str, since: dt.
                        layer: str | None = None, limit: int = 500) -> pl.DataFrame:
     """One account's interactions since a date (newest first), optionally of one layer.
 
+    An interaction that names a contact of an account outside the scope (inconsistent data)
+    is kept, as the account's activity, but the contact is not shown: contact_name reads
+    "(contact of another region)", decision_role and department are null.
+
     Reads fct_interactions filtered by account: never a scan of all interactions."""
     if layer is not None and layer not in ("key", "general", "org"):
         raise ValueError(f"unknown layer {layer!r}; choose key, general or org")
     q = Sql()
+    joins, visible = contact_region(q, scope, "interactions.contact_id")
     sql = f"""
     with {one_account(q, scope, account_id)}
 
@@ -206,15 +214,20 @@ def account_activities(reader: Reader, scope: Scope, account_id: str, since: dt.
         interactions.depth_step,
         interactions.org_element,
         interactions.is_executive_visit,
-        {name_sql(scope, 'contacts.full_name')} as contact_name,
-        contacts.decision_role,
-        contacts.department,
+        case
+            when contacts.contact_id is null then null
+            when {visible} then {name_sql(scope, 'contacts.full_name')}
+            else {text_literal(OTHER_REGION_CONTACT)}
+        end as contact_name,
+        case when {visible} then contacts.decision_role end as decision_role,
+        case when {visible} then contacts.department end as department,
         reps.rep_name,
         interactions.outcome,
         interactions.interaction_id
     from marts.fct_interactions as interactions
     inner join the_account on the_account.account_id = interactions.account_id
     left join marts.dim_contacts as contacts on contacts.contact_id = interactions.contact_id
+    {joins}
     left join marts.dim_reps as reps on reps.rep_id = interactions.rep_id
     where interactions.account_id = {q.bind(account_id)}
         and interactions.occurred_date >= {q.bind(since)}

@@ -8,13 +8,16 @@ import polars as pl
 
 from rapport.warehouse.queries._base import (
     ALERT_ORDER,
+    OTHER_REGION_CONTACT,
     TIER_ORDER,
     Filters,
     Sql,
     accounts_in_view,
+    contact_region,
     detail_sql,
     fetch,
     name_sql,
+    text_literal,
 )
 from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
@@ -130,10 +133,17 @@ def tier_counts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
 
 def alerts(reader: Reader, scope: Scope, f: Filters, *, account_id: str | None = None,
            limit: int = 50) -> pl.DataFrame:
-    """Alerts on the accounts in view (or on one account), the most urgent first."""
+    """Alerts on the accounts in view (or on one account), the most urgent first.
+
+    An alert of a visible account about a contact of an account outside the scope
+    (inconsistent data) is kept, as the account's alert, without the contact: contact_name
+    and detail read "(contact of another region)", contact_title, decision_role and
+    contact_id are null."""
     q = Sql()
     accounts = accounts_in_view(q, scope, f)
     one = f"alerts.account_id = {q.bind(account_id)}" if account_id is not None else "true"
+    joins, visible = contact_region(q, scope, "alerts.contact_id")
+    other = text_literal(OTHER_REGION_CONTACT)
     sql = f"""
     with {accounts},
 
@@ -144,15 +154,24 @@ def alerts(reader: Reader, scope: Scope, f: Filters, *, account_id: str | None =
             accounts_in_view.account_name,
             accounts_in_view.region_name,
             accounts_in_view.industry,
-            {name_sql(scope, 'contacts.full_name')} as contact_name,
-            contacts.title as contact_title,
-            contacts.decision_role,
-            {detail_sql(scope, 'alerts.detail', 'contacts.full_name')} as detail,
+            case
+                when alerts.contact_id is null then null
+                when {visible} then {name_sql(scope, 'contacts.full_name')}
+                else {other}
+            end as contact_name,
+            case when {visible} then contacts.title end as contact_title,
+            case when {visible} then contacts.decision_role end as decision_role,
+            case
+                when alerts.contact_id is null then alerts.detail
+                when {visible} then {detail_sql(scope, 'alerts.detail', 'contacts.full_name')}
+                else {other}
+            end as detail,
             alerts.account_id,
-            alerts.contact_id
+            case when {visible} then alerts.contact_id end as contact_id
         from marts.fct_account_alerts as alerts
         inner join accounts_in_view on accounts_in_view.account_id = alerts.account_id
         left join marts.dim_contacts as contacts on contacts.contact_id = alerts.contact_id
+        {joins}
         where {one}
     )
 

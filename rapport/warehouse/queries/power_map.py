@@ -11,6 +11,7 @@ from rapport.warehouse.queries._base import (
     Filters,
     Sql,
     accounts_in_view,
+    contacts_in_scope,
     fetch,
     name_sql,
     one_account,
@@ -21,22 +22,27 @@ from rapport.warehouse.scope import Scope
 
 def power_map_accounts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
     """Accounts in view with the number of contacts on their power map and the number of
-    their deals with contacts recorded, S first."""
+    their deals with contacts recorded, S first; both count only contacts the scope may see
+    (as power_map() and deals() show them)."""
     q = Sql()
     accounts = accounts_in_view(q, scope, f)
+    deal_contacts = (_deal_contacts_in_scope(q, scope) if not scope.sees_all_regions else "")
     sql = f"""
     with {accounts},
 
     mapped as (
-        select account_id, count(*) as mapped_contacts
-        from marts.fct_power_map
-        group by account_id
+        select power_map.account_id, count(*) as mapped_contacts
+        from marts.fct_power_map as power_map
+        {contacts_in_scope(q, scope, 'power_map.contact_id')}
+        group by power_map.account_id
     ),
 
     with_deals as (
-        select account_id, count(distinct opportunity_id) as deals_with_contacts
-        from marts.fct_opportunity_power_map
-        group by account_id
+        select power_map.account_id,
+            count(distinct power_map.opportunity_id) as deals_with_contacts
+        from marts.fct_opportunity_power_map as power_map
+        {deal_contacts}
+        group by power_map.account_id
     )
 
     select
@@ -88,7 +94,8 @@ _MAP_ORDER = """
 
 
 def power_map(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
-    """The power map of one account: one row per contact with a role or an assessment."""
+    """The power map of one account: one row per contact with a role or an assessment that
+    the scope may see (a row naming a contact of an account in another region is left out)."""
     q = Sql()
     sql = f"""
     with {one_account(q, scope, account_id)}
@@ -96,6 +103,7 @@ def power_map(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
     select {_MAP_COLUMNS.format(contact_name=name_sql(scope, 'power_map.full_name'))}
     from marts.fct_power_map as power_map
     inner join the_account on the_account.account_id = power_map.account_id
+    {contacts_in_scope(q, scope, 'power_map.contact_id')}
     order by {_MAP_ORDER}
     """
     return fetch(reader, scope, sql, q)
@@ -103,11 +111,13 @@ def power_map(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
 
 def _deal_contacts_in_scope(q: Sql, scope: Scope) -> str:
     """Join condition: the deal contact's own account is one the scope may see (a deal can
-    list a contact of another account, e.g. a partner in another region)."""
+    list a contact of another account, e.g. a partner in another region), by the mart's
+    contact_account_id and by the contact's record in dim_contacts (contacts_in_scope)."""
     return f"""
     inner join marts.dim_accounts as contact_accounts
         on contact_accounts.account_id = power_map.contact_account_id
-            and {q.scope(scope, 'contact_accounts.region_id')}"""
+            and {q.scope(scope, 'contact_accounts.region_id')}
+    {contacts_in_scope(q, scope, 'power_map.contact_id')}"""
 
 
 def deals(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
@@ -167,7 +177,9 @@ def attitude_moves(reader: Reader, scope: Scope, account_id: str,
     """Contacts of one account whose attitude now differs from their attitude on `since`
     (fct_attitude_history; an assessment is in force from valid_from to valid_to, both
     included; valid_to is null for the current one).
-    attitude_before is null for contacts first assessed after `since`."""
+    attitude_before is null for contacts first assessed after `since`. A contact of an
+    account outside the scope (an assessment filed under this account by mistake) is left
+    out: every column of the row is about the contact."""
     q = Sql()
     sql = f"""
     with {one_account(q, scope, account_id)},
@@ -206,6 +218,7 @@ def attitude_moves(reader: Reader, scope: Scope, account_id: str,
         left join at_date on at_date.contact_id = current_attitudes.contact_id
         inner join marts.dim_contacts as contacts
             on contacts.contact_id = current_attitudes.contact_id
+        {contacts_in_scope(q, scope, 'current_attitudes.contact_id')}
         where at_date.attitude_before is distinct from current_attitudes.attitude_now
     )
 
