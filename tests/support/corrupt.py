@@ -4,12 +4,17 @@
 least `min_rows` rows, cycling through every damage kind the table's contract allows:
 
     missing_required   blank a required value
-    unparseable        a number / date / timestamp / boolean that does not parse
+    unparseable        a number / date / timestamp / boolean that does not parse, or that
+                       DuckDB would read but the contract refuses (inf, NaN, 0x10, 1_000,
+                       3.5 in an integer column, epoch, infinity, a negative year, a NUL byte)
     not_allowed        a value outside the allowed set
-    out_of_range       a number below the contract's min (negative amount, attitude -7...)
+    out_of_range       a number below the contract's min (negative amount, attitude -7...),
+                       a decimal beyond the contract's bound (1e13, 1e400), a date before the
+                       contract's earliest date (year 1)
     orphan_fk          a reference to a key that does not exist
     impossible_value   a cross-column rule broken (close before create, interaction in the
-                       future of as_of_date, left before hired...)
+                       future of as_of_date, left before hired...), or a contact of another
+                       account where the contract says belongs_to
     duplicate_key      a copy of an earlier row appended (the first is kept)
 
 Only rows that no other table references are damaged, so no damage cascades into orphans
@@ -96,20 +101,40 @@ def _shift(text: str, days: int) -> str | None:
         return None
 
 
-def _impossible(table: Table, col: dict[str, int], row: list[str], turn: int
-                ) -> tuple[str, str] | None:
-    """Break one of the table's checks (taking turns); returns (column, check name)."""
+Owners = dict[tuple[str, str], dict[str, str]]  # (parent, belongs_to) -> {key: owner}
+
+
+def _impossible(table: Table, col: dict[str, int], row: list[str], turn: int,
+                owners: Owners | None = None) -> tuple[str, str] | None:
+    """Break one of the table's checks or belongs_to rules (taking turns); returns (column,
+    what the detail names: the check's name, or the belongs_to column)."""
     def get(name: str) -> str:
         return row[col[name]].strip() if name in col else ""
 
-    checks = list(table.checks)
-    for check in checks[turn % len(checks):] + checks[: turn % len(checks)]:
-        changes = _break(check.name, get)
+    rules: list[tuple[str, str]] = [("check", c.name) for c in table.checks]
+    rules += [("belongs_to", c.name) for c in table.columns.values() if c.belongs_to]
+    for kind, name in rules[turn % len(rules):] + rules[: turn % len(rules)]:
+        if kind == "check":
+            changes = _break(name, get)
+        else:
+            changes = _other_owner(table.columns[name], get, owners or {}, turn)
         if changes and all(c in col for c in changes) and None not in changes.values():
             for column, value in changes.items():
                 row[col[column]] = value
-            return next(iter(changes)), check.name
+            return next(iter(changes)), name
     return None
+
+
+def _other_owner(column: Column, get, owners: Owners, turn: int) -> dict[str, str] | None:
+    """Name a parent row (a contact) of another owner (account) than the row's."""
+    mine = get(column.belongs_to)
+    if not mine:
+        return None
+    known = owners.get((column.references[0], column.belongs_to), {})
+    others = sorted(key for key, owner in known.items() if owner != mine)
+    if not others:
+        return None
+    return {column.name: others[turn % len(others)]}
 
 
 def _break(name: str, get) -> dict[str, str | None] | None:
@@ -133,15 +158,34 @@ def _break(name: str, get) -> dict[str, str | None] | None:
     return None
 
 
-def _bad_value(kind: str, column: Column, n: int) -> str | None:
+# What does not parse, per type, taken in turn: plain garbage, and what DuckDB's casts would
+# read (so the gate used to let through or silently change).
+UNPARSEABLE = {
+    "integer": ("12x", "3.5", "0x3", "1_0", "inf"),
+    "decimal": ("1,5.0", "inf", "-Infinity", "NaN", "0x10", "1_000"),
+    "date": ("31/12/2024", "epoch", "infinity", "-0001-06-01"),
+    "timestamp": ("2024-13-45 25:61:00", "epoch", "-infinity", "2024-01-01 10:00:00 (BC)"),
+    "boolean": ("maybe",),
+    "string": ("NUL\x00",),
+}
+
+
+def _bad_value(kind: str, column: Column, n: int, turn: int = 0) -> str | None:
+    """A bad value of `kind` for `column`: n numbers it, turn picks among the variants."""
     if kind == "missing_required":
         return ""
     if kind == "unparseable":
-        return {"integer": "12x", "decimal": "1,5.0", "date": "31/12/2024",
-                "timestamp": "2024-13-45 25:61:00", "boolean": "maybe"}.get(column.type)
+        choices = UNPARSEABLE.get(column.type, ())
+        return choices[turn % len(choices)] if choices else None
     if kind == "not_allowed":
         return f"bogus_{n}"
     if kind == "out_of_range":
+        if column.type == "date":
+            return "0001-01-01"
+        if column.type == "timestamp":
+            return "0001-01-01 10:00:00"
+        if column.type == "decimal" and column.max is None and turn % 2:
+            return ("1e13", "1e400")[turn // 2 % 2]  # beyond the contract's number_abs_max
         if column.min is not None:
             return str(int(column.min) - 7)
         return str(int(column.max) + 7)
@@ -157,11 +201,14 @@ def _columns_for(kind: str, table: Table) -> list[Column]:
         found = [c for c in cols if c.required and c.name not in pk and not c.references]
         return found or [c for c in cols if c.required and c.name not in pk]
     if kind == "unparseable":
-        return [c for c in cols if c.type != "string"]
+        # strings: only free text (a NUL byte in a key would be a new, unreferenced key)
+        return [c for c in cols if c.type != "string"
+                or (c.name not in pk and not c.references and c.allowed is None)]
     if kind == "not_allowed":
         return [c for c in cols if c.allowed is not None]
     if kind == "out_of_range":
-        return [c for c in cols if c.min is not None or c.max is not None]
+        return [c for c in cols if c.min is not None or c.max is not None
+                or c.type in ("date", "timestamp")]
     if kind == "orphan_fk":
         return [c for c in cols if c.references]
     return []
@@ -179,6 +226,24 @@ def _referenced(spec: Contract, tables: dict[str, tuple[list[str], list[list[str
     return used
 
 
+def _owners(spec: Contract, tables: dict[str, tuple[list[str], list[list[str]]]],
+            used: dict[tuple[str, str], set[str]]) -> Owners:
+    """For every belongs_to rule: the parent rows some child refers to (so they are never
+    damaged: they stay clean) and their owner, e.g. contact -> its account."""
+    found: Owners = {}
+    for table in spec.tables.values():
+        for column in table.columns.values():
+            if not column.belongs_to or column.references[0] not in tables:
+                continue
+            parent, key = column.references
+            header, rows = tables[parent]
+            k, o = header.index(key), header.index(column.belongs_to)
+            kept = used.get((parent, key), set())
+            found[(parent, column.belongs_to)] = {
+                r[k].strip(): r[o].strip() for r in rows if r[k].strip() in kept}
+    return found
+
+
 def corrupt(src: Path, out: Path, rate: float = 0.045, normalise_rate: float = 0.01,
             min_rows: int = 25, seed: int = 20261123, spec: Contract | None = None) -> Corpus:
     """Write a corrupted copy of the CSV files in `src` to `out`; return what was damaged."""
@@ -192,6 +257,7 @@ def corrupt(src: Path, out: Path, rate: float = 0.045, normalise_rate: float = 0
         elif path.is_file() and not path.name.startswith("."):
             shutil.copy2(path, out / path.name)
     used = _referenced(spec, tables)
+    owners = _owners(spec, tables, used)
     corpus = Corpus(out_dir=out)
 
     for name, (header, rows) in tables.items():
@@ -204,8 +270,10 @@ def corrupt(src: Path, out: Path, rate: float = 0.045, normalise_rate: float = 0
                            for pc in {c for (t, c) in used if t == name} if pc in col)]
             rng.shuffle(free)
             budget = max(1, math.floor(n * rate))  # so bad / rows stays <= rate < 5%
+            rules = table.checks or [c for c in table.columns.values()
+                                     if c.belongs_to and c.name in col]
             kinds = [k for k in KINDS
-                     if k == "duplicate_key" or (k == "impossible_value" and table.checks)
+                     if k == "duplicate_key" or (k == "impossible_value" and rules)
                      or [c for c in _columns_for(k, table) if c.name in col]]
             taken: set[int] = set()
             appended: list[list[str]] = []
@@ -229,7 +297,7 @@ def corrupt(src: Path, out: Path, rate: float = 0.045, normalise_rate: float = 0
                 taken.add(index)
                 row = rows[index]
                 if kind == "impossible_value":
-                    broken = _impossible(table, col, row, k // len(kinds))
+                    broken = _impossible(table, col, row, k // len(kinds), owners)
                     if broken is None:
                         continue
                     column_name, check_name = broken
@@ -238,7 +306,7 @@ def corrupt(src: Path, out: Path, rate: float = 0.045, normalise_rate: float = 0
                 else:
                     choices = [c for c in _columns_for(kind, table) if c.name in col]
                     column = choices[k // len(kinds) % len(choices)]
-                    value = _bad_value(kind, column, k)
+                    value = _bad_value(kind, column, k, k // len(kinds) // len(choices))
                     if value is None:
                         continue
                     column_name = column.name
