@@ -106,7 +106,7 @@ Broken bounds are `out_of_range`.
 |---|---|---|
 | `number_abs_max` | {b.number_abs_max:g} | a number column accepts nothing above {b.number_abs_max:g} (below -{b.number_abs_max:g}) unless it sets its own `max` (`min`); so an amount's range `0..` is `0..{b.number_abs_max:g}` |
 | `earliest_date` | {b.earliest_date.isoformat()} | no date or timestamp before this day, unless the column sets `earliest` (shown as *from* below) |
-| `latest_years_after_as_of` | {b.latest_years_after_as_of} | no date or timestamp later than the as-of date plus {b.latest_years_after_as_of} years (interactions in the future of the as-of date are also `impossible_value:interaction_in_future`) |
+| `latest_years_after_as_of` | {b.latest_years_after_as_of} | no date or timestamp later than the as-of date plus {b.latest_years_after_as_of} years; a column that a table rule already compares with the as-of date is judged by that rule instead (`interactions.occurred_at`: `impossible_value:interaction_in_future` after the as-of date + 1 day) |
 
 A column marked *of the row's `account_id`* (`belongs_to` in the contract) names a row of
 another table that must itself belong to the row's `account_id`: an interaction, complaint,

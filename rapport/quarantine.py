@@ -123,7 +123,7 @@ def _fast(text: str, fmt: str) -> str:
             f"then try_strptime({text}, {_lit(fmt)}) end")
 
 
-def _timestamp_expression(text: str) -> str:
+def timestamp_expression(text: str) -> str:
     """A timestamp in UTC from strict text: an offset (Z, UTC, +02, +02:00, +0200) is
     applied, independently of the session's TimeZone; no offset means UTC already."""
     with_zone = f"make_timestamp(epoch_us(try_cast({text} as timestamptz)))"
@@ -160,11 +160,11 @@ def typed_expression(column: Column, text: str) -> str:
         return (f"case when regexp_full_match({text}, {_lit(INTEGRAL)}) "
                 f"then try_cast(split_part({text}, '.', 1) as bigint) end")
     if column.type == "timestamp":
-        return _timestamp_expression(text)
+        return timestamp_expression(text)
     if column.type == "date":
         # a timestamp in a date column gives its date in UTC
         return (f"coalesce(cast({_fast(text, _FAST_DATE)} as date), "
-                f"cast({_timestamp_expression(text)} as date))")
+                f"cast({timestamp_expression(text)} as date))")
     return f"try_cast({text} as {_SQL_TYPES[column.type]})"
 
 
@@ -234,20 +234,32 @@ def _bound_rule(table: Table, col: Column, as_of_date: date) -> tuple[str, str] 
                 f"'out_of_range:{name}=' || {text}{hint}")
     if col.type in ("date", "timestamp"):
         earliest = col.earliest or bounds.earliest_date
+        low = f"{col.type} '{earliest}'"
+        if _judged_by_an_as_of_check(table, col):
+            return (f"{typed} < {low}",
+                    f"'out_of_range:{name}=' || {text} || ' (before {earliest})'")
         latest = _years_after(as_of_date, bounds.latest_years_after_as_of)
         if col.type == "date":
-            low, high = f"date '{earliest}'", f"{typed} > date '{latest}'"
+            high = f"{typed} > date '{latest}'"
         else:  # every instant of the latest day is accepted
-            low = f"timestamp '{earliest}'"
             high = f"{typed} >= timestamp '{latest + timedelta(days=1)}'"
         years = bounds.latest_years_after_as_of
         return (
             f"{typed} < {low} or {high}",
             (f"'out_of_range:{name}=' || {text} || case when {typed} < {low} "
-            f"then ' (before {earliest})' "
-            f"else ' (after {latest}, the as-of date + {years} years)' end"),
+             f"then ' (before {earliest})' "
+             f"else ' (after {latest}, the as-of date + {years} years)' end"),
         )
     return None
+
+
+def _judged_by_an_as_of_check(table: Table, col: Column) -> bool:
+    """A column that one of the table's checks compares with as_of_date (interactions:
+    occurred_at <= as_of_date + 1) is judged by that tighter check alone, not also by the
+    latest bound: a future interaction keeps its one reason, interaction_in_future."""
+    return any(re.search(r"\bas_of_date\b", check.rule)
+               and re.search(rf"\b{re.escape(col.name)}\b", check.rule)
+               for check in table.checks)
 
 
 def _row_rules(table: Table, as_of_date: date) -> list[tuple[str, str]]:
@@ -509,7 +521,7 @@ def default_as_of_date(con: duckdb.DuckDBPyConnection, today: date | None = None
     for table, column in candidates:
         # the day as the gate reads it (an offset applied: the UTC day)
         text = f"nullif(trim({_q(column)}), '')"
-        day = f"cast({_timestamp_expression(text)} as date)"
+        day = f"cast({timestamp_expression(text)} as date)"
         found = con.execute(
             f"select max({day}) from raw.{_q(table)} where {day} <= ?", [today],
         ).fetchone()[0]

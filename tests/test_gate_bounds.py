@@ -27,7 +27,8 @@ HEADERS = {
     "accounts": "account_id,account_name,industry,region_id,ar_rep_id,created_date",
     "contacts": "contact_id,account_id,full_name,birthday",
     "contact_assessments": "assessment_id,contact_id,assessed_date,attitude",
-    "interactions": "interaction_id,occurred_at,rep_id,account_id,contact_id,activity_type,outcome",
+    "interactions": ("interaction_id,occurred_at,logged_at,rep_id,account_id,contact_id,"
+                     "activity_type,outcome"),
     "opportunities": "opportunity_id,account_id,ar_rep_id,created_date,close_date,status,amount",
     "targets": "scope,scope_id,year,quarter,revenue_target,profit_target",
 }
@@ -37,7 +38,7 @@ GOOD = {
     "accounts": [["A1", "Acme", "telecom", "R1", "P1", "2020-01-01"]],
     "contacts": [["C1", "A1", "Xi Yu", "1970-03-01"]],
     "contact_assessments": [["S1", "C1", "2025-01-01", "2"]],
-    "interactions": [["I1", "2025-01-05 10:00:00", "P1", "A1", "C1", "home_visit", "ok"]],
+    "interactions": [["I1", "2025-01-05 10:00:00", "", "P1", "A1", "C1", "home_visit", "ok"]],
     "opportunities": [["O1", "A1", "P1", "2025-01-01", "2025-02-01", "won", "100"]],
     "targets": [["rep", "P1", "2025", "1", "1000", "100"]],
 }
@@ -102,9 +103,11 @@ BAD = [
     ("occurred-zone-name", "interactions", "occurred_at", "2025-03-01 10:00:00 Europe/Paris",
      ("unparseable:occurred_at=2025-03-01 10:00:00 Europe/Paris "
      "(not YYYY-MM-DD or YYYY-MM-DD HH:MM:SS with an optional offset)")),
+    # occurred_at has its own, tighter as-of rule: one reason, as before
     ("occurred-2099", "interactions", "occurred_at", "2099-06-30 10:00:00",
-     ("out_of_range:occurred_at=2099-06-30 10:00:00 (after 2035-06-30, the as-of date + 10 years)"
-     "; impossible_value:interaction_in_future")),
+     "impossible_value:interaction_in_future"),
+    ("logged-2099", "interactions", "logged_at", "2099-06-30 10:00:00",
+     "out_of_range:logged_at=2099-06-30 10:00:00 (after 2035-06-30, the as-of date + 10 years)"),
     ("created-1900", "opportunities", "created_date", "1900-01-01",
      "out_of_range:created_date=1900-01-01 (before 1990-01-01)"),
     ("created-epoch", "opportunities", "created_date", "epoch",
