@@ -29,14 +29,15 @@ took = (f" in {(finished - started).total_seconds():.0f} s"
         if isinstance(started, dt.datetime) and isinstance(finished, dt.datetime) else "")
 with st.container(border=True):
     st.markdown(
-        f"**Served build** `{build_id or 'n/a'}` · **status** {build.get('status') or 'n/a'} · "
+        f"**Served build** {fmt.plain(build_id or 'n/a')} · "
+        f"**status** {fmt.plain(build.get('status') or 'n/a')} · "
         f"**data as of** {fmt.date(build.get('as_of_date'))} · **built** {fmt.date(finished)}{took}"
     )
     if build.get("raw_rows") is not None:
         st.caption(
             f"{fmt.count(build.get('raw_rows'))} raw rows, {fmt.count(build.get('clean_rows'))} "
             f"clean, {fmt.count(build.get('quarantined_rows'))} quarantined · "
-            f"{build.get('checks_summary') or ''}"
+            f"{fmt.plain(build.get('checks_summary') or '')}"
         )
 
 checks_tab, quarantine_tab, history_tab = st.tabs(

@@ -26,7 +26,7 @@ if month_end is None:
     empty("No relationship-health snapshots yet.", NO_INTERACTIONS)
     st.stop()
 of_quarter = f" (last of {fmt.quarter_label(f.year, f.quarter)})" if f.year else ""
-st.caption(f"Month-end {fmt.date(month_end)}{of_quarter} · {ctx.regions_label()} · "
+st.caption(f"Month-end {fmt.date(month_end)}{of_quarter} · {fmt.plain(ctx.regions_label())} · "
            "health = 0.5 key + 0.25 general + 0.25 org")
 
 SCORE = {"min_value": 0, "max_value": 100, "format": "%.0f"}

@@ -22,7 +22,7 @@ if f.year is None:
 prev_year, prev_quarter = q.previous_quarter(f.year, f.quarter)
 st.caption(
     f"{fmt.quarter_label(f.year, f.quarter)} against {fmt.quarter_label(prev_year, prev_quarter)}"
-    f" · {ctx.regions_label()} · data as of {fmt.date(ctx.build.get('as_of_date'))}"
+    f" · {fmt.plain(ctx.regions_label())} · data as of {fmt.date(ctx.build.get('as_of_date'))}"
     f" · built {fmt.date(ctx.build.get('built_at') or ctx.build.get('finished_at'))}"
 )
 
@@ -130,9 +130,13 @@ if counts.is_empty():
 else:
     cols = st.columns(len(counts))
     for col, row in zip(cols, counts.iter_rows(named=True)):
-        col.metric(fmt.alert_label(row["alert_type"], short=True), fmt.count(row["alerts"]),
-                   help=f"{fmt.alert_label(row['alert_type'])}: {row['alerts']} alert(s) on "
-                        f"{row['accounts']} account(s).", border=True)
+        # the labels of known alert types are this app's text; another code is data
+        known = row["alert_type"] in fmt.ALERT_LABELS
+        short, long_ = (fmt.alert_label(row["alert_type"], short=True),
+                        fmt.alert_label(row["alert_type"]))
+        col.metric(short if known else fmt.plain(short), fmt.count(row["alerts"]),
+                   help=f"{long_ if known else fmt.plain(long_)}: {row['alerts']} "
+                        f"alert(s) on {row['accounts']} account(s).", border=True)
     top = q.alerts(reader, scope, f, limit=25).with_columns(
         pl.col("alert_type").replace_strict(fmt.ALERT_LABELS, default=pl.col("alert_type")),
         pl.col("contact_name").fill_null("(whole account)"),

@@ -34,7 +34,8 @@ region_name = ctx.region_names.get(region_id, region_id)
 if card.height:
     r0 = card.row(0, named=True)
     c2.caption(
-        f"{fmt.quarter_label(f.year, f.quarter)} · market type **{fmt.label(r0['market_type'])}**"
+        f"{fmt.quarter_label(f.year, f.quarter)} · market type "
+        f"**{fmt.plain(fmt.label(r0['market_type']))}**"
         f": total = {r0['weight_dimension1']:.0%} x dimension 1 + "
         f"{r0['weight_dimension2']:.0%} x dimension 2 (weights by market type)."
     )
@@ -45,7 +46,8 @@ reps_tab, detail_tab, regions_tab = st.tabs(["Reps of the region", "Rep detail",
 SCORE = {"min_value": 0, "max_value": 100, "format": "%.0f"}
 with reps_tab:
     if card.is_empty():
-        empty(f"No scorecard for {region_name} in {fmt.quarter_label(f.year, f.quarter)}.",
+        empty(f"No scorecard for {fmt.plain(region_name)} in "
+              f"{fmt.quarter_label(f.year, f.quarter)}.",
               "Scorecards need reps with the AR role and their quarter's activities and plans.")
     else:
         cells = q.key_actions(reader, scope, region_id, f.year, f.quarter)
@@ -75,7 +77,7 @@ with reps_tab:
             ).sort("_order", "action_no").drop("_order")
             chart(key_action_heatmap(cells, names), key="key_actions",
                   height=max(260, 130 + 40 * len(order)))
-            st.caption(" · ".join(f"{n} {names[n]}" for n in sorted(names)))
+            st.caption(" · ".join(f"{n} {fmt.plain(names[n])}" for n in sorted(names)))
         table(card, key="scorecard", file_name=f"scorecard_{region_id}_{f.year}Q{f.quarter}",
               hide=("rep_id",), column_config={
                   "rank_in_region": st.column_config.NumberColumn(
@@ -118,7 +120,7 @@ with reps_tab:
 
 with detail_tab:
     if card.is_empty():
-        empty(f"No rep of {region_name} has a scorecard in "
+        empty(f"No rep of {fmt.plain(region_name)} has a scorecard in "
               f"{fmt.quarter_label(f.year, f.quarter)}.", FILTERS_TOO_NARROW)
     else:
         reps = dict(card.select("rep_id", "rep_name").iter_rows())
@@ -126,7 +128,8 @@ with detail_tab:
         row = card.filter(pl.col("rep_id") == rep_id).row(0, named=True)
         d2 = row["dimension2_score"]
         st.markdown(
-            f"**{reps[rep_id]}**: rank {row['rank_in_region'] or 'n/a'} of {card.height} · "
+            f"**{fmt.plain(reps[rep_id])}**: rank {row['rank_in_region'] or 'n/a'} of "
+            f"{card.height} · "
             f"total {fmt.score(row['total_score'])} = {row['weight_dimension1']:.2f} x "
             f"{fmt.score(row['dimension1_score'])} (dimension 1) + "
             f"{row['weight_dimension2']:.2f} x {fmt.score(d2)} (dimension 2) · "

@@ -20,7 +20,7 @@ if f.year is None:
           "Tiers are computed each quarter from accounts and won opportunities; load them "
           "(data/raw) and run `rapport build`.")
     st.stop()
-st.caption(f"{fmt.quarter_label(f.year, f.quarter)} · {ctx.regions_label()} · "
+st.caption(f"{fmt.quarter_label(f.year, f.quarter)} · {fmt.plain(ctx.regions_label())} · "
            "S top 5%, A next 15%, B next 30%, C the rest by composite score.")
 
 SCORE = {"min_value": 0, "max_value": 100, "format": "%.0f"}
@@ -100,7 +100,9 @@ with pareto_tab:
         x=line["account_share"].to_list(), y=line["cumulative_revenue_share"].to_list(),
         mode="lines+markers" if line.height <= 300 else "lines", marker={"size": 4},
         name="Cumulative revenue",
-        customdata=list(zip(line["account_name"].to_list(), line["tier"].to_list())),
+        # hover text is drawn as Plotly HTML: names escaped (fmt.chart_text)
+        customdata=list(zip(map(fmt.chart_text, line["account_name"].to_list()),
+                            map(fmt.chart_text, line["tier"].to_list()))),
         hovertemplate="%{customdata[0]} (%{customdata[1]})<br>top %{x:.0%} of accounts: "
                       "%{y:.0%} of revenue<extra></extra>",
     ))

@@ -1,6 +1,10 @@
 """Plotly figures, all built on plotly.graph_objects: the power map, the fishbone, the
 key-action heatmap and simple bars, lines, dots and matrices. Presentation only: every number
-comes from the warehouse."""
+comes from the warehouse.
+
+Plotly renders a few HTML tags in its text (<b>, <br>, <a href>), so every text drawn from
+the data (names, categories, legend entries, hover texts, titles given to the helpers) goes
+through fmt.chart_text here; callers pass data values as they are."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import polars as pl
 
 from rapport.warehouse.queries import DECISION_ROLES, EVALUATION_GROUPS
 
-from .fmt import ATTITUDE_LABELS, ROLE_LABELS, label
+from .fmt import ATTITUDE_LABELS, ROLE_LABELS, chart_text, label
 
 ATTITUDE_COLOURS = {-1: "#c62828", 0: "#9e9e9e", 1: "#9ccc65", 2: "#43a047", 3: "#1b5e20"}
 TIER_COLOURS = {"S": "#1b5e20", "A": "#43a047", "B": "#fbc02d", "C": "#9e9e9e"}
@@ -55,7 +59,7 @@ def power_map_figure(pm: pl.DataFrame, colour_by: str) -> go.Figure:
         colour_bar = {"title": "Intimacy"}
         scale, cmin, cmax = "Blues", 0, 1
     hover = [
-        f"<b>{r['contact_name'] or 'unnamed'}</b><br>{r['title'] or ''}"
+        f"<b>{chart_text(r['contact_name'] or 'unnamed')}</b><br>{chart_text(r['title'])}"
         f"<br>Role: {ROLE_LABELS.get(r['decision_role'], 'none')}"
         f"<br>Attitude: {'not assessed' if r['not_assessed'] else ATTITUDE_LABELS.get(r['attitude'])}"
         f"<br>Influence: {r['influence']:.1f} · intimacy: {(r['intimacy'] or 0):.2f}"
@@ -66,7 +70,7 @@ def power_map_figure(pm: pl.DataFrame, colour_by: str) -> go.Figure:
     ]
     fig = go.Figure(go.Scatter(
         x=data["x"].to_list(), y=data["attitude"].to_list(), mode="markers+text",
-        text=[(r or NO_ROLE) for r in data["decision_role"].to_list()],
+        text=[chart_text(r or NO_ROLE) for r in data["decision_role"].to_list()],
         textposition="middle center", textfont={"color": "white", "size": 11},
         hovertext=hover, hoverinfo="text",
         marker={
@@ -117,12 +121,12 @@ def fishbone_figure(pm: pl.DataFrame) -> go.Figure:
             attitude = r["current_attitude"]
             fig.add_trace(go.Scatter(
                 x=[x0 - 0.5 * d], y=[d * side], mode="markers+text",
-                text=[f"{r['decision_role'] or NO_ROLE} {r['contact_name'] or ''}"],
+                text=[chart_text(f"{r['decision_role'] or NO_ROLE} {r['contact_name'] or ''}")],
                 textposition="middle right", showlegend=False,
                 marker={"size": 10 + 14 * influence,
                         "color": ATTITUDE_COLOURS.get(attitude, "#bdbdbd"),
                         "line": {"width": 1, "color": "#424242"}},
-                hovertext=(f"{r['contact_name']}<br>{r['title'] or ''}<br>"
+                hovertext=(f"{chart_text(r['contact_name'])}<br>{chart_text(r['title'])}<br>"
                            f"{ROLE_LABELS.get(r['decision_role'], 'no role')} (influence "
                            f"{influence:.1f})<br>Attitude: "
                            f"{ATTITUDE_LABELS.get(attitude, 'not assessed')}"),
@@ -151,19 +155,20 @@ def key_action_heatmap(cells: pl.DataFrame, action_names: dict[int, str]) -> go.
             score = None if r is None or r["score"] is None else 100 * r["score"]
             z_row.append(math.nan if score is None else score)
             t_row.append("" if score is None else f"{score:.0f}%")
+            head = f"{chart_text(rep)}<br>{n}. {chart_text(action_names[n])}"
             if r is None:
-                h_row.append(f"{rep}<br>{n}. {action_names[n]}<br>no data")
+                h_row.append(f"{head}<br>no data")
             elif r["score"] is None:
-                h_row.append(f"{rep}<br>{n}. {action_names[n]}<br>not scored: "
-                             f"{r['not_scored_reason'] or 'no denominator'}")
+                h_row.append(f"{head}<br>not scored: "
+                             f"{chart_text(r['not_scored_reason'] or 'no denominator')}")
             else:
-                h_row.append(f"{rep}<br>{n}. {action_names[n]}<br>{r['numerator']:g} / "
+                h_row.append(f"{head}<br>{r['numerator']:g} / "
                              f"{r['denominator']:g} = {score:.0f}%")
         z.append(z_row)
         text.append(t_row)
         hover.append(h_row)
     fig = go.Figure(go.Heatmap(
-        z=z, x=[str(n) for n in actions], y=reps, zmin=0, zmax=100,
+        z=z, x=[str(n) for n in actions], y=[chart_text(r) for r in reps], zmin=0, zmax=100,
         colorscale="RdYlGn", text=text, texttemplate="%{text}", hovertext=hover,
         hoverinfo="text", colorbar={"title": "Score %"}, xgap=2, ygap=2,
     ))
@@ -200,9 +205,17 @@ def _colour(key: object, i: int, colours: dict | None) -> str:
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str,
             legend_title: str | None) -> go.Figure:
-    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title,
-                      legend_title_text=legend_title)
+    fig.update_layout(title=chart_text(title), xaxis_title=chart_text(x_title),
+                      yaxis_title=chart_text(y_title),
+                      legend_title_text=None if legend_title is None
+                      else chart_text(legend_title))
     return fig
+
+
+def _texts(values: list) -> list:
+    """Text values of a category axis or marks escaped for Plotly; numbers, dates and
+    missing values as they are."""
+    return [chart_text(v) if isinstance(v, str) else v for v in values]
 
 
 def bars(df: pl.DataFrame, x: str, y: str, *, color: str | None = None,
@@ -218,11 +231,11 @@ def bars(df: pl.DataFrame, x: str, y: str, *, color: str | None = None,
     fig = go.Figure()
     one_per_bar = color is None or color == x
     for i, (key, part) in enumerate(_groups(df, color, order)):
-        xs, ys = part[x].to_list(), part[y].to_list()
+        xs, ys = _texts(part[x].to_list()), _texts(part[y].to_list())
         fig.add_trace(go.Bar(
             x=ys if horizontal else xs, y=xs if horizontal else ys,
             orientation="h" if horizontal else "v",
-            name=str(key) if key is not None else y_title,
+            name=chart_text(key if key is not None else y_title),
             marker_color=_colour(key, i, colours),
             text=[f"{v:,.0f}" if isinstance(v, int | float) else v for v in ys]
             if text else None,
@@ -237,7 +250,7 @@ def bars(df: pl.DataFrame, x: str, y: str, *, color: str | None = None,
         x_order = df[x].unique(maintain_order=True).to_list()  # as the rows come
     if x_order:
         axis = fig.update_yaxes if horizontal else fig.update_xaxes
-        axis(categoryorder="array", categoryarray=x_order)
+        axis(categoryorder="array", categoryarray=_texts(list(x_order)))
     return _layout(fig, title, x_title, y_title, legend_title)
 
 
@@ -247,8 +260,8 @@ def lines(df: pl.DataFrame, x: str, y: str, *, color: str, order: list | None = 
     """One line with markers per value of `color`."""
     fig = go.Figure()
     for i, (key, part) in enumerate(_groups(df, color, order)):
-        fig.add_trace(go.Scatter(x=part[x].to_list(), y=part[y].to_list(),
-                                 mode="lines+markers", name=str(key),
+        fig.add_trace(go.Scatter(x=_texts(part[x].to_list()), y=part[y].to_list(),
+                                 mode="lines+markers", name=chart_text(key),
                                  line={"color": _colour(key, i, colours)}))
     return _layout(fig, title, x_title, y_title, legend_title)
 
@@ -259,10 +272,10 @@ def dots(df: pl.DataFrame, x: str, y: str, *, color: str | None = None,
     """A scatter of y by x, one colour per value of `color`, hover showing `hover`."""
     fig = go.Figure()
     for i, (key, part) in enumerate(_groups(df, color, None)):
-        texts = ["<br>".join(f"{h}: {r[h]}" for h in hover)
+        texts = ["<br>".join(f"{chart_text(h)}: {chart_text(r[h])}" for h in hover)
                  for r in part.iter_rows(named=True)]
         fig.add_trace(go.Scatter(x=part[x].to_list(), y=part[y].to_list(), mode="markers",
-                                 name=str(key), hovertext=texts, marker={
+                                 name=chart_text(key), hovertext=texts, marker={
                                      "size": 11, "color": _colour(key, i, colours)}))
     return _layout(fig, title, x_title, y_title, legend_title)
 
@@ -271,8 +284,9 @@ def matrix(grid: list[list[float]], x: list[str], y: list[str], *, title: str = 
            x_title: str = "", y_title: str = "", scale: str = "Blues",
            colour_title: str = "") -> go.Figure:
     """A heatmap with the value written in each cell (rows top to bottom as given)."""
-    fig = go.Figure(go.Heatmap(z=grid, x=x, y=y, colorscale=scale, texttemplate="%{z}",
-                               colorbar={"title": colour_title}, xgap=2, ygap=2))
+    fig = go.Figure(go.Heatmap(z=grid, x=_texts(list(x)), y=_texts(list(y)),
+                               colorscale=scale, texttemplate="%{z}",
+                               colorbar={"title": chart_text(colour_title)}, xgap=2, ygap=2))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
     return _layout(fig, title, x_title, y_title, None)

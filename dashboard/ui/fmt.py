@@ -1,12 +1,47 @@
-"""Number and date formatting for labels and metrics (tables use column_config)."""
+"""Number and date formatting for labels and metrics (tables use column_config), and the
+two ways a data value is written into text the browser renders: `plain` for Streamlit's
+markdown, `chart_text` for Plotly."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
+import re
 from typing import Any
 
 NA = "n/a"
+
+# Every ASCII punctuation character: CommonMark lets each be backslash-escaped, and an
+# escaped one is always the character itself (no emphasis, link, image, heading, list,
+# table, HTML tag, entity, LaTeX `$`, or Streamlit directive such as `:red[...]`).
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# GitHub-flavoured markdown turns bare URLs and e-mail addresses in the text into links
+# (after escapes are resolved): an invisible word joiner (U+2060) breaks them up.
+_AUTOLINK = re.compile(r"(?i)(:)(//)|(w)(ww\.)|(@)()")
+
+
+def plain(value: Any) -> str:
+    """A data value (a region, account, rep or contact name, any text from the warehouse)
+    to put into Streamlit text that renders markdown: st.markdown, st.caption, st.info /
+    warning / error / success, st.metric labels and help, widget labels. Shows as the text
+    itself: markdown and HTML are escaped, line breaks and control characters become
+    spaces, and bare URLs and e-mail addresses are not turned into links:
+    `![x](http://host/x.png)` -> `\\!\\[x\\]\\(http\\:\\/\\/host\\/x\\.png\\)` (and a
+    word joiner after `http:`)."""
+    text = _CONTROL.sub(" ", "" if value is None else str(value))
+    text = _AUTOLINK.sub(lambda m: "\u2060".join(g for g in m.groups() if g is not None),
+                         text)
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
+def chart_text(value: Any) -> str:
+    """A data value to put into Plotly text (titles, axis and category labels, legend,
+    hover, text on marks): Plotly renders a few HTML tags there (<b>, <br>, <a href>), so
+    `&`, `<` and `>` are written as entities, which Plotly shows as the characters."""
+    text = "" if value is None else str(value)
+    return html.escape(text, quote=False)
 
 
 def _missing(value: Any) -> bool:

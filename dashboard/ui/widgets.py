@@ -3,6 +3,7 @@ charts, and empty states that say what data is missing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,14 +20,49 @@ ROW_PX = 35  # st.dataframe's row height
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV
+# Injection"): = + - @, tab (0x09), carriage return (0x0D).
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def neutralise_formulas(df: pl.DataFrame) -> pl.DataFrame:
+    """Every text cell (and column name) that a spreadsheet would read as a formula gets a
+    leading single quote: `=HYPERLINK(...)` -> `'=HYPERLINK(...)`. Only text columns:
+    numbers stay numbers (-3 in a number column is a number, not text)."""
+    text = [name for name, dtype in df.schema.items()
+            if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)]
+    if text:
+        df = df.with_columns(
+            pl.when(pl.col(name).cast(pl.String).str.contains(FORMULA_START))
+            .then(pl.lit("'") + pl.col(name).cast(pl.String))
+            .otherwise(pl.col(name).cast(pl.String))
+            .alias(name)
+            for name in text
+        )
+    formula = re.compile(FORMULA_START)
+    renamed = {name: f"'{name}" for name in df.columns if formula.match(name)}
+    return df.rename(renamed) if renamed else df
+
+
 def csv_bytes(df: pl.DataFrame) -> bytes:
-    """The table as CSV; list columns (sparklines) become space-separated text."""
+    """The table as CSV (RFC 4180 quoting: a field with a comma, a quote or a line break is
+    quoted, quotes doubled); list columns (sparklines) become space-separated text; text
+    cells that a spreadsheet would run as a formula are neutralised (neutralise_formulas)."""
     nested = [name for name, dtype in df.schema.items() if isinstance(dtype, pl.List)]
     if nested:
         df = df.with_columns(
             pl.col(name).cast(pl.List(pl.String)).list.join(" ") for name in nested
         )
-    return df.write_csv().encode("utf-8")
+    return neutralise_formulas(df).write_csv(quote_style="necessary").encode("utf-8")
+
+
+_UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_file_name(name: str) -> str:
+    """A download's file name from text that may hold data (an account id): letters,
+    digits, `.`, `_` and `-` only, nothing hidden, at most 120 characters."""
+    return (_UNSAFE_IN_FILE_NAME.sub("_", name).lstrip(".") or "export")[:120]
 
 
 def export_csv(df: pl.DataFrame, file_name: str, who: str, scope_key: str) -> bytes:
@@ -53,6 +89,7 @@ def table(df: pl.DataFrame, *, key: str, file_name: str,
     )
     ctx = current()
     who, scope_key = ctx.viewer_email, ctx.scope.cache_key()
+    file_name = safe_file_name(file_name)
     st.download_button(
         # The CSV is made (and the export logged) when the button is clicked.
         download_label, data=lambda: export_csv(df, file_name, who, scope_key),
