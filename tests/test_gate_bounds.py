@@ -336,3 +336,40 @@ def test_parquet_timestamptz_is_read_as_an_instant_whatever_the_time_zone(tmp_pa
     run_gate(con, "tz", as_of_date=AS_OF)
     assert con.execute("select occurred_at from validated.interactions "
                        "where interaction_id = 'I01'").fetchone()[0] == datetime(2022, 5, 1, 8)
+
+
+@pytest.mark.slow
+def test_a_build_with_nan_inf_and_year_one_rows_publishes_without_them(tmp_path):
+    """End to end (findings 5 and 6): a NaN amount used to refuse the whole build with a
+    message naming neither file nor row, `inf` ran dbt to 4 failures, and a year-1 interaction
+    made the monthly tables 1,000 times larger. Now the rows are quarantined and the build
+    publishes (the quarantine-rate limit is lifted: 4 bad rows are a lot of the tiny fixture)."""
+    from support.pipeline import run_cli
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_tiny_with(raw, "I90,0001-01-01 10:00:00,,P1,A1,C1,home_visit,held,")
+    with (raw / "opportunities.csv").open("a", encoding="utf-8") as handle:
+        for n, amount in enumerate(("NaN", "inf", "1e308")):
+            handle.write(f"O9{n},A4,Deal,P3,,,2024-01-01,2024-04-01,closed,won,{amount},,,x\n")
+    thresholds = Path(__file__).parents[1] / "expectations" / "thresholds.yml"
+    lifted = tmp_path / "thresholds.yml"
+    lifted.write_text(thresholds.read_text(encoding="utf-8").replace(
+        "fail_above: 0.05", "fail_above: 1.0"), encoding="utf-8")
+    result = run_cli("build", "--raw", str(raw), data_dir=tmp_path / "data",
+                     RAPPORT_THRESHOLDS=str(lifted))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    served = tmp_path / "data" / "warehouse" / "rapport.duckdb"
+    with duckdb.connect(str(served), read_only=True) as con:
+        assert con.execute("select table_name, row_number, detail from meta.dq_quarantine "
+                           "order by 1 desc, 2").fetchall() == [
+            ("opportunities", 9, "unparseable:amount=NaN (not a finite number)"),
+            ("opportunities", 10, "unparseable:amount=inf (not a finite number)"),
+            ("opportunities", 11, "out_of_range:amount=1e308 (above 1e+12, the contract bound)"),
+            ("interactions", 17,
+             "out_of_range:occurred_at=0001-01-01 10:00:00 (before 1990-01-01)"),
+        ]
+        # the months of the tiny fixture's interactions: 2022-05 to the as-of month 2024-06
+        assert con.execute("select count(*), min(month_start_date) "
+                           "from intermediate.int_calendar_months").fetchone() == (
+            26, date(2022, 5, 1))
