@@ -16,7 +16,7 @@ if str(_HERE) not in sys.path:  # the ui package sits next to this file
 
 import streamlit as st
 from streamlit.logger import get_logger
-from ui import context
+from ui import context, fmt
 from ui.filters import render_sidebar
 from ui.fmt import date
 
@@ -90,7 +90,8 @@ try:
     with st.sidebar:
         st.caption(
             f"Data as of {date(build.get('as_of_date'))} · built "
-            f"{date(build.get('built_at') or build.get('finished_at'))}  \n{scope.label}"
+            f"{date(build.get('built_at') or build.get('finished_at'))}  \n"
+            f"{fmt.plain(scope.label)}"
         )
     ctx = context.PageContext(
         reader=reader, scope=scope, filters=filters, build=build,

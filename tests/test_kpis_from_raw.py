@@ -7,8 +7,8 @@ interactions, seed 7). It catches a model that drifts from its documentation, wh
 hand-worked fixture tests (tests/test_warehouse_*.py) can miss when the drift only shows on
 realistic data (many quarters, part-timers, leavers, deals without a margin, ties).
 
-Recomputed here: per rep and per region and quarter, revenue, profit, FTE and per-head revenue
-and profit; per account and quarter, the composite tier score and the S/A/B/C tier (so the tier
+Recomputed here: per rep and per region and quarter, revenue, profit, FTE by days and per-head
+revenue and profit; per account and quarter, the composite tier score and the S/A/B/C tier (so the tier
 counts); per account at the as-of month, the 12-month activity count, the top rep's share and
 the HHI of the reps' shares (the concentration inputs of relationship health). The health
 score itself (key, general and organisational scores) is checked against hand-worked values in
@@ -114,7 +114,7 @@ def _quarters(raw: dict) -> pl.DataFrame:
 
 
 def _rep_quarters(raw: dict) -> pl.DataFrame:
-    """Revenue and profit of every rep in every quarter the rep is employed."""
+    """Revenue, profit and FTE by days of every rep in every quarter the rep is employed."""
     won = raw["opportunities"].filter(
         (pl.col("status") == "won") & pl.col("close_date").is_not_null()
         & (pl.col("close_date") <= raw["as_of"])
@@ -129,7 +129,16 @@ def _rep_quarters(raw: dict) -> pl.DataFrame:
         revenue=pl.col("amount").sum(), profit=pl.col("profit").sum())
     employed = raw["reps"].join(_quarters(raw), how="cross").filter(
         (pl.col("hire_date") <= pl.col("snapshot"))
-        & (pl.col("leave_date").is_null() | (pl.col("leave_date") >= pl.col("quarter_start"))))
+        & (pl.col("leave_date").is_null() | (pl.col("leave_date") >= pl.col("quarter_start")))
+    ).with_columns(
+        # FTE by days: contracted FTE x days employed in the period / days in the period
+        # (quarter start .. snapshot, both included; hire and leave dates both employed)
+        days_in_period=(pl.col("snapshot") - pl.col("quarter_start")).dt.total_days() + 1,
+        days_employed=(pl.min_horizontal(pl.col("leave_date").fill_null(pl.col("snapshot")),
+                                         pl.col("snapshot"))
+                       - pl.max_horizontal(pl.col("hire_date"), pl.col("quarter_start"))
+                       ).dt.total_days() + 1,
+    ).with_columns(fte=pl.col("fte") * pl.col("days_employed") / pl.col("days_in_period"))
     return employed.join(won, left_on=["rep_id", "year", "quarter"],
                          right_on=["ar_rep_id", "year", "quarter"], how="left").with_columns(
         pl.col("revenue").fill_null(0.0), pl.col("profit").fill_null(0.0))

@@ -9,6 +9,7 @@ by the dashboard on every page load (tested with AppTest on the real app) and by
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -149,7 +150,8 @@ def _refused(at: AppTest) -> str:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.dataframe and not at.metric and not at.get("plotly_chart")
     assert at.error, "no refusal shown"
-    return at.error[0].value
+    # the message is shown as plain text (markdown escaped): read it back as written
+    return re.sub(r"\\(.)", r"\1", at.error[0].value).replace("\u2060", "")
 
 
 def test_the_app_refuses_a_secrets_file_with_a_syntax_error(app_env):

@@ -22,6 +22,7 @@ from rapport import auth
 from rapport.paths import served_warehouse
 from rapport.warehouse import Reader, Scope
 from rapport.warehouse import queries as q
+from ui import fmt
 
 CACHE_TTL_SECONDS = 15 * 60
 log = get_logger("rapport.dashboard")
@@ -88,7 +89,7 @@ def _deny(who: str | None, mode: str, why: str, message: str) -> NoReturn:
         st.session_state["_audited_denied"] = (who, why)
         auth.audit("denied", who, why, mode=mode)
     st.title("rapport")
-    st.error(message)
+    st.error(fmt.plain(message))
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
 
@@ -172,9 +173,9 @@ def check_user_regions(viewer: auth.Viewer, reader: Reader) -> None:
 def mode_label(viewer: auth.Viewer) -> str:
     """The sidebar's account line: who, which role, and whether this is local mode."""
     if viewer.login != LOCAL_MODE:
-        return f"Signed in as {viewer.email} ({viewer.role.replace('_', ' ')})"
+        return f"Signed in as {fmt.plain(viewer.email)} ({viewer.role.replace('_', ' ')})"
     who = "demo user, all access" if viewer.email == auth.LOCAL_DEMO_EMAIL else (
-        f"{viewer.email} ({viewer.role.replace('_', ' ')})")
+        f"{fmt.plain(viewer.email)} ({viewer.role.replace('_', ' ')})")
     return f"**{LOCAL_MODE}**, not a login: {who}"
 
 
@@ -183,7 +184,7 @@ def local_mode_banner(viewer: auth.Viewer) -> None:
     if viewer.login != LOCAL_MODE:
         return
     who = ("the demo user, with all access and personal data"
-           if viewer.email == auth.LOCAL_DEMO_EMAIL else viewer.email)
+           if viewer.email == auth.LOCAL_DEMO_EMAIL else fmt.plain(viewer.email))
     st.badge("Local mode: no login", icon=":material/lock_open:", color="orange")
     st.caption(f"Everyone who opens this address on this machine is {who}. Configure a "
                "login before sharing the dashboard (docs/security.md).")

@@ -1,8 +1,16 @@
 {#-
-    One row per rep per quarter in which the rep is employed: hired on or before the
-    quarter's period end, and not left before the quarter starts. Carries the rep's home
-    region, role, FTE (the rep's current FTE: reps hold no FTE history) and the market type
-    recorded for the region that year (null when none is recorded).
+    One row per rep per quarter in which the rep is employed at least one day: hired on or
+    before the quarter's period end, and not left before the quarter starts (hire_date is
+    the first day employed, leave_date the last). No row outside hire..leave.
+    FTE by days (docs/metrics-scorecard.md, "FTE"): the period is quarter start .. period
+    end (the quarter end, or as_of_date for the quarter still running);
+      days_in_period = days of the period
+      days_employed  = days of the period from max(hire, quarter start) to min(leave, period end)
+      fte            = fte_contracted x days_employed / days_in_period
+    so a rep employed 1 day of a 91-day quarter counts 1/91 of the contracted FTE.
+    fte_contracted is the rep's current FTE (reps hold no FTE history). Carries the rep's
+    home region, role and the market type recorded for the region that year (null when none
+    is recorded).
 -#}
 with
 
@@ -36,12 +44,19 @@ employed as (
         reps.rep_id,
         reps.region_id,
         reps.role,
-        reps.fte,
+        reps.fte as fte_contracted,
         quarters.year,
         quarters.quarter,
         quarters.quarter_start_date,
         quarters.quarter_end_date,
-        quarters.period_end_date
+        quarters.period_end_date,
+        {{ dbt.datediff('quarters.quarter_start_date', 'quarters.period_end_date', 'day') }} + 1
+            as days_in_period,
+        {{ dbt.datediff(
+            'greatest(reps.hire_date, quarters.quarter_start_date)',
+            'least(coalesce(reps.leave_date, quarters.period_end_date), quarters.period_end_date)',
+            'day'
+        ) }} + 1 as days_employed
     from reps
     inner join quarters
         on reps.hire_date <= quarters.period_end_date
@@ -55,7 +70,12 @@ final as (
         employed.rep_id,
         employed.region_id,
         employed.role,
-        employed.fte,
+        employed.fte_contracted
+        * cast(employed.days_employed as {{ type_double() }})
+        / employed.days_in_period as fte,
+        employed.fte_contracted,
+        employed.days_employed,
+        employed.days_in_period,
         employed.year,
         employed.quarter,
         employed.quarter_start_date,

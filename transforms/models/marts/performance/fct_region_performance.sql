@@ -1,7 +1,9 @@
 {#-
     One row per region per quarter (every region, every quarter of int_calendar_quarters).
     Revenue, profit and cash: sums over the region's reps (fct_rep_performance, home region).
-    FTE: the summed FTE of the region's reps employed in the quarter; per head = sum / FTE.
+    FTE: the summed FTE by days of the region's reps employed in the quarter (each rep's
+    contracted FTE x days employed / days in the period); per head = sum / FTE.
+    fte_contracted: the summed contracted FTE of the same reps (what fte was before FTE by days).
     Targets: targets with scope 'region'. Growth and completion as in fct_rep_performance.
 -#}
 with
@@ -46,6 +48,7 @@ summed_over_reps as (
         sum(revenue) as revenue,
         sum(profit) as profit,
         sum(fte) as fte,
+        sum(fte_contracted) as fte_contracted,
         sum(cash_collected) as cash_collected,
         sum(revenue_without_profit) as revenue_without_profit,
         cast(sum(deals_won) as {{ dbt.type_bigint() }}) as deals_won,
@@ -66,6 +69,7 @@ measured as (
         coalesce(summed_over_reps.revenue, 0) as revenue,
         coalesce(summed_over_reps.profit, 0) as profit,
         coalesce(summed_over_reps.fte, 0) as fte,
+        coalesce(summed_over_reps.fte_contracted, 0) as fte_contracted,
         coalesce(summed_over_reps.cash_collected, 0) as cash_collected,
         coalesce(summed_over_reps.revenue_without_profit, 0) as revenue_without_profit,
         coalesce(summed_over_reps.deals_won, 0) as deals_won,
@@ -136,7 +140,8 @@ final as (
         cash_collected,
         revenue_without_profit,
         deals_won,
-        reps_employed
+        reps_employed,
+        fte_contracted
     from with_prior_year
 
 )

@@ -1,7 +1,8 @@
 {#-
     One row per rep per quarter while the rep is employed (int_perf_rep_quarters).
     Revenue and profit: won deals credited to the opportunity's AR by close quarter.
-    Per head: sum / the rep's FTE. Prior year: the same quarter one year earlier (null when
+    Per head: sum / the rep's FTE by days (int_perf_rep_quarters: contracted FTE x days
+    employed in the period / days in the period). Prior year: the same quarter one year earlier (null when
     the rep was not employed then or the quarter precedes the data). Growth and target
     completion are null when their divisor is null or not positive.
 -#}
@@ -59,6 +60,9 @@ measured as (
         coalesce(won_by_rep_quarter.revenue, 0) as revenue,
         coalesce(won_by_rep_quarter.profit, 0) as profit,
         rep_quarters.fte,
+        rep_quarters.fte_contracted,
+        rep_quarters.days_employed,
+        rep_quarters.days_in_period,
         coalesce(won_by_rep_quarter.revenue_without_profit, 0) as revenue_without_profit,
         coalesce(won_by_rep_quarter.deals_won, 0) as deals_won,
         coalesce(cash_collected.cash_collected, 0) as cash_collected
@@ -128,7 +132,10 @@ final as (
         end as profit_target_completion,
         cash_collected,
         revenue_without_profit,
-        deals_won
+        deals_won,
+        fte_contracted,
+        days_employed,
+        days_in_period
     from with_prior_year
 
 )
