@@ -8,8 +8,8 @@ hand-worked fixture tests (tests/test_warehouse_*.py) can miss when the drift on
 realistic data (many quarters, part-timers, leavers, deals without a margin, ties).
 
 Recomputed here: per rep and per region and quarter, revenue, profit, FTE by days and per-head
-revenue and profit; per account and quarter, the composite tier score and the S/A/B/C tier (so the tier
-counts); per account at the as-of month, the 12-month activity count, the top rep's share and
+revenue and profit; per account and quarter, the composite tier score and the S/A/B/C tier (so
+the tier counts); per account at the as-of month, the 12-month activity count, the top rep's share and
 the HHI of the reps' shares (the concentration inputs of relationship health). The health
 score itself (key, general and organisational scores) is checked against hand-worked values in
 tests/test_warehouse_relationships.py, not here.
