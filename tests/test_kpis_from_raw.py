@@ -8,11 +8,13 @@ hand-worked fixture tests (tests/test_warehouse_*.py) can miss when the drift on
 realistic data (many quarters, part-timers, leavers, deals without a margin, ties).
 
 Recomputed here: per rep and per region and quarter, revenue, profit, FTE by days and per-head
-revenue and profit; per account and quarter, the composite tier score and the S/A/B/C tier (so
-the tier counts); per account at the as-of month, the 12-month activity count, the top rep's share and
-the HHI of the reps' shares (the concentration inputs of relationship health). The health
-score itself (key, general and organisational scores) is checked against hand-worked values in
-tests/test_warehouse_relationships.py, not here.
+revenue and profit; per account and quarter (from the quarter the account was created), the
+composite tier score and the S/A/B/C tier among the accounts that existed (so the tier counts
+and the population of each quarter); per account at the as-of month, the 12-month activity
+count, the top rep's share and the HHI of the reps' shares (the concentration inputs of
+relationship health); the months each account has a health row (from its creation). The
+health score itself (key, general and organisational scores) is checked against hand-worked
+values in tests/test_warehouse_relationships.py and tests/test_time_validity.py, not here.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def raw(demo_raw: Path, built_warehouse: Path) -> dict:
         pl.col("spend_potential").cast(pl.Float64).fill_null(0.0),
         pl.col("demonstration_value").cast(pl.Float64).fill_null(0.0),
         *[(pl.col(c) == "true").fill_null(False).cast(pl.Float64)
-          for c in ("has_strategic_agreement", "is_exclusive_partner")])
+          for c in ("has_strategic_agreement", "is_exclusive_partner")],
+        pl.col("created_date").str.to_date())
     with duckdb.connect(str(built_warehouse), read_only=True) as con:
         as_of = con.execute("select as_of_date from meta.build_info").fetchone()[0]
         quarantined = con.execute("select count(*) from meta.dq_quarantine").fetchone()[0]
@@ -210,7 +213,10 @@ def _tiers(raw: dict) -> pl.DataFrame:
         won=(pl.col("won") & pl.col("in_win_rate")).sum(),
         lost=(~pl.col("won") & pl.col("in_win_rate")).sum(),
     )
-    scored = accounts.join(quarters, how="cross").join(
+    # the population of a quarter: the accounts created by its snapshot day
+    scored = accounts.join(quarters, how="cross").filter(
+        pl.col("created_date").is_null() | (pl.col("created_date") <= pl.col("snapshot"))
+    ).join(
         deals, on=["account_id", "quarter_start"], how="left"
     ).with_columns(
         pl.col("revenue_ttm").fill_null(0.0), pl.col("won").fill_null(0),
@@ -242,18 +248,18 @@ def _tiers(raw: dict) -> pl.DataFrame:
     for name, share in CUMULATIVE_SHARES[1:]:
         tier = tier.when(above < share).then(pl.lit(name))
     return scored.with_columns(tier=tier).select(
-        "account_id", "year", "quarter", "composite", "rank", "tier")
+        "account_id", "year", "quarter", "composite", "rank", "tier", "population")
 
 
 def test_composite_scores_and_tiers_match_fct_account_tiers(raw, built_warehouse):
     mine = _tiers(raw).with_columns(pl.col("year").cast(pl.Int32))
     theirs = _mart(built_warehouse, """
         select account_id, year, quarter, composite_score as composite,
-               rank_in_population as rank, tier
+               rank_in_population as rank, tier, population_size as population
         from marts.fct_account_tiers""").with_columns(
         pl.col("year").cast(pl.Int32), pl.col("quarter").cast(pl.Int32))
-    _assert_same(mine, theirs, ["account_id", "year", "quarter"], ["composite", "rank"],
-                 "fct_account_tiers")
+    _assert_same(mine, theirs, ["account_id", "year", "quarter"],
+                 ["composite", "rank", "population"], "fct_account_tiers")
     both = mine.join(theirs, on=["account_id", "year", "quarter"], suffix="_mart")
     wrong = both.filter(pl.col("tier") != pl.col("tier_mart"))
     assert wrong.is_empty(), f"{wrong.height} tiers differ:\n{wrong.head(5)}"
@@ -298,3 +304,26 @@ def test_concentration_at_the_as_of_month_matches_fct_relationship_health(raw, b
     tops = mine.join(theirs, on="account_id", suffix="_mart").filter(
         pl.col("top_rep_id") != pl.col("top_rep_id_mart"))
     assert tops.is_empty(), f"top rep differs:\n{tops.head(5)}"
+
+
+def test_health_rows_start_at_each_accounts_creation(raw, built_warehouse):
+    """One health row per account per month from the later of the first interaction month and
+    the month the account was created (created on or before the month's snapshot day)."""
+    as_of = raw["as_of"]
+    first = raw["interactions"]["occurred_at"].min().date()
+    months = pl.DataFrame(pl.date_range(date(first.year, first.month, 1), as_of, "1mo",
+                                        eager=True).alias("month_start")).with_columns(
+        snapshot=pl.min_horizontal(pl.col("month_start").dt.month_end(), pl.lit(as_of)))
+    mine = raw["accounts"].join(months, how="cross").filter(
+        pl.col("created_date").is_null() | (pl.col("created_date") <= pl.col("snapshot"))
+    ).group_by("account_id").agg(months=pl.len().cast(pl.Int64), first=pl.col("snapshot").min())
+    theirs = _mart(built_warehouse, """
+        select account_id, count(*) as months, min(snapshot_date) as first
+        from marts.fct_relationship_health group by account_id""")
+    both = mine.join(theirs, on="account_id", how="full", suffix="_mart", coalesce=True)
+    wrong = both.filter((pl.col("months") != pl.col("months_mart"))
+                        | (pl.col("first") != pl.col("first_mart"))
+                        | pl.col("months").is_null() | pl.col("months_mart").is_null())
+    assert wrong.is_empty(), f"health months differ:\n{wrong.head(5)}"
+    # the demo data has accounts created after the data starts, so this checks something
+    assert mine["months"].n_unique() > 1

@@ -5,6 +5,8 @@
                               account's assessed contacts (null: none assessed)
       competitor_avg_attitude mean of the latest stance on or before the snapshot day of each
                               contact x competitor recorded at the account (null: none)
+    Validity: rows only from the account's creation (created on or before the snapshot day;
+    every month when created_date is empty); contacts count from their own creation.
     Incremental (macros/incremental.sql): only the months from incremental_since's month on.
 -#}
 {{ config(**incremental_by_month()) }}
@@ -69,6 +71,7 @@ stances_versioned as (
         contacts.account_id,
         competitor_stances.competitor,
         competitor_stances.attitude,
+        contacts.created_date as contact_created_date,
         competitor_stances.assessed_date as valid_from,
         lead(competitor_stances.assessed_date) over (
             partition by competitor_stances.contact_id, competitor_stances.competitor
@@ -94,6 +97,10 @@ theirs as (
             and (
                 stances_versioned.next_assessed_date is null
                 or stances_versioned.next_assessed_date > calendar.snapshot_date
+            )
+            and (
+                stances_versioned.contact_created_date is null
+                or stances_versioned.contact_created_date <= calendar.snapshot_date
             )
     group by
         stances_versioned.account_id,
@@ -121,6 +128,7 @@ final as (
         on
             accounts.account_id = theirs.account_id
             and calendar.month_start_date = theirs.month_start_date
+    where accounts.created_date is null or accounts.created_date <= calendar.snapshot_date
 
 )
 

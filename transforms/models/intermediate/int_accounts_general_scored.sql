@@ -7,6 +7,8 @@
       department_coverage = departments touched / departments with active contacts
       level_coverage      = levels (high, middle, low) touched / level_count (3)
       general_score       = 100 * (0.5 * breadth + 0.3 * department_coverage + 0.2 * level_coverage)
+    Validity: rows only from the account's creation (created on or before the snapshot day;
+    every month when created_date is empty).
     Seed: relationship_score_settings.
     Incremental (macros/incremental.sql): only the months from incremental_since's month on.
 -#}
@@ -125,6 +127,7 @@ measured as (
         on
             accounts.account_id = coverage.account_id
             and calendar.month_start_date = coverage.month_start_date
+    where accounts.created_date is null or accounts.created_date <= calendar.snapshot_date
 
 ),
 

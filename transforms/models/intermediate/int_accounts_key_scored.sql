@@ -3,6 +3,9 @@
     influence-weighted mean over the account's active role holders (contacts with a
     decision role) of their contact key score = 100 * (0.6 * support_norm + 0.4 * intimacy).
     An account without an active role holder scores 0. DOMAIN.md 2.1.
+    Validity: rows only from the account's creation (created on or before the snapshot day;
+    every month when created_date is empty); role holders count from their own creation
+    (int_contacts_monthly has no row for a contact before it).
     Seeds: role_influence_weights, relationship_score_settings (via int_contacts_monthly).
     Incremental (macros/incremental.sql): only the months from incremental_since's month on.
 -#}
@@ -91,6 +94,7 @@ final as (
         on
             accounts.account_id = weighted.account_id
             and calendar.month_start_date = weighted.month_start_date
+    where accounts.created_date is null or accounts.created_date <= calendar.snapshot_date
 
 )
 

@@ -11,6 +11,10 @@
       composite_score     sum of weight * element score, weights by industry (seed
                           tier_element_weights; the row 'default' for industries without one)
     Missing values (no potential, no demonstration value) score 0.
+    Validity: an account has a row in a quarter only when it was created on or before the
+    quarter's snapshot day (every quarter when created_date is empty), so the industry
+    maxima and the ranking take the accounts that existed then.
+    Warm-up (int_calendar_quarters): revenue_window_complete, winnability_window_complete.
     Seeds: tier_score_settings, tier_element_weights.
 -#}
 with
@@ -56,6 +60,8 @@ windows as (
         quarters.year,
         quarters.quarter,
         quarters.snapshot_date,
+        quarters.revenue_window_complete,
+        quarters.winnability_window_complete,
         cast({{ dbt.dateadd('month', '-1 * cast(settings.revenue_window_months as integer)', 'quarters.snapshot_date') }} as date)
             as revenue_window_start_exclusive,
         cast({{ dbt.dateadd('month', '-1 * cast(settings.winnability_window_months as integer)', 'quarters.snapshot_date') }} as date)
@@ -134,6 +140,8 @@ account_quarters as (
         windows.year,
         windows.quarter,
         windows.snapshot_date,
+        windows.revenue_window_complete,
+        windows.winnability_window_complete,
         coalesce(deal_measures.revenue_ttm, 0) as revenue_ttm,
         coalesce(deal_measures.deals_won, 0) as deals_won,
         coalesce(deal_measures.deals_lost, 0) as deals_lost,
@@ -155,6 +163,7 @@ account_quarters as (
         on
             accounts.account_id = deal_measures.account_id
             and windows.quarter_start_date = deal_measures.quarter_start_date
+    where accounts.created_date is null or accounts.created_date <= windows.snapshot_date
 
 ),
 
@@ -234,6 +243,8 @@ final as (
         potential_score,
         demonstration_score,
         winnability_score,
+        revenue_window_complete,
+        winnability_window_complete,
         -- rounded so that float noise never splits a tie in the ranking
         round(
             revenue_weight * revenue_score

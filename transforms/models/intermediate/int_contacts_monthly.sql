@@ -4,6 +4,9 @@
     day: the attitude in force, the last touch, the deepest contact depth step reached in
     the intimacy window, intimacy (that step scaled 0..1, halved every half-life since the
     last touch), support_norm = (attitude + 1) / 4, and the contact's key score.
+    Validity: a contact has rows only from the month in which it was created on (created
+    on or before the snapshot day; every month when created_date is empty); activity logged
+    before the created date still counts toward its maxima.
     DOMAIN.md 2.1. Settings: relationship_score_settings.
     Running maxima use a range frame: one row per month per partition, so it equals the rows
     frame, and DuckDB evaluates it as a cumulative aggregate (about twice as fast). They run
@@ -178,6 +181,7 @@ touched_months as (
                 activity_running.next_active_month_start_date is null
                 or windows.month_start_date < activity_running.next_active_month_start_date
             )
+    where contacts.created_date is null or contacts.created_date <= windows.snapshot_date
 
 ),
 
@@ -214,6 +218,7 @@ untouched_months as (
         on
             first_activity.month_start_date is null
             or windows.month_start_date < first_activity.month_start_date
+    where contacts.created_date is null or contacts.created_date <= windows.snapshot_date
 
 ),
 

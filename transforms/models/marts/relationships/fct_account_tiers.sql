@@ -1,7 +1,11 @@
 {#-
     One row per account per quarter, from the quarter of the first event (interaction or
     won deal) to the quarter of as_of_date: the S/A/B/C tier (DOMAIN.md 3).
-    Every account of the quarter is in the scoring population; rank 1 = highest composite.
+    The scoring population of a quarter is the accounts that existed at its snapshot day
+    (created on or before it, int_accounts_tier_scored): no row before an account's
+    creation, population_size varies by quarter, and an account's first quarter is 'new'.
+    rank 1 = highest composite.
+    Warm-up: revenue_window_complete, winnability_window_complete; window_complete = both.
     An account is in a tier's band when the share of the population ranked above it
     ((rank - 1) / population size) is below the tier's cumulative share: with the default
     cut-offs S < 5%, A < 20%, B < 50%, else C. Cut-offs by industry (seed tier_cutoffs; the
@@ -135,7 +139,10 @@ final as (
         population_size,
         tier_order,
         win_rate,
-        fit
+        fit,
+        revenue_window_complete and winnability_window_complete as window_complete,
+        revenue_window_complete,
+        winnability_window_complete
     from tiered
 
 )

@@ -6,6 +6,12 @@
       health_band  = strong >= 70, developing 40..69, weak < 40 (seed health_bands)
       is_privately_held = top_rep_share >= 0.6 and health_score >= 70 (and at least 5
                           activities in the window)
+    Validity: rows only from the account's creation (created on or before the month's
+    snapshot day; every month when created_date is empty), so the trend starts at
+    creation: health_change_1m / _3m are null until there is a month that far back.
+    Warm-up (int_calendar_months): key_/general_/org_/concentration_window_complete say
+    whether each trailing window starts on or after the first interaction date;
+    window_complete = all four.
     Seeds: relationship_score_settings, health_bands.
     Incremental (macros/incremental.sql): only the months from incremental_since's month on,
     computed with the three months before them for the 1- and 3-month changes.
@@ -111,6 +117,11 @@ layers as (
         concentration.rep_hhi,
         attitudes.our_avg_attitude,
         attitudes.competitor_avg_attitude,
+        calendar.key_window_complete,
+        calendar.general_window_complete,
+        calendar.org_window_complete,
+        calendar.concentration_window_complete,
+        calendar.window_complete,
         -- rounded so that float noise never moves an account across a band boundary
         round(
             settings.health_key_weight * key_scores.key_score
@@ -141,6 +152,7 @@ layers as (
         on
             accounts.account_id = attitudes.account_id
             and calendar.month_start_date = attitudes.month_start_date
+    where accounts.created_date is null or accounts.created_date <= calendar.snapshot_date
 
 ),
 
@@ -181,7 +193,12 @@ final as (
         layers.competitor_avg_attitude,
         layers.role_holder_count,
         layers.active_contacts,
-        layers.activity_count_12m
+        layers.activity_count_12m,
+        layers.window_complete,
+        layers.key_window_complete,
+        layers.general_window_complete,
+        layers.org_window_complete,
+        layers.concentration_window_complete
     from layers
     cross join settings
     left join band_ranges
