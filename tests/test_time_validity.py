@@ -1,0 +1,274 @@
+"""End to end: time-correct history (issue 16) on a small hand-built dataset.
+
+tests/fixtures/time_validity/ goes through the real pipeline front (rapport.ingest.load_raw,
+rapport.quarantine.run_gate with as_of_date 2025-06-30) and one real `dbt build` of the whole
+project. Every expected value is worked out by hand from the fixture; the comment beside it
+shows the arithmetic (default seeds).
+
+The fixture (one region R1, everything telecom):
+  reps      Q1 AR FTE 1.0 (2020-01-01 ..)     Q2 AR FTE 0.5 hired 2025-05-20
+            Q3 AR FTE 1.0 left 2025-02-03      Q4 SR FTE 1.0 hired 2025-06-30 (the last day)
+  accounts  B1 (created 2020, potential 1000, demo 5)
+            B2 (created 2025-05-10, mid-quarter; potential 2000, demo 5)
+            B3 (created 2020, potential 500, demo 0)
+  contacts  B1: K1 approver, coach since 2024-07-01, never touched;
+                K2 decision maker created 2025-03-15, never assessed, never touched
+            B3: K3 (no role): phone calls 2023-07-01, 2024-07-01 and 2025-06-30
+  deals     won: D0 B3 1,000 on 2023-03-01 (Q3) | D3 B3 34,000 on 2025-01-20 (Q3)
+                 D1 B1 92,000 on 2025-04-15 (Q1) | D2 B2 21,000 on 2025-06-15 (Q2)
+  calendars months 2023-07 .. 2025-06 (first interaction 2023-07-01, 24 months);
+            quarters Q1 2023 .. Q2 2025 (first won deal 2023-03-01, 10 quarters)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from rapport.dbt_runner import build
+from rapport.ingest import load_raw
+from rapport.quarantine import run_gate
+
+pytestmark = pytest.mark.xdist_group("time-validity")
+
+FIXTURES = Path(__file__).parent / "fixtures" / "time_validity"
+AS_OF = date(2025, 6, 30)
+BUILD_ID = "time-validity-fixture"
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    work = tmp_path_factory.mktemp("time-validity")
+    db_path = work / "warehouse.duckdb"
+    connection = duckdb.connect(str(db_path))
+    try:
+        load_raw(connection, FIXTURES)
+        gate = run_gate(connection, BUILD_ID, AS_OF)
+    finally:
+        connection.close()
+    assert gate.quarantined_total == 0, "the fixture is meant to be clean"
+    result = build(db_path, AS_OF, BUILD_ID, target_path=work / "dbt-target", echo=None)
+    assert result.success, "dbt build failed:\n" + (
+        "\n".join(str(f) for f in result.failures) or result.error)
+    connection = duckdb.connect(str(db_path), read_only=True)
+    yield connection
+    connection.close()
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    cursor = con.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def one(con, sql: str, params: list) -> dict:
+    found = rows(con, sql, params)
+    assert len(found) == 1, f"expected one row, got {len(found)}: {sql} {params}"
+    return found[0]
+
+
+# --- FTE by days --------------------------------------------------------------------------
+
+
+def perf(con, table: str, key: str, value: str, year: int, quarter: int) -> dict:
+    return one(con, f"select * from marts.{table} where {key} = ? and year = ? and quarter = ?",
+               [value, year, quarter])
+
+
+def test_rep_quarters_exist_only_between_hire_and_leave(con):
+    found = {(r["rep_id"], r["year"], r["quarter"]) for r in rows(
+        con, "select rep_id, year, quarter from marts.fct_rep_performance")}
+    # Q1: Q1 2023 .. Q2 2025 = 10; Q2 hired 2025-05-20: Q2 2025 only; Q3 left 2025-02-03:
+    # Q1 2023 .. Q1 2025 = 9; Q4 hired 2025-06-30: Q2 2025 only. 10 + 1 + 9 + 1 = 21.
+    assert len(found) == 21
+    assert {(y, q) for r, y, q in found if r == "Q2"} == {(2025, 2)}
+    assert {(y, q) for r, y, q in found if r == "Q4"} == {(2025, 2)}
+    assert max((y, q) for r, y, q in found if r == "Q3") == (2025, 1)
+
+
+def test_rep_hired_mid_quarter_counts_the_days_employed(con):
+    q2 = perf(con, "fct_rep_performance", "rep_id", "Q2", 2025, 2)
+    # Q2 2025 has 30 + 31 + 30 = 91 days; Q2 is employed 2025-05-20 .. 06-30 = 12 + 30 = 42.
+    # FTE 0.5 x 42 / 91 = 21 / 91 = 0.230769; D2 21,000 -> per head 21,000 / (21/91) = 91,000
+    assert (q2["days_employed"], q2["days_in_period"]) == (42, 91)
+    assert q2["fte_contracted"] == pytest.approx(0.5)
+    assert q2["fte"] == pytest.approx(21 / 91)
+    assert q2["revenue"] == pytest.approx(21_000)
+    assert q2["revenue_per_head"] == pytest.approx(91_000)
+    assert q2["profit_per_head"] == pytest.approx(45_500)  # 10,500 / (21/91)
+    # Q4, employed only on the quarter's last day: 1 / 91 of an FTE
+    q4 = perf(con, "fct_rep_performance", "rep_id", "Q4", 2025, 2)
+    assert (q4["days_employed"], q4["days_in_period"]) == (1, 91)
+    assert q4["fte"] == pytest.approx(1 / 91)
+
+
+def test_rep_who_left_mid_quarter_counts_the_days_employed(con):
+    q3 = perf(con, "fct_rep_performance", "rep_id", "Q3", 2025, 1)
+    # Q1 2025 has 31 + 28 + 31 = 90 days; Q3 is employed 2025-01-01 .. 02-03 = 31 + 3 = 34.
+    # FTE 1.0 x 34 / 90 = 0.377778; D3 34,000 -> per head 34,000 / (34/90) = 90,000
+    assert (q3["days_employed"], q3["days_in_period"]) == (34, 90)
+    assert q3["fte"] == pytest.approx(34 / 90)
+    assert q3["revenue_per_head"] == pytest.approx(90_000)
+    # a full quarter is the contracted FTE
+    q1 = perf(con, "fct_rep_performance", "rep_id", "Q1", 2025, 2)
+    assert (q1["days_employed"], q1["fte"]) == (91, pytest.approx(1.0))
+    assert q1["revenue_per_head"] == pytest.approx(92_000)
+
+
+def test_region_fte_is_the_sum_of_the_reps_fte_by_days(con):
+    q2 = perf(con, "fct_region_performance", "region_id", "R1", 2025, 2)
+    # Q1 1.0 + Q2 21/91 + Q4 1/91 = 113/91 = 1.241758 (contracted: 1.0 + 0.5 + 1.0 = 2.5);
+    # revenue 92,000 + 21,000 = 113,000 -> per head 113,000 / (113/91) = 91,000
+    assert q2["fte"] == pytest.approx(113 / 91)
+    assert q2["fte_contracted"] == pytest.approx(2.5)
+    assert q2["reps_employed"] == 3
+    assert q2["revenue_per_head"] == pytest.approx(91_000)
+    q1 = perf(con, "fct_region_performance", "region_id", "R1", 2025, 1)
+    # Q1 1.0 + Q3 34/90 = 124/90 = 1.377778; revenue 34,000 -> 34,000 x 90 / 124 = 24,677.42
+    assert q1["fte"] == pytest.approx(124 / 90)
+    assert q1["revenue_per_head"] == pytest.approx(34_000 * 90 / 124)
+
+
+# --- accounts and contacts: no row before creation -------------------------------------------
+
+
+def test_no_health_row_before_an_account_or_its_parts_existed(con):
+    counts = dict(con.execute(
+        "select account_id, count(*) from marts.fct_relationship_health group by 1").fetchall())
+    # B1, B3: 2023-07 .. 2025-06 = 24 months; B2 created 2025-05-10: May and June only
+    assert counts == {"B1": 24, "B2": 2, "B3": 24}
+    for model in ("int_accounts_key_scored", "int_accounts_general_scored",
+                  "int_accounts_org_scored", "int_accounts_concentration_measured",
+                  "int_accounts_attitudes_compared"):
+        b2 = con.execute(f"select min(month_start_date), count(*) from intermediate.{model} "
+                         "where account_id = 'B2'").fetchone()
+        assert b2 == (date(2025, 5, 1), 2), model
+    before = con.execute(
+        "select count(*) from marts.fct_relationship_health as h "
+        "inner join staging.stg_accounts as a on h.account_id = a.account_id "
+        "where h.snapshot_date < a.created_date").fetchone()[0]
+    assert before == 0
+
+
+def test_trend_starts_at_creation(con):
+    b2 = rows(con, "select month_end_date, health_score, health_band, health_change_1m, "
+                   "health_change_3m from marts.fct_relationship_health "
+                   "where account_id = 'B2' order by month_end_date")
+    # no contact, no activity: key 0, general 0, org max(0, 0 - 15) = 0 -> health 0
+    assert [r["month_end_date"] for r in b2] == [date(2025, 5, 31), date(2025, 6, 30)]
+    assert [r["health_score"] for r in b2] == [0, 0]
+    # the creation month has no earlier month to compare with: no change, not a jump
+    assert b2[0]["health_change_1m"] is None
+    assert b2[1]["health_change_1m"] == 0
+    assert b2[0]["health_change_3m"] is None and b2[1]["health_change_3m"] is None
+
+
+def test_a_contact_counts_from_its_created_date(con):
+    def key(month_end: str) -> dict:
+        return one(con, "select key_score, role_holder_count, health_score, health_change_1m "
+                        "from marts.fct_relationship_health "
+                        "where account_id = 'B1' and month_end_date = ?", [month_end])
+    # February 2025: K2 (created 2025-03-15) does not exist yet. K1: coach -> support 1,
+    # never touched -> intimacy 0: 100 x (0.6 x 1 + 0.4 x 0) = 60 -> key 60, health 30
+    feb = key("2025-02-28")
+    assert (feb["role_holder_count"], feb["key_score"]) == (1, pytest.approx(60))
+    assert feb["health_score"] == pytest.approx(30)
+    # March: K2 (D, 0.9) never assessed -> support 0.25 -> 100 x 0.6 x 0.25 = 15;
+    # key = (1.0 x 60 + 0.9 x 15) / 1.9 = 73.5 / 1.9 = 38.684211 (6 decimals);
+    # health 0.5 x 38.684211 = 19.3421055 -> 19.342106; change 19.342106 - 30 = -10.657894
+    mar = key("2025-03-31")
+    assert (mar["role_holder_count"], mar["key_score"]) == (2, pytest.approx(73.5 / 1.9))
+    assert mar["health_score"] == pytest.approx(19.342106, abs=1e-9)
+    assert mar["health_change_1m"] == pytest.approx(-10.657894, abs=1e-9)
+    # K2's own monthly rows start in March 2025
+    assert con.execute("select min(month_start_date) from intermediate.int_contacts_monthly "
+                       "where contact_id = 'K2'").fetchone()[0] == date(2025, 3, 1)
+
+
+def test_tiers_rank_the_accounts_that_existed_at_the_quarter_end(con):
+    counts = dict(con.execute(
+        "select account_id, count(*) from marts.fct_account_tiers group by 1").fetchall())
+    assert counts == {"B1": 10, "B2": 1, "B3": 10}  # B2: Q2 2025 only
+    sizes = dict(con.execute("select quarter_end_date, max(population_size) "
+                             "from marts.fct_account_tiers group by 1").fetchall())
+    assert sizes[date(2025, 3, 31)] == 2 and sizes[date(2025, 6, 30)] == 3
+    assert set(sizes.values()) == {2, 3}
+
+    def tiers(quarter_end: str) -> dict:
+        return {r["account_id"]: r for r in rows(
+            con, "select * from marts.fct_account_tiers where quarter_end_date = ?",
+            [quarter_end])}
+    q1 = tiers("2025-03-31")
+    # Q1 2025, population B1, B3 (B2's potential 2000 is not the industry's best yet):
+    #   B1: revenue 0; potential 1000/1000 -> 100; demo 5/5 -> 100; no closed deal -> win
+    #       rate 0.5 -> 100 x 0.7 x 0.5 = 35: 0 + 30 + 15 + 7 = 52
+    #   B3: D3 34,000 is the best -> 100; 500/1000 -> 50; demo 0; 1 won of 1 -> 70
+    #       (D0 of 2023-03-01 is older than 24 months): 35 + 15 + 0 + 14 = 64
+    assert q1["B1"]["composite_score"] == pytest.approx(52)
+    assert q1["B3"]["composite_score"] == pytest.approx(64)
+    # ranks 1, 2 of 2: shares above 0 -> S, 0.5 -> C
+    assert {a: (r["rank_in_population"], r["tier"]) for a, r in q1.items()} == {
+        "B3": (1, "S"), "B1": (2, "C")}
+    q2 = tiers("2025-06-30")
+    # Q2 2025, population B1, B2, B3; revenue best B1 92,000; potential best B2 2000;
+    # each won its one closed deal in 24 months -> winnability 70 -> 14 points each
+    #   B1: 100 -> 35; 1000/2000 -> 15; demo 15: 35 + 15 + 15 + 14 = 79
+    #   B2: 21/92 -> 35 x 22.826087% = 7.989130; 100 -> 30; demo 15: 66.989130
+    #   B3: 34/92 -> 35 x 36.956522% = 12.934783; 500/2000 -> 7.5; 0: 34.434783
+    assert q2["B1"]["composite_score"] == pytest.approx(79)
+    assert q2["B2"]["composite_score"] == pytest.approx(35 * 21 / 92 + 59, abs=1e-6)
+    assert q2["B3"]["composite_score"] == pytest.approx(35 * 34 / 92 + 21.5, abs=1e-6)
+    # shares above 0 -> S, 1/3 -> B, 2/3 -> C
+    assert {a: (r["rank_in_population"], r["tier"]) for a, r in q2.items()} == {
+        "B1": (1, "S"), "B2": (2, "B"), "B3": (3, "C")}
+    # B2's first quarter is new; B1 C -> S up, B3 S -> C down
+    assert (q2["B2"]["tier_change"], q2["B2"]["previous_tier"]) == ("new", None)
+    assert q2["B1"]["tier_change"] == "up" and q2["B3"]["tier_change"] == "down"
+
+
+# --- warm-up ---------------------------------------------------------------------------------
+
+
+def test_health_windows_say_when_they_are_complete(con):
+    flags = {r["month_end_date"]: r for r in rows(
+        con, "select * from marts.fct_relationship_health where account_id = 'B1'")}
+    # The data starts 2023-07-01 (first interaction). A window is complete when its first
+    # day is on or after it:
+    #   general 90 days: first day = snapshot - 89; 2023-09-30 -> 2023-07-03 yes,
+    #                    2023-08-31 -> 2023-06-03 no
+    #   key 365 days:    2024-06-30 - 364 = 2023-07-02 yes; 2024-05-31 -> 2023-06-02 no
+    #   org 24 months:   2025-06-30 -> 2023-06-30 + 1 day = 2023-07-01 yes (the boundary);
+    #                    2025-05-31 -> 2023-06-01 no (exec visits, 12 months: earlier)
+    #   concentration 12 calendar months: June 2024 back to July 2023 yes; May 2024 no
+    def at(y: int, m: int, d: int) -> dict:
+        return flags[date(y, m, d)]
+    assert not at(2023, 8, 31)["general_window_complete"]
+    assert at(2023, 9, 30)["general_window_complete"]
+    assert not at(2024, 5, 31)["key_window_complete"]
+    assert at(2024, 6, 30)["key_window_complete"]
+    assert not at(2024, 5, 31)["concentration_window_complete"]
+    assert at(2024, 6, 30)["concentration_window_complete"]
+    assert not at(2025, 5, 31)["org_window_complete"]
+    assert at(2025, 6, 30)["org_window_complete"]
+    # window_complete: all four, so only the as-of month
+    complete = sorted(d for d, r in flags.items() if r["window_complete"])
+    assert complete == [date(2025, 6, 30)]
+    assert all(r["window_complete"] is not None for r in flags.values())
+
+
+def test_tier_windows_say_when_they_are_complete(con):
+    flags = {r["quarter_end_date"]: r for r in rows(
+        con, "select * from marts.fct_account_tiers where account_id = 'B1'")}
+    # Deal data starts 2023-03-01 (the first closed deal, D0).
+    #   revenue 12 months: Q1 2024 2024-03-31 -> 2023-04-01 yes; Q4 2023 -> 2023-01-01 no
+    #   win rate 24 months: Q1 2025 -> 2023-04-01 yes; Q4 2024 -> 2023-01-01 no
+    assert not flags[date(2023, 12, 31)]["revenue_window_complete"]
+    assert flags[date(2024, 3, 31)]["revenue_window_complete"]
+    assert not flags[date(2024, 12, 31)]["winnability_window_complete"]
+    assert flags[date(2025, 3, 31)]["winnability_window_complete"]
+    complete = sorted(d for d, r in flags.items() if r["window_complete"])
+    assert complete == [date(2025, 3, 31), date(2025, 6, 30)]
