@@ -16,8 +16,15 @@ models; docs/scale-out.md): everything else is the same, and the marts end in th
 DuckDB file as a DuckDB build leaves them.
 
 Exit codes: 0 published; 1 checks failed, or the build was refused or crashed (the previous
-warehouse is still served); 2 structural break in the input (nothing published); 3 the
-requested engine cannot run here (`--engine spark` without the spark extra or Java 17).
+warehouse is still served); 2 structural break in the input, or no space left on device
+(nothing published); 3 the requested engine cannot run here (`--engine spark` without the
+spark extra or Java 17); 130 / 143 interrupted by SIGINT / SIGTERM (nothing published).
+
+SIGINT and SIGTERM stop a build at any stage (rapport.errors.stop_signals): the running
+DuckDB query is interrupted, dbt cancels its queries and waits for its threads, the build is
+recorded `interrupted`, temporary files are removed and the lock released; the served file
+is untouched. Only a signal that arrives after the served file was replaced lets the build
+finish recording its publish (exit 0, said on stderr).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -37,12 +45,25 @@ from pathlib import Path
 import duckdb
 
 from rapport.checks.results import ERROR, FAIL, SEVERITY_FAIL, CheckReport, CheckResult
-from rapport.errors import BuildRefused, StructuralError
+from rapport.errors import (
+    BuildRefused,
+    DamagedWarehouse,
+    Interrupted,
+    StructuralError,
+    deferred_stop,
+    disk_full,
+    interrupt_on_stop,
+    raise_if_stopping,
+    stop_requested,
+    stop_signals,
+    write_crash_log,
+)
 from rapport.incremental import NotIncremental, Plan, copy_base
-from rapport.paths import PROJECT_ROOT, duckdb_memory_limit, served_warehouse
+from rapport.paths import PROJECT_ROOT, duckdb_memory_limit, served_warehouse, warehouse_dir
 from rapport.paths import raw_dir as default_raw_dir
 from rapport.publish import (
     GOOD,
+    INTERRUPTED,
     RUNNING,
     BuildRecord,
     BuildRunning,
@@ -50,18 +71,24 @@ from rapport.publish import (
     WarehouseLock,
     apply_retention,
     build_file,
+    build_id_of,
     builds_dir,
+    disk_full_for_test,
     list_records,
+    log_file,
     mark_interrupted,
     new_build_id,
     open_served,
     pause_for_test,
     publish_file,
+    remove_temp_files,
     rollback,
+    served_damaged,
     write_record,
 )
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_STRUCTURAL, EXIT_ENGINE_UNAVAILABLE = 0, 1, 2, 3
+EXIT_DISK_FULL = EXIT_DAMAGED = 2  # the environment, not the data: say what to do, exit 2
 ENGINES = ("duckdb", "spark")
 
 BUILD_INFO_DDL = """
@@ -102,15 +129,21 @@ class Progress:
     def __init__(self) -> None:
         self.t0 = time.perf_counter()
         self.stage_t0 = self.t0
+        self.stage = "start"  # the last stage started
+        self.where = "at the start"  # "during gate", "after gate": for a stopped build's message
 
     def line(self, text: str) -> None:
         print(f"[{time.perf_counter() - self.t0:6.1f}s] {text}", flush=True)
 
     def start(self, stage: str, what: str) -> None:
+        raise_if_stopping()  # every stage boundary: a stop some library swallowed ends here
+        self.stage = stage
+        self.where = f"during {stage}"
         self.stage_t0 = time.perf_counter()
         self.line(f"{stage}: {what}")
 
     def done(self, stage: str, what: str) -> None:
+        self.where = f"after {stage}"
         self.line(f"{stage}: done in {time.perf_counter() - self.stage_t0:.1f} s - {what}")
 
 
@@ -132,6 +165,20 @@ class BuildState:
 
 def run_build(raw: str | Path | None = None, as_of: str | date | None = None,
               incremental: bool = False, engine: str = "duckdb") -> int:
+    """`rapport build`; returns the exit code (module docstring). SIGINT and SIGTERM stop it
+    at any stage with 130 / 143, nothing published."""
+    with stop_signals():
+        try:
+            return _run_build(raw, as_of, incremental, engine)
+        except Interrupted as exc:  # before the build had a record (or while refusing)
+            print(f"rapport build: interrupted by {exc.signal_name} before the build started. "
+                  f"Nothing was built or published; {_served_text()}.", file=sys.stderr,
+                  flush=True)
+            return exc.exit_code
+
+
+def _run_build(raw: str | Path | None, as_of: str | date | None, incremental: bool,
+               engine: str) -> int:
     raw_path = Path(raw) if raw else default_raw_dir()
     try:
         as_of_date = _parse_as_of(as_of)
@@ -159,14 +206,32 @@ def run_build(raw: str | Path | None = None, as_of: str | date | None = None,
     build_id = new_build_id()
     lock = WarehouseLock(build_id)
     try:
-        lock.acquire()
+        with deferred_stop():
+            lock.acquire()
     except BuildRunning as exc:
         print(f"rapport build: {exc}", file=sys.stderr)
         return BuildRefused.exit_code
+    except OSError as exc:
+        return _cannot_start("build", exc)
     try:
         return _build(build_id, lock, raw_path.resolve(), as_of_date, incremental, engine)
     finally:
-        lock.release()
+        with deferred_stop(raise_after=False):
+            lock.release()
+
+
+def _cannot_start(command: str, exc: OSError) -> int:
+    """The lock file cannot be created or written (disk full, permissions)."""
+    full = disk_full(exc)
+    if full is not None:
+        print(f"rapport {command}: no space left on device while writing {full or exc.filename}; "
+              f"free space and run again. Nothing was started; the served warehouse is "
+              f"unchanged.", file=sys.stderr)
+        return EXIT_DISK_FULL
+    print(f"rapport {command}: cannot take the warehouse lock ({exc}). Check that "
+          f"{warehouse_dir()} exists and is writable, and run again; the served warehouse is "
+          f"unchanged.", file=sys.stderr)
+    return EXIT_DISK_FULL
 
 
 def _parse_as_of(value: str | date | None) -> date | None:
@@ -182,20 +247,21 @@ def _build(build_id: str, lock: WarehouseLock, raw_dir: Path, as_of_date: date |
            incremental: bool, engine: str = "duckdb") -> int:
     progress = Progress()
     state = BuildState(build_id=build_id, raw_dir=raw_dir, as_of_date=as_of_date, engine=engine)
-    progress.line(f"build {build_id} started (pid {os.getpid()}); raw files: {raw_dir}"
-                  + ("; engine: spark" if engine == "spark" else ""))
-    if lock.stale is not None:
-        progress.line(f"took over the lock left by build {lock.stale.build_id} "
-                      f"(pid {lock.stale.pid} is no longer running)")
-    for dead in mark_interrupted(build_id):
-        progress.line(f"build {dead} was interrupted (its process died); kept for inspection")
-    builds_dir().mkdir(parents=True, exist_ok=True)
     record = BuildRecord(build_id=build_id, status=RUNNING,
                          started_at=state.started_at.strftime("%Y-%m-%d %H:%M:%S"),
                          pid=os.getpid(), extra={"raw_dir": str(raw_dir)})
-    write_record(record)
     path = build_file(build_id)
     try:
+        progress.line(f"build {build_id} started (pid {os.getpid()}); raw files: {raw_dir}"
+                      + ("; engine: spark" if engine == "spark" else ""))
+        if lock.stale is not None:
+            progress.line(f"took over the lock left by build {lock.stale.build_id} "
+                          f"(pid {lock.stale.pid} is no longer running)")
+        for dead in mark_interrupted(build_id):
+            progress.line(f"build {dead} was interrupted (its process died); kept for "
+                          f"inspection")
+        builds_dir().mkdir(parents=True, exist_ok=True)
+        write_record(record)
         plan = _incremental_plan(state, progress) if incremental else None
         if plan is not None:
             try:
@@ -206,17 +272,119 @@ def _build(build_id: str, lock: WarehouseLock, raw_dir: Path, as_of_date: date |
                 state = BuildState(build_id=build_id, raw_dir=raw_dir, as_of_date=as_of_date,
                                    started_at=state.started_at, engine=engine)
         return _stages(state, record, path, progress, None)
-    except Exception as exc:  # noqa: BLE001 - any crash: report it, keep the served file as is
-        record.status = "error"
-        record.summary = f"{type(exc).__name__}: {exc}"
-        record.finished_at = _utcnow().strftime("%Y-%m-%d %H:%M:%S")
+    except BaseException as exc:  # noqa: BLE001 - every way a build stops gets a message
+        with deferred_stop(raise_after=False):
+            return _stopped(exc, state, record, path, progress)
+
+
+def _stopped(exc: BaseException, state: BuildState, record: BuildRecord, path: Path,
+             progress: Progress) -> int:
+    """A build that did not finish: say why, record it, keep the served file as it is.
+
+    A stop signal wins over the exception it caused (a query interrupted by SIGINT raises a
+    plain RuntimeError inside DuckDB)."""
+    signum = stop_requested()
+    if signum is not None:
+        return _interrupted(signum, state, record, path, progress)
+    if isinstance(exc, StructuralError):  # from a stage other than the full ingest
+        return _structural_failure(None, state, record, path, progress, exc)
+    if not isinstance(exc, Exception):
+        raise exc  # SystemExit and the like: not ours to explain
+    full = disk_full(exc)
+    if full is not None:
+        return _disk_full(full, state, record, path, progress)
+    return _crashed(exc, state, record, path, progress)
+
+
+def _save_record(record: BuildRecord) -> str:
+    """Write the record; "" when done, else why not (the caller says so, never crashes)."""
+    try:
         write_record(record)
+    except OSError as exc:
+        return f"its record {exc.filename or ''} could not be updated ({exc.strerror or exc})"
+    return ""
+
+
+def _finish_record(record: BuildRecord, state: BuildState, status: str, summary: str) -> str:
+    record.status = status
+    record.summary = summary
+    record.finished_at = _utcnow().strftime("%Y-%m-%d %H:%M:%S")
+    if state.as_of_date is not None:
+        record.as_of_date = str(state.as_of_date)
+    return _save_record(record)
+
+
+def _served_text() -> str:
+    """What readers get now, for the messages of a build that did not publish."""
+    served = served_warehouse()
+    if not served.exists():
+        return f"nothing is served yet ({served} does not exist)"
+    build_id = build_id_of(served)
+    if build_id is None:
+        return f"the served file {served} cannot be read (see `rapport check`)"
+    return f"the served warehouse is still build {build_id} ({served}), unchanged"
+
+
+def _interrupted(signum: int, state: BuildState, record: BuildRecord, path: Path,
+                 progress: Progress) -> int:
+    name = signal.Signals(signum).name
+    where = progress.where
+    problem = _finish_record(record, state, INTERRUPTED,
+                             f"interrupted by {name} {where}; not published")
+    removed = remove_temp_files(state.build_id)
+    kept = (f"this build's file is kept in {path} for inspection (status interrupted)"
+            if path.exists() else "this build had written no file yet")
+    print(f"rapport build: build {state.build_id} interrupted by {name} {where}. "
+          f"Nothing was published: {_served_text()}; {kept}"
+          + (f"; {problem}" if problem else "")
+          + (f"; removed {len(removed)} temporary file(s)" if removed else "") + ".",
+          file=sys.stderr, flush=True)
+    return 128 + signum
+
+
+def _disk_full(full: str, state: BuildState, record: BuildRecord, path: Path,
+               progress: Progress) -> int:
+    """No space left: give the space of the unfinished build file back, mark it failed."""
+    what = full or "the build's files"
+    freed = 0
+    for leftover in (path, Path(f"{path}.wal")):
+        with contextlib.suppress(OSError):
+            freed += leftover.stat().st_size
+            leftover.unlink()
+    remove_temp_files(state.build_id)
+    summary = f"no space left on device while writing {what} {progress.where}"
+    problem = _finish_record(record, state, "error", summary)
+    print(f"rapport build: no space left on device while writing {what}; free space and run "
+          f"again. Build {state.build_id} stopped {progress.where} and was not "
+          f"published: {_served_text()}. Its unfinished file was deleted"
+          + (f" ({freed / 1e6:,.0f} MB given back)" if freed else "")
+          + (f"; {problem}" if problem else "; its record says error") + ".",
+          file=sys.stderr, flush=True)
+    return EXIT_DISK_FULL
+
+
+def _crashed(exc: Exception, state: BuildState, record: BuildRecord, path: Path,
+             progress: Progress) -> int:
+    """An unexpected error (a bug, or the machine): a clear message, the traceback in a log."""
+    log = write_crash_log(log_file(state.build_id),
+                          f"rapport build {state.build_id}: error {progress.where} "
+                          f"({_utcnow():%Y-%m-%d %H:%M:%S} UTC)")
+    first = (str(exc).strip().splitlines() or [""])[0]
+    record.extra["log"] = str(log) if log else None
+    problem = _finish_record(record, state, "error", f"{type(exc).__name__} {progress.where}: "
+                                                     f"{first}")
+    remove_temp_files(state.build_id)
+    if log is None:
         traceback.print_exc()
-        print(f"rapport build: build {build_id} failed with an unexpected error: "
-              f"{type(exc).__name__}: {exc}. The served warehouse is unchanged; the failed "
-              f"build is kept in {path}.", file=sys.stderr)
-        apply_retention(protect=(build_id,))
-        return EXIT_CHECKS_FAILED
+    print(f"rapport build: build {state.build_id} failed {progress.where} with an "
+          f"unexpected error: {type(exc).__name__}: {first}. "
+          + (f"The traceback is in {log}; report it with that file if it is a bug. "
+             if log else "The traceback is above. ")
+          + f"Nothing was published: {_served_text()}; the failed build is kept in {path}"
+          + (f"; {problem}" if problem else "") + ".", file=sys.stderr, flush=True)
+    with contextlib.suppress(Exception):
+        apply_retention(protect=(state.build_id,))
+    return EXIT_CHECKS_FAILED
 
 
 def _incremental_plan(state: BuildState, progress: Progress) -> Plan | None:
@@ -261,8 +429,7 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
         progress.start("copy", f"copying the served build {plan.base_build_id} to {path.name}")
         copy_base(plan, path)
         progress.done("copy", f"{path.stat().st_size / 1e6:,.0f} MB")
-    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit()})
-    try:
+    with _open_build_file(path) as con:
         if plan is None:
             result = _ingest_and_gate(con, state, record, path, progress)
             if result is not None:
@@ -283,9 +450,8 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
             _write_build_meta(con, state, "checks_failed")
             con.execute("checkpoint")
             return _checks_failed(state, record, path, report, "dbt was not run")
+        disk_full_for_test("input_checks", path)
         con.execute("checkpoint")
-    finally:
-        con.close()
 
     pause_for_test("dbt")
     if state.engine == "spark":
@@ -300,11 +466,11 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
     progress.done("dbt", dbt.summary())
 
     progress.start("checks", "great-expectations suites on the marts")
-    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit()})
-    try:
+    with _open_build_file(path) as con:
         output = run_checks(con, build_id, state.as_of_date, phase="output")
         pause_for_test("checks")  # checks ran, nothing recorded yet
         report.results += _dbt_results(dbt) + output.results
+        disk_full_for_test("checks", path)
         write_results(con, build_id, report)
         state.checks_summary = report.one_line()
         progress.done("checks", f"{output.one_line()}; with dbt and input checks: "
@@ -326,8 +492,6 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
             progress.line(f"incremental state not recorded ({fingerprints.error}): the next "
                           f"--incremental build will be a full build")
         con.execute("checkpoint")
-    finally:
-        con.close()
 
     if not passed:
         return _checks_failed(state, record, path, report, "")
@@ -336,9 +500,22 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
     record.as_of_date = str(state.as_of_date)
     record.summary = state.checks_summary
     progress.start("publish", f"serving {path.name} as {served_warehouse()}")
-    publish_file(path)
-    record.status = GOOD
-    write_record(record)
+
+    def served() -> None:  # runs right after the served file was replaced
+        record.status = GOOD
+        problem = _save_record(record)
+        if problem:
+            print(f"rapport build: build {build_id} is published, but {problem}; the next "
+                  f"build will mark it interrupted (it is served all the same)",
+                  file=sys.stderr, flush=True)
+
+    publish_file(path, on_commit=served)
+    signum = stop_requested()
+    if signum is not None:  # too late to stop: the new file was already served
+        print(f"rapport build: {signal.Signals(signum).name} came after build {build_id} was "
+              f"published: it is served at {served_warehouse()}. Old builds were not cleaned "
+              f"up this time.", file=sys.stderr, flush=True)
+        return EXIT_OK
     deleted = apply_retention(protect=(build_id,))
     progress.done("publish", f"served {served_warehouse()}"
                   + (f"; removed old builds {', '.join(deleted)}" if deleted else ""))
@@ -346,6 +523,17 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
         print(report.summary(), flush=True)
     progress.line(f"build {build_id}: published")
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _open_build_file(path: Path):
+    """The build's own file, read-write; a stop signal interrupts its running query."""
+    con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit()})
+    try:
+        with interrupt_on_stop(con.interrupt):
+            yield con
+    finally:
+        con.close()
 
 
 def _ingest_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, record: BuildRecord,
@@ -417,21 +605,25 @@ def _checks_failed(state: BuildState, record: BuildRecord, path: Path, report: C
     return EXIT_CHECKS_FAILED
 
 
-def _structural_failure(con: duckdb.DuckDBPyConnection, state: BuildState, record: BuildRecord,
-                        path: Path, progress: Progress, exc: StructuralError) -> int:
-    progress.line("ingest: stopped - structural problem in the input")
+def _structural_failure(con: duckdb.DuckDBPyConnection | None, state: BuildState,
+                        record: BuildRecord, path: Path, progress: Progress,
+                        exc: StructuralError) -> int:
+    raise_if_stopping()  # an interrupted read is reported as the interrupt, not as the file
+    progress.line(f"{progress.stage}: stopped - structural problem in the input")
     state.checks_summary = str(exc)
-    try:
-        _write_build_meta(con, state, "structural_error")
-        con.execute("checkpoint")
-    except duckdb.Error:
-        pass
-    con.close()
-    record.status = "structural_error"
-    record.summary = str(exc)
-    record.finished_at = _utcnow().strftime("%Y-%m-%d %H:%M:%S")
-    write_record(record)
-    apply_retention(protect=(state.build_id,))
+    if con is not None:
+        try:
+            _write_build_meta(con, state, "structural_error")
+            con.execute("checkpoint")
+        except duckdb.Error:
+            pass
+        con.close()
+    problem = _finish_record(record, state, "structural_error", str(exc))
+    if problem:
+        print(f"rapport build: {problem}", file=sys.stderr)
+    remove_temp_files(state.build_id)
+    with contextlib.suppress(Exception):
+        apply_retention(protect=(state.build_id,))
     print(f"rapport build: {exc}\nNothing was published: the served warehouse is unchanged.",
           file=sys.stderr, flush=True)
     return getattr(exc, "exit_code", EXIT_STRUCTURAL)
@@ -469,7 +661,7 @@ def _run_dbt(path: Path, state: BuildState, progress: Progress, since: date | No
     target = builds_dir() / f"{state.build_id}.dbt"
     if os.environ.get("RAPPORT_TEST_PAUSE_AT") == "during_dbt":
         _pause_while_running(progress)
-    echo = print if os.environ.get("RAPPORT_VERBOSE") else None
+    echo = _echo if os.environ.get("RAPPORT_VERBOSE") else None
     if state.engine == "spark":
         from rapport import spark
 
@@ -491,6 +683,11 @@ def _run_dbt(path: Path, state: BuildState, progress: Progress, since: date | No
               flush=True)
         pause_for_test("during_dbt")
     return result
+
+
+def _echo(line: str) -> None:
+    """RAPPORT_VERBOSE: dbt's line per node, at once (stdout may be a pipe)."""
+    print(line, flush=True)
 
 
 def _pause_while_running(progress: Progress) -> None:
@@ -584,7 +781,33 @@ def _sql_text(value: str) -> str:
 
 
 def run_check() -> int:
-    """Re-run the data checks on the served warehouse, read-only; print a summary."""
+    """Re-run the data checks on the served warehouse, read-only; print a summary.
+
+    Exit 0 no blocking check fails; 1 one does (or nothing is served); 2 the served file is
+    damaged or cannot be opened (the message says what to do); 130 / 143 interrupted."""
+    unchanged = "nothing was changed (rapport check only reads the served file)"
+    with stop_signals():
+        try:
+            return _check()
+        except Interrupted as exc:
+            print(f"rapport check: interrupted by {exc.signal_name}; {unchanged}.",
+                  file=sys.stderr, flush=True)
+            return exc.exit_code
+        except DamagedWarehouse as exc:
+            print(f"rapport check: {exc}", file=sys.stderr, flush=True)
+            return exc.exit_code
+        except Exception as exc:  # noqa: BLE001 - a clear message and the traceback's log
+            signum = stop_requested()
+            if signum is not None:  # an interrupted query raises a plain error
+                print(f"rapport check: interrupted by {signal.Signals(signum).name}; "
+                      f"{unchanged}.", file=sys.stderr, flush=True)
+                return 128 + signum
+            return _command_crashed("check", exc, unchanged)
+
+
+def _check() -> int:
+    from rapport.checks.results import ERROR
+
     served = served_warehouse()
     if not served.exists():
         print(f"rapport check: no served warehouse at {served}; run `rapport build` first.",
@@ -594,13 +817,22 @@ def run_check() -> int:
     progress.start("checks", f"great-expectations suites on {served} (read-only)")
     from rapport.checks.runner import run_checks
 
-    with open_served() as con:
+    try:
+        con = open_served()
+    except duckdb.Error as exc:
+        raise _damaged(served, exc) from None
+    with con, interrupt_on_stop(con.interrupt):
         try:
             build_id, as_of = con.execute(
                 "select build_id, as_of_date from meta.build_info").fetchone()
-        except (duckdb.Error, TypeError):
+        except (duckdb.Error, TypeError) as exc:
+            if _unreadable(str(exc)):
+                raise _damaged(served, exc) from None
             build_id, as_of = "unknown", None
         report: CheckReport = run_checks(con, build_id, as_of)
+    unreadable = [r for r in report.results if r.status == ERROR and _unreadable(r.detail or "")]
+    if unreadable:  # the file opened, but some of its data cannot be read
+        raise _damaged(served, unreadable[0].detail or "", build_id)
     progress.done("checks", report.one_line())
     print(f"served build {build_id}, as-of date {as_of}")
     print(report.summary())
@@ -611,21 +843,113 @@ def run_check() -> int:
     return EXIT_OK
 
 
+_UNREADABLE = ("IO Error", "Corrupt", "corrupt", "not a valid DuckDB database file",
+               "Serialization Error", "checksum")
+
+
+def _unreadable(message: str) -> bool:
+    return any(marker in message for marker in _UNREADABLE)
+
+
+def _damaged(served: Path, exc: BaseException | str, build_id: str | None = None
+             ) -> DamagedWarehouse:
+    """The message for a served file DuckDB cannot read: which file, that it is damaged, and
+    what to do (roll back onto a kept good build, or build again)."""
+    build_id = None if build_id == "unknown" else build_id
+    text = str(exc)
+    detail = (text.strip().splitlines() or [""])[0]
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        return DamagedWarehouse(
+            f"the served warehouse {served} is held open read-write by another process "
+            f"({detail}). Nothing may open it read-write (docs/operations.md): stop that "
+            f"process and run again.")
+    good = [r.build_id for r in list_records()
+            if r.status == GOOD and build_id_of(build_file(r.build_id)) == r.build_id]
+    older = [g for g in good if build_id is None or g < build_id]
+    if good and served_damaged():  # what `rapport rollback` does then: serve a kept copy
+        keep = build_id if build_id in good else good[-1]
+        fix = (f"run `rapport rollback`: it serves build {keep} again from its kept copy "
+               f"({build_file(keep)}); or run `rapport build`")
+    elif older:
+        fix = (f"run `rapport rollback` to serve the previous good build {older[-1]}, or "
+               f"`rapport build` to build a new warehouse")
+    else:
+        fix = ("no other good build is kept under builds/ to roll back to: run "
+               "`rapport build` to build a new warehouse")
+    which = f" (build {build_id})" if build_id and build_id != "unknown" else ""
+    return DamagedWarehouse(
+        f"the served warehouse {served}{which} is damaged: DuckDB cannot read it ({detail}). "
+        f"The file may be truncated or overwritten; the dashboard cannot read it either. "
+        f"To fix it, {fix}.")
+
+
+def _command_crashed(command: str, exc: Exception, unchanged: str) -> int:
+    """An unexpected error in check or rollback: a clear message, the traceback in a log."""
+    stamp = _utcnow().strftime("%Y%m%dT%H%M%S")
+    log = write_crash_log(warehouse_dir() / "logs" / f"{command}-{stamp}-{os.getpid()}.log",
+                          f"rapport {command}: unexpected error ({stamp} UTC)")
+    first = (str(exc).strip().splitlines() or [""])[0]
+    if log is None:
+        traceback.print_exc()
+    print(f"rapport {command}: failed with an unexpected error: {type(exc).__name__}: {first}. "
+          + (f"The traceback is in {log}; report it with that file if it is a bug. "
+             if log else "The traceback is above. ")
+          + f"{unchanged[0].upper()}{unchanged[1:]}.", file=sys.stderr, flush=True)
+    return EXIT_CHECKS_FAILED
+
+
 def run_rollback() -> int:
-    """Serve the previous good build again (atomically)."""
+    """Serve the previous good build again (atomically). Exit 0 rolled back; 1 nothing to
+    roll back to, a build is running, or an unexpected error; 2 no space left on device;
+    130 / 143 interrupted (nothing changed)."""
+    with stop_signals():
+        try:
+            return _rollback()
+        except Interrupted as exc:
+            remove_temp_files()
+            print(f"rapport rollback: interrupted by {exc.signal_name}; nothing was changed: "
+                  f"{_served_text()}.", file=sys.stderr, flush=True)
+            return exc.exit_code
+
+
+def _rollback() -> int:
     lock = WarehouseLock(f"rollback-{new_build_id()}", command="rollback")
     try:
-        lock.acquire()
+        with deferred_stop():
+            lock.acquire()
     except BuildRunning as exc:
         print(f"rapport rollback: {exc}", file=sys.stderr)
         return BuildRefused.exit_code
+    except OSError as exc:
+        return _cannot_start("rollback", exc)
+    served = served_warehouse()
     try:
+        damaged = served_damaged()
         before, after = rollback()
     except PublishError as exc:
         print(f"rapport rollback: {exc}", file=sys.stderr)
         return EXIT_CHECKS_FAILED
+    except Exception as exc:  # noqa: BLE001 - a clear message, never a bare traceback
+        remove_temp_files()
+        raise_if_stopping()  # an interrupted query raises a plain error: report the stop
+        full = disk_full(exc)
+        if full is not None:
+            print(f"rapport rollback: no space left on device while writing "
+                  f"{full or 'the copy beside the served file'}; free space and run again. "
+                  f"Nothing was changed: {_served_text()}.", file=sys.stderr, flush=True)
+            return EXIT_DISK_FULL
+        return _command_crashed("rollback", exc, f"nothing was changed: {_served_text()}")
     finally:
-        lock.release()
-    print(f"rolled back: now serving build {after} (was {before or 'nothing'}) "
-          f"at {served_warehouse()}")
+        with deferred_stop(raise_after=False):
+            lock.release()
+    if damaged:
+        what = f"build {before}" if before else "its build id could not be read"
+        print(f"repaired: the served file was damaged ({what}); now serving build {after} "
+              f"again from its kept copy at {served}")
+    else:
+        print(f"rolled back: now serving build {after} (was {before or 'nothing'}) at {served}")
+    signum = stop_requested()
+    if signum is not None:
+        print(f"rapport rollback: {signal.Signals(signum).name} came after the served file was "
+              f"replaced: the rollback is done.", file=sys.stderr, flush=True)
     return EXIT_OK

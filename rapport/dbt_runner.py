@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from rapport.errors import raise_if_stopping
 from rapport.paths import TRANSFORMS_DIR
 
 log = logging.getLogger("rapport.dbt")
@@ -179,7 +180,10 @@ def run_dbt(
         "--profiles-dir", str(TRANSFORMS_DIR),
         "--target-path", str(target_path),
         "--log-path", str(target_path / "logs"),
-        "--quiet",
+        # nothing from dbt on the console (its errors come back in the result, and the
+        # progress lines through the callback); everything in logs/dbt.log. On an interrupt
+        # dbt would otherwise print a traceback of where the stop signal landed.
+        "--quiet", "--log-level", "none", "--log-level-file", "debug",
     ]
     if vars:
         args += ["--vars", json.dumps(vars, default=str)]
@@ -191,9 +195,15 @@ def run_dbt(
         if echo:
             echo(f"dbt {' '.join(command)} on {db_path.name}")
         try:
+            # SIGINT/SIGTERM under rapport.errors.stop_signals raise Interrupted (a
+            # KeyboardInterrupt) here: dbt then cancels its running queries, waits for its
+            # threads and returns the exception instead of raising it, so look again.
             outcome = dbtRunner(callbacks=callbacks).invoke(args)
         finally:
             _release_database()
+    raise_if_stopping()
+    if isinstance(outcome.exception, KeyboardInterrupt):  # Ctrl-C without stop_signals
+        raise outcome.exception
     seconds = time.perf_counter() - started
 
     nodes: list[NodeResult] = []

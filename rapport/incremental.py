@@ -41,8 +41,10 @@ from pathlib import Path
 import duckdb
 
 from rapport.contract import contract
+from rapport.errors import disk_full
 from rapport.ingest import (
     _check_columns,
+    _explain,
     _header,
     _quote,
     _read_expression,
@@ -332,14 +334,44 @@ def load_appended(con: duckdb.DuckDBPyConnection, plan_: Plan) -> int:
         if before != plan_.base_raw_rows:
             raise NotIncremental(f"raw.interactions in the served file has {before:,} rows, "
                                  f"its state says {plan_.base_raw_rows:,}")
-        con.execute(
-            f"insert into raw.{_quote(APPENDABLE)} "
-            f"select {select}, {_sql_string(source.name)} as _source_file, "
-            f"{before} + row_number() over () as _row_number "
-            f"from {_read_expression(tail_file, header)}"
-        )
+        try:
+            con.execute(
+                f"insert into raw.{_quote(APPENDABLE)} "
+                f"select {select}, {_sql_string(source.name)} as _source_file, "
+                f"{before} + row_number() over () as _row_number "
+                f"from {_read_expression(tail_file, header)}"
+            )
+        except duckdb.Error as exc:
+            if disk_full(exc) is not None:
+                raise  # the disk, not the input: not a structural problem
+            # the same message as a full build's ingest: the whole file, its own line number
+            raise _explain(source, _in_whole_file(exc, source, plan_.appended_from)) from None
     after = con.execute(f"select count(*) from raw.{_quote(APPENDABLE)}").fetchone()[0]
     return after - before
+
+
+def _in_whole_file(exc: duckdb.Error, source: Path, appended_from: int) -> Exception:
+    """DuckDB's error on the appended part (read as a file of the header line plus the new
+    lines) with its line number turned into the line number in the whole file."""
+    import re
+
+    message = str(exc).replace(str(Path(tempfile.gettempdir())), "")
+    found = re.search(r"CSV Error on Line: (\d+)", message)
+    if found:
+        lines_before = 0
+        with source.open("rb") as handle:
+            remaining = appended_from
+            while remaining > 0:
+                chunk = handle.read(min(_CHUNK, remaining))
+                if not chunk:
+                    break
+                lines_before += chunk.count(b"\n")
+                remaining -= len(chunk)
+        # line 1 of the appended part is the header again: line k is line
+        # lines_before + k - 1 of the whole file
+        whole_line = lines_before + int(found.group(1)) - 1
+        message = message.replace(found.group(0), f"CSV Error on Line: {whole_line}")
+    return Exception(message)
 
 
 def _regate_condition(base_raw_rows: int) -> str:

@@ -25,12 +25,14 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from rapport.errors import deferred_stop, raise_if_stopping
 from rapport.paths import served_warehouse, warehouse_dir
 
 LOCK_NAME = "build.lock"
@@ -73,6 +75,11 @@ def build_file(build_id: str) -> Path:
 
 def record_file(build_id: str) -> Path:
     return builds_dir() / f"{build_id}.json"
+
+
+def log_file(build_id: str) -> Path:
+    """Where a build that stopped on an unexpected error wrote its traceback."""
+    return builds_dir() / f"{build_id}.log"
 
 
 def lock_file() -> Path:
@@ -205,9 +212,19 @@ class BuildRecord:
 
 
 def write_record(record: BuildRecord) -> None:
+    """Write the record atomically (a temporary file renamed over it). When the disk is full
+    and the record exists, it is overwritten in place instead: that needs no new block, so a
+    build stopped by a full disk can still be marked failed."""
     path = record_file(record.build_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(path, json.dumps(asdict(record), indent=2, default=str) + "\n")
+    text = json.dumps(asdict(record), indent=2, default=str) + "\n"
+    with deferred_stop():  # a record is never left half written by a stop signal
+        try:
+            _atomic_write_text(path, text)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.exists():
+                raise
+            _overwrite_in_place(path, text)
 
 
 def read_record(build_id: str) -> BuildRecord | None:
@@ -273,11 +290,30 @@ def _fsync_dir(path: Path) -> None:
 
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            if _DISK_FULL_ARMED:  # test hook (disk_full_for_test): a new file gets no block
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _overwrite_in_place(path: Path, text: str) -> None:
+    """Rewrite a small existing file without freeing its block first (write, then cut)."""
+    data = text.encode("utf-8")
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.pwrite(fd, data, 0)
+        os.ftruncate(fd, len(data))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def file_identity(path: Path | None = None) -> tuple[int, int] | None:
@@ -299,13 +335,19 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def publish_file(source: Path, served: Path | None = None) -> Path:
+def publish_file(source: Path, served: Path | None = None,
+                 on_commit: Callable[[], None] | None = None) -> Path:
     """Atomically make ``source`` the served warehouse.
 
     ``source`` must be a closed, checkpointed DuckDB file (no WAL beside it). It is copied next
     to the served path, flushed, and moved onto the served path with ``os.replace``. Before
     the replace the served file is untouched; after it, the new file is complete. There is no
     moment in between. Readers holding the old file keep reading the old inode.
+
+    A stop signal (rapport.errors.stop_signals) before the replace cancels the publish (the
+    temporary copy is removed, Interrupted raised); from the replace to the end of
+    ``on_commit`` (the caller records what it served) it is only remembered, so a served
+    file is always recorded as such. The caller checks rapport.errors.stop_requested().
     """
     served = served or served_warehouse()
     source = Path(source)
@@ -323,16 +365,54 @@ def publish_file(source: Path, served: Path | None = None) -> Path:
         shutil.copyfile(source, tmp)
         _fsync_file(tmp)
         pause_for_test("publish")
+        raise_if_stopping()  # the last point where a stop leaves the served file as it was
         stale_wal = Path(f"{served}.wal")
         if stale_wal.exists():  # nothing writes the served file; a WAL here is debris
             stale_wal.unlink()
-        os.replace(tmp, served)
+        with deferred_stop(raise_after=False):
+            os.replace(tmp, served)
+            _fsync_dir(served.parent)
+            if on_commit is not None:
+                on_commit()
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(served.parent)
     return served
+
+
+_DISK_FULL_ARMED = False
+
+
+def disk_full_for_test(point: str, path: Path) -> None:
+    """Test hook: RAPPORT_TEST_DISK_FULL_AT=<point> makes the write at that point fail the way
+    DuckDB fails on a full disk, and from then on every new file rapport writes (a build
+    record's temporary file) fails with ENOSPC after it was created empty, as on a real full
+    disk; overwriting an existing small file in place still works. Points: `input_checks`
+    (the checkpoint after the input checks), `checks` (writing the check results)."""
+    global _DISK_FULL_ARMED
+    if os.environ.get("RAPPORT_TEST_DISK_FULL_AT") == point:
+        _DISK_FULL_ARMED = True
+        raise duckdb.IOException(f'IO Error: Could not write file "{path}": '
+                                 f"{os.strerror(errno.ENOSPC)}")
+
+
+def remove_temp_files(build_id: str | None = None) -> list[Path]:
+    """Remove the temporary files this process left (a publish's copy beside the served file,
+    record files being written, an incremental build's copy); returns what was removed."""
+    pid = os.getpid()
+    served = served_warehouse()
+    found = list(served.parent.glob(f".{served.name}.{pid}.*.tmp"))
+    if builds_dir().exists():
+        found += builds_dir().glob(f".*.{pid}.tmp")
+        if build_id:
+            found += builds_dir().glob(f".{build_id}.duckdb.copy")
+    removed = []
+    for path in found:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def pause_for_test(stage: str) -> None:
@@ -379,14 +459,42 @@ def served_build_id() -> str | None:
 # --------------------------------------------------------------------------- rollback, retention
 
 
+def served_damaged() -> bool:
+    """The served file exists but is not a whole build: DuckDB cannot read its build id, or
+    its size differs from the kept copy of that build (a truncated file). Cheap: no hashing,
+    so a file damaged in place at the same size is not seen here (`rapport check` finds it)."""
+    served = served_warehouse()
+    if not served.exists():
+        return False
+    current = build_id_of(served)
+    if current is None:
+        return True
+    kept = build_file(current)
+    return kept.exists() and kept.stat().st_size != served.stat().st_size
+
+
 def rollback() -> tuple[str | None, str]:
     """Serve the good build before the one served now. Caller holds the warehouse lock.
 
     Returns (previous served build id, newly served build id). The build stepped away from is
     marked ``rolled_back`` so it is not chosen again and counts as a failed build.
+
+    When the served file is damaged (served_damaged()), the newest good build is served again
+    from its kept copy instead: usually the same build, so nothing is stepped away from.
     """
     current = served_build_id()
     good = [r for r in list_records() if r.status == GOOD and build_file(r.build_id).exists()]
+    if served_damaged():
+        same = [r for r in good if r.build_id == current]
+        target = (same or good or [None])[-1]
+        if target is None:
+            raise PublishError(f"the served file {served_warehouse()} is damaged and no good "
+                               f"build is kept to serve instead; run `rapport build`")
+        if build_id_of(build_file(target.build_id)) != target.build_id:
+            raise PublishError(f"build file {build_file(target.build_id)} does not hold build "
+                               f"{target.build_id} either; run `rapport build`")
+        publish_file(build_file(target.build_id))
+        return current, target.build_id
     if current is not None:
         older = [r for r in good if r.build_id < current]
     else:
@@ -402,13 +510,14 @@ def rollback() -> tuple[str | None, str]:
     if stored_id != target.build_id:
         raise PublishError(f"build file {build_file(target.build_id)} does not hold build "
                            f"{target.build_id} (found {stored_id!r}); not serving it")
-    publish_file(build_file(target.build_id))
-    if current is not None:
-        record = read_record(current)
+    def step_away() -> None:
+        record = read_record(current) if current is not None else None
         if record is not None and record.status == GOOD:
             record.status = ROLLED_BACK
             record.summary = f"rolled back to {target.build_id} at {_utc_now_text()} UTC"
             write_record(record)
+
+    publish_file(build_file(target.build_id), on_commit=step_away)
     return current, target.build_id
 
 
@@ -448,7 +557,7 @@ def apply_retention(keep_good: int = KEEP_GOOD, keep_failed: int = KEEP_FAILED,
 def _delete_build(build_id: str) -> None:
     """Remove a build's file, WAL, record and dbt artefacts."""
     for path in (build_file(build_id), Path(f"{build_file(build_id)}.wal"),
-                 record_file(build_id)):
+                 record_file(build_id), log_file(build_id)):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     shutil.rmtree(builds_dir() / f"{build_id}.dbt", ignore_errors=True)

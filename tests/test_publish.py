@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -261,3 +262,124 @@ def test_a_kept_build_opened_read_write_does_not_lock_or_change_the_served_file(
     finally:
         holder.communicate("done\n", timeout=30)
     assert publish.sha256_file(publish.served_warehouse()) == checksum
+
+
+# --------------------------------------------------------------------------- stops, full disk
+
+
+@pytest.fixture
+def stop_signals():
+    """rapport.errors.stop_signals for the test, the test process's handlers restored after
+    (after a stop, stop_signals leaves its handler installed: the command is ending)."""
+    from rapport import errors
+
+    saved = {s: signal.getsignal(s) for s in errors.STOP_SIGNALS}
+    try:
+        with errors.stop_signals():
+            yield errors
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+
+
+def _signal_self(signum: int):
+    def send(*_args: object) -> None:
+        os.kill(os.getpid(), signum)
+    return send
+
+
+def test_a_stop_signal_before_the_replace_cancels_the_publish_and_removes_its_copy(
+        data_dir: Path, stop_signals, monkeypatch: pytest.MonkeyPatch):
+    make_build("20260101T000000000Z-aaaa", rows=3)
+    make_build("20260102T000000000Z-bbbb", rows=5)
+    publish.publish_file(publish.build_file("20260101T000000000Z-aaaa"))
+    checksum = publish.sha256_file(publish.served_warehouse())
+    copy = shutil.copyfile
+
+    def copy_then_sigterm(src, dst):
+        copy(src, dst)
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises at the next instruction
+
+    monkeypatch.setattr(publish.shutil, "copyfile", copy_then_sigterm)
+    with pytest.raises(stop_signals.Interrupted) as stopped:
+        publish.publish_file(publish.build_file("20260102T000000000Z-bbbb"))
+    assert stopped.value.exit_code == 143
+    assert publish.sha256_file(publish.served_warehouse()) == checksum
+    assert sorted(p.name for p in (data_dir / "warehouse").iterdir()) == ["builds",
+                                                                         "rapport.duckdb"]
+
+
+def test_a_stop_signal_after_the_replace_is_remembered_and_the_publish_recorded(
+        data_dir: Path, stop_signals):
+    make_build("20260101T000000000Z-aaaa", rows=3)
+    make_build("20260102T000000000Z-bbbb", rows=5, status="running")
+    publish.publish_file(publish.build_file("20260101T000000000Z-aaaa"))
+    record = publish.read_record("20260102T000000000Z-bbbb")
+
+    def served() -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # lands between the replace and the record
+        record.status = GOOD
+        publish.write_record(record)
+
+    publish.publish_file(publish.build_file("20260102T000000000Z-bbbb"), on_commit=served)
+    assert stop_signals.stop_requested() == signal.SIGINT
+    assert served_state() == ("20260102T000000000Z-bbbb", 5)
+    assert publish.read_record("20260102T000000000Z-bbbb").status == GOOD
+
+
+def test_a_record_is_updated_in_place_when_the_disk_is_full_and_no_temp_file_is_left(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    record = BuildRecord("20260101T000000000Z-aaaa", "running", "2026-01-01 00:00:00")
+    publish.write_record(record)
+    # a full disk: a new file (the record's temporary file) gets no block
+    monkeypatch.setattr(publish, "_DISK_FULL_ARMED", True)
+    record.status, record.summary = "error", "no space left on device while writing x"
+    publish.write_record(record)
+    assert publish.read_record(record.build_id).status == "error"
+    # a record that does not exist yet cannot be written; its empty temporary file is removed
+    with pytest.raises(OSError, match="No space left on device"):
+        publish.write_record(BuildRecord("20260102T000000000Z-bbbb", "running", "2026-01-02"))
+    assert sorted(p.name for p in publish.builds_dir().iterdir()) == [
+        "20260101T000000000Z-aaaa.json"]
+
+
+def test_rollback_interrupted_by_sigint_changes_nothing_and_frees_the_lock(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
+        stop_signals):
+    from rapport.build import run_rollback
+
+    make_build("20260101T000000000Z-aaaa", rows=1)
+    make_build("20260102T000000000Z-bbbb", rows=2)
+    publish.publish_file(publish.build_file("20260102T000000000Z-bbbb"))
+    checksum = publish.sha256_file(publish.served_warehouse())
+    copy = shutil.copyfile
+
+    def copy_then_sigint(src, dst):
+        copy(src, dst)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(publish.shutil, "copyfile", copy_then_sigint)
+    assert run_rollback() == 130
+    assert "rapport rollback: interrupted by SIGINT; nothing was changed: the served " \
+           "warehouse is still build 20260102T000000000Z-bbbb" in capsys.readouterr().err
+    assert publish.sha256_file(publish.served_warehouse()) == checksum
+    assert publish.read_record("20260102T000000000Z-bbbb").status == GOOD
+    assert publish.read_lock_holder() is None
+    assert not list((data_dir / "warehouse").glob(".*"))
+
+
+def test_rollback_serves_the_kept_copy_again_when_the_served_file_is_truncated(
+        data_dir: Path, capsys: pytest.CaptureFixture):
+    from rapport.build import run_rollback
+
+    make_build("20260101T000000000Z-aaaa", rows=1)
+    kept = make_build("20260102T000000000Z-bbbb", rows=2)
+    publish.publish_file(kept)
+    served = publish.served_warehouse()
+    os.truncate(served, served.stat().st_size // 2)
+    assert publish.served_damaged()
+    assert run_rollback() == 0
+    assert "repaired: the served file was damaged (its build id could not be read); now " \
+           "serving build 20260102T000000000Z-bbbb again" in capsys.readouterr().out
+    assert publish.sha256_file(served) == publish.sha256_file(kept)
+    assert publish.read_record("20260102T000000000Z-bbbb").status == GOOD  # not stepped away

@@ -31,6 +31,7 @@ from rapport.checks.results import (
     CheckResult,
     status_for,
 )
+from rapport.errors import raise_if_stopping
 from rapport.paths import EXPECTATIONS_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -96,6 +97,7 @@ def run_batches(con: duckdb.DuckDBPyConnection, batches: list[Any]) -> CheckRepo
     source = context.data_sources.add_pandas("rapport_duckdb")
     report = CheckReport()
     for index, batch in enumerate(batches):
+        raise_if_stopping()  # a stop signal ends the checks here even if GX swallowed it
         label = f"{index:03d}_{batch.suite}_{batch.name}"
         try:
             frame = (con.execute(batch.sql, batch.params) if batch.params

@@ -34,9 +34,21 @@ def run_cli(*args: str, data_dir: Path, timeout: float = BUILD_TIMEOUT,
                           timeout=timeout, check=False)
 
 
-def start_cli(*args: str, data_dir: Path, **extra_env: str) -> subprocess.Popen:
-    """Start the command in its own process group (so a test can SIGKILL all of it)."""
-    return subprocess.Popen([sys.executable, "-m", "rapport.cli", *args], cwd=PROJECT_ROOT,
+# Starts the command with SIGINT ignored: exec keeps an ignored signal ignored.
+_IGNORING_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                    "os.execv(sys.executable, [sys.executable, '-m', 'rapport.cli', "
+                    "*sys.argv[1:]])")
+
+
+def start_cli(*args: str, data_dir: Path, ignore_sigint: bool = False,
+              **extra_env: str) -> subprocess.Popen:
+    """Start the command in its own process group (so a test can SIGKILL all of it).
+
+    ignore_sigint: start it with SIGINT ignored, as a shell starts a command in the
+    background of a script (`rapport build &`), which then inherits the ignored signal.
+    """
+    command = (["-c", _IGNORING_SIGINT] if ignore_sigint else ["-m", "rapport.cli"])
+    return subprocess.Popen([sys.executable, *command, *args], cwd=PROJECT_ROOT,
                             env=cli_env(data_dir, **extra_env), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
@@ -76,6 +88,42 @@ def wait_for_line(proc: subprocess.Popen, pattern: str, timeout: float = BUILD_T
             at_end = True
     output = "\n".join(seen[-60:])
     raise AssertionError(f"no line matching {pattern!r} (exit {proc.poll()}):\n{output}")
+
+
+def finish(proc: subprocess.Popen, timeout: float = BUILD_TIMEOUT) -> tuple[int, list[str]]:
+    """Read the process's output to its end and wait for it: (exit code, the lines not read
+    yet). Kills the group and fails when it has not ended within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    fd = proc.stdout.fileno()
+    data: bytes = getattr(proc, "_rapport_pending", b"")
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            data += chunk
+    else:
+        kill_group(proc)
+        tail = data.decode("utf-8", "replace")[-4000:]
+        raise AssertionError(f"still running after {timeout} s:\n{tail}")
+    proc._rapport_pending = b""  # type: ignore[attr-defined]
+    return proc.wait(timeout=60), data.decode("utf-8", "replace").splitlines()
+
+
+def group_gone(proc: subprocess.Popen, within: float = 10.0) -> bool:
+    """Whether every process of the command's process group has ended within `within`
+    seconds (helpers such as multiprocessing's resource tracker end when the command does,
+    a moment later)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
 
 
 def kill_group(proc: subprocess.Popen) -> None:
