@@ -11,8 +11,10 @@ The fixture (one region R1, everything telecom):
   accounts  B1 (created 2020, potential 1000, demo 5)
             B2 (created 2025-05-10, mid-quarter; potential 2000, demo 5)
             B3 (created 2020, potential 500, demo 0)
+            B4 (created 2025-08-01, after the as-of date: no row anywhere)
   contacts  B1: K1 approver, coach since 2024-07-01, never touched;
-                K2 decision maker created 2025-03-15, never assessed, never touched
+                K2 decision maker created 2025-03-15, never assessed, never touched;
+                K4 influencer created 2025-07-15, after the as-of date
             B3: K3 (no role): phone calls 2023-07-01, 2024-07-01 and 2025-06-30
   deals     won: D0 B3 1,000 on 2023-03-01 (Q3) | D3 B3 34,000 on 2025-01-20 (Q3)
                  D1 B1 92,000 on 2025-04-15 (Q1) | D2 B2 21,000 on 2025-06-15 (Q2)
@@ -272,3 +274,40 @@ def test_tier_windows_say_when_they_are_complete(con):
     assert flags[date(2025, 3, 31)]["winnability_window_complete"]
     complete = sorted(d for d, r in flags.items() if r["window_complete"])
     assert complete == [date(2025, 3, 31), date(2025, 6, 30)]
+
+
+def test_growth_says_whether_the_prior_year_is_whole(con):
+    # Deal data starts 2023-03-01: Q2 2024's prior year Q2 2023 starts 2023-04-01 (whole);
+    # Q1 2024's, Q1 2023, starts 2023-01-01 (before the data: partial)
+    q1 = {(r["year"], r["quarter"]): r["yoy_window_complete"] for r in rows(
+        con, "select year, quarter, yoy_window_complete from marts.fct_rep_performance "
+             "where rep_id = 'Q1'")}
+    assert q1[(2024, 1)] is False and q1[(2024, 2)] is True and q1[(2023, 4)] is False
+    region = {(r["year"], r["quarter"]): r["yoy_window_complete"] for r in rows(
+        con, "select year, quarter, yoy_window_complete from marts.fct_region_performance")}
+    assert region == q1
+
+
+def test_nothing_created_after_the_as_of_date_shows(con):
+    # B4 (created 2025-08-01) and K4 (2025-07-15) did not exist on 2025-06-30
+    for table in ("fct_relationship_health", "fct_account_tiers", "fct_account_alerts",
+                  "fct_power_map"):
+        assert con.execute(f"select count(*) from marts.{table} where account_id = 'B4'"
+                           ).fetchone()[0] == 0, table
+    assert con.execute("select count(*) from marts.fct_power_map where contact_id = 'K4'"
+                       ).fetchone()[0] == 0
+    # B2 and B3 have no approver; K1 and K2 (B1's role holders) were never touched; B4
+    # would have had no approver and K4 would have been an untouched role holder
+    alerts = {(r["account_id"], r["alert_type"], r["contact_id"])
+              for r in rows(con, "select * from marts.fct_account_alerts")}
+    assert alerts == {
+        ("B2", "no_approver", None),
+        ("B3", "no_approver", None),
+        ("B1", "key_contact_untouched_90d", "K1"),
+        ("B1", "key_contact_untouched_90d", "K2"),
+    }
+    # the intimacy window (2024-07-01 .. 2025-06-30) and the 90-day untouched window start
+    # after the data (2023-07-01): the power map is out of its warm-up
+    flags = {r[0] for r in con.execute("select window_complete from marts.fct_power_map"
+                                       ).fetchall()}
+    assert flags == {True}

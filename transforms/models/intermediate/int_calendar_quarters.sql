@@ -8,6 +8,8 @@
     is on or after it:
       revenue_window_complete      the revenue window (revenue_window_months, 12)
       winnability_window_complete  the win-rate window (winnability_window_months, 24)
+      yoy_window_complete          the same quarter one year earlier, which growth compares
+                                   with, starts on or after first_deal_data_date
     Seed: tier_score_settings.
 -#}
 with
@@ -118,7 +120,9 @@ final as (
         snapshot_date,
         first_deal_data_date,
         revenue_window_first_day >= first_deal_data_date as revenue_window_complete,
-        winnability_window_first_day >= first_deal_data_date as winnability_window_complete
+        winnability_window_first_day >= first_deal_data_date as winnability_window_complete,
+        cast({{ dbt.dateadd('year', -1, 'quarter_start_date') }} as date) >= first_deal_data_date
+            as yoy_window_complete
     from windows
 
 )

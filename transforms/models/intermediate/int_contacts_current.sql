@@ -4,6 +4,11 @@
     The flags the power maps show are derived here once: untouched for untouched_days or
     more (or never touched), opposes (-1), coach (3); intimacy is 0 for a contact never
     touched.
+    Warm-up: window_complete says whether the intimacy window (intimacy_window_days, 365)
+    and the untouched window (untouched_days, 90) ending on as_of_date both start on or after
+    the first interaction date (else intimacy and the untouched flag still warm up).
+    Validity: is_created_by_as_of = created_date empty or on or before as_of_date (a
+    contact created later has no monthly state; the power maps leave it out).
 -#}
 with
 
@@ -22,6 +27,12 @@ dates as (
 contact_months as (
 
     select * from {{ ref('int_contacts_monthly') }}
+
+),
+
+settings as (
+
+    {{ pivot_settings('relationship_score_settings', ['intimacy_window_days', 'untouched_days']) }}
 
 ),
 
@@ -65,9 +76,15 @@ final as (
         coalesce(current_state.attitude = -1, false) as is_opposing,
         coalesce(current_state.attitude = 3, false) as is_coach,
         at_compare.attitude as attitude_at_compare_date,
-        current_state.attitude - at_compare.attitude as attitude_change
+        current_state.attitude - at_compare.attitude as attitude_change,
+        cast({{ dbt.dateadd('day', '1 - cast(settings.intimacy_window_days as integer)', 'dates.as_of_date') }} as date)
+        >= dates.first_interaction_date
+        and cast({{ dbt.dateadd('day', '1 - cast(settings.untouched_days as integer)', 'dates.as_of_date') }} as date)
+        >= dates.first_interaction_date as window_complete,
+        coalesce(contacts.created_date <= dates.as_of_date, true) as is_created_by_as_of
     from contacts
     cross join dates
+    cross join settings
     left join current_state
         on contacts.contact_id = current_state.contact_id
     left join assessments as at_compare

@@ -27,7 +27,8 @@ quarters as (
         quarter,
         quarter_start_date,
         quarter_end_date,
-        snapshot_date as period_end_date
+        snapshot_date as period_end_date,
+        yoy_window_complete
     from {{ ref('int_calendar_quarters') }}
 
 ),
@@ -50,6 +51,7 @@ employed as (
         quarters.quarter_start_date,
         quarters.quarter_end_date,
         quarters.period_end_date,
+        quarters.yoy_window_complete,
         {{ dbt.datediff('quarters.quarter_start_date', 'quarters.period_end_date', 'day') }} + 1
             as days_in_period,
         {{ dbt.datediff(
@@ -81,6 +83,7 @@ final as (
         employed.quarter_start_date,
         employed.quarter_end_date,
         employed.period_end_date,
+        employed.yoy_window_complete,
         region_market_types.market_type
     from employed
     left join region_market_types

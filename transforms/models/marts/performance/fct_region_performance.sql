@@ -16,7 +16,8 @@ regions as (
 
 quarters as (
 
-    select year, quarter, quarter_end_date from {{ ref('int_calendar_quarters') }}
+    select year, quarter, quarter_end_date, yoy_window_complete
+    from {{ ref('int_calendar_quarters') }}
 
 ),
 
@@ -65,6 +66,7 @@ measured as (
         quarters.year,
         quarters.quarter,
         quarters.quarter_end_date,
+        quarters.yoy_window_complete,
         region_market_types.market_type,
         coalesce(summed_over_reps.revenue, 0) as revenue,
         coalesce(summed_over_reps.profit, 0) as profit,
@@ -141,7 +143,8 @@ final as (
         revenue_without_profit,
         deals_won,
         reps_employed,
-        fte_contracted
+        fte_contracted,
+        yoy_window_complete
     from with_prior_year
 
 )

@@ -2,9 +2,11 @@
     One row per rep per quarter while the rep is employed (int_perf_rep_quarters).
     Revenue and profit: won deals credited to the opportunity's AR by close quarter.
     Per head: sum / the rep's FTE by days (int_perf_rep_quarters: contracted FTE x days
-    employed in the period / days in the period). Prior year: the same quarter one year earlier (null when
-    the rep was not employed then or the quarter precedes the data). Growth and target
-    completion are null when their divisor is null or not positive.
+    employed in the period / days in the period). Prior year: the same quarter one year
+    earlier (null when the rep was not employed then or the quarter precedes the data);
+    yoy_window_complete says whether that quarter starts on or after the first deal data
+    (int_calendar_quarters). Growth and target completion are null when their divisor is
+    null or not positive.
 -#}
 with
 
@@ -63,6 +65,7 @@ measured as (
         rep_quarters.fte_contracted,
         rep_quarters.days_employed,
         rep_quarters.days_in_period,
+        rep_quarters.yoy_window_complete,
         coalesce(won_by_rep_quarter.revenue_without_profit, 0) as revenue_without_profit,
         coalesce(won_by_rep_quarter.deals_won, 0) as deals_won,
         coalesce(cash_collected.cash_collected, 0) as cash_collected
@@ -135,7 +138,8 @@ final as (
         deals_won,
         fte_contracted,
         days_employed,
-        days_in_period
+        days_in_period,
+        yoy_window_complete
     from with_prior_year
 
 )

@@ -7,6 +7,8 @@
       key_contact_untouched_90d    an active role holder not touched for untouched_days (90)
       privately_held               the account is privately held in the latest month
     contact_id is null for account-level alerts; tier is the account's current tier.
+    Validity: accounts and contacts created after as_of_date raise no alert and count for
+    none (the power map and the latest health and tier rows leave them out already).
 -#}
 with
 
@@ -37,6 +39,12 @@ tiers as (
 health as (
 
     select * from {{ ref('fct_relationship_health') }}
+
+),
+
+dates as (
+
+    select as_of_date from {{ ref('int_dates') }}
 
 ),
 
@@ -71,12 +79,15 @@ account_roles as (
         count(case when contacts.decision_role = 'A' then 1 end) as approvers,
         count(case when power_map.is_coach then 1 end) as coaches
     from accounts
+    cross join dates
     left join contacts
         on
             accounts.account_id = contacts.account_id
             and coalesce(contacts.is_active, true)
+            and coalesce(contacts.created_date <= dates.as_of_date, true)
     left join power_map
         on contacts.contact_id = power_map.contact_id
+    where coalesce(accounts.created_date <= dates.as_of_date, true)
     group by accounts.account_id
 
 ),

@@ -8,6 +8,8 @@
     contact_account_id is the contact's own account: a deal may list a contact of another
     account (a partner, a consultant); readers scope the contact by that account's region.
     Flags: untouched for 90 days or more (or never), opposes (-1), coach (3).
+    Validity: contacts created after as_of_date are left out. Warm-up: window_complete
+    (int_contacts_current).
 -#}
 with
 
@@ -75,7 +77,8 @@ final as (
         current_state.is_opposing,
         current_state.is_coach,
         coalesce(contacts.is_active, true) as is_active,
-        current_state.as_of_date
+        current_state.as_of_date,
+        current_state.window_complete
     from deal_contacts
     inner join opportunities
         on deal_contacts.opportunity_id = opportunities.opportunity_id
@@ -85,6 +88,7 @@ final as (
         on deal_contacts.contact_id = current_state.contact_id
     left join role_weights
         on deal_contacts.decision_role = role_weights.decision_role
+    where current_state.is_created_by_as_of
 
 )
 

@@ -6,6 +6,8 @@
     compare_date (as_of_date minus var compare_days, default 90) and the change since
     (null when the contact was not yet assessed then).
     Flags: untouched for 90 days or more (or never), opposes (-1), coach (3).
+    Validity: contacts created after as_of_date are left out. Warm-up: window_complete
+    (int_contacts_current): the intimacy and untouched windows start on or after the data.
 -#}
 with
 
@@ -54,15 +56,19 @@ final as (
         current_state.is_coach,
         coalesce(contacts.is_active, true) as is_active,
         coalesce(contacts.is_rising_star, false) as is_rising_star,
-        current_state.as_of_date
+        current_state.as_of_date,
+        current_state.window_complete
     from contacts
     inner join current_state
         on contacts.contact_id = current_state.contact_id
     left join role_weights
         on contacts.decision_role = role_weights.decision_role
     where
-        contacts.decision_role is not null
-        or current_state.current_attitude is not null
+        current_state.is_created_by_as_of
+        and (
+            contacts.decision_role is not null
+            or current_state.current_attitude is not null
+        )
 
 )
 
