@@ -175,6 +175,9 @@ def run_build(raw: str | Path | None = None, as_of: str | date | None = None,
                   f"Nothing was built or published; {_served_text()}.", file=sys.stderr,
                   flush=True)
             return exc.exit_code
+        except Exception as exc:  # noqa: BLE001 - before the build had a record
+            return _command_crashed("build", exc, f"nothing was built or published: "
+                                                  f"{_served_text()}")
 
 
 def _run_build(raw: str | Path | None, as_of: str | date | None, incremental: bool,
@@ -858,6 +861,10 @@ def _damaged(served: Path, exc: BaseException | str, build_id: str | None = None
     build_id = None if build_id == "unknown" else build_id
     text = str(exc)
     detail = (text.strip().splitlines() or [""])[0]
+    if "Permission denied" in text:
+        return DamagedWarehouse(
+            f"the served warehouse {served} cannot be read: permission denied ({detail}). "
+            f"Give this user read access to it (and to {served.parent}) and run again.")
     if "Could not set lock" in text or "Conflicting lock" in text:
         return DamagedWarehouse(
             f"the served warehouse {served} is held open read-write by another process "

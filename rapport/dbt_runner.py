@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rapport.errors import raise_if_stopping
+from rapport.errors import deferred_stop, raise_if_stopping
 from rapport.paths import TRANSFORMS_DIR
 
 log = logging.getLogger("rapport.dbt")
@@ -200,7 +200,8 @@ def run_dbt(
             # threads and returns the exception instead of raising it, so look again.
             outcome = dbtRunner(callbacks=callbacks).invoke(args)
         finally:
-            _release_database()
+            with deferred_stop():  # never left half closed by a stop signal
+                _release_database()
     raise_if_stopping()
     if isinstance(outcome.exception, KeyboardInterrupt):  # Ctrl-C without stop_signals
         raise outcome.exception

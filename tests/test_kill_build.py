@@ -179,7 +179,8 @@ def test_sigint_and_sigterm_stop_the_build_at_once_and_publish_nothing(
                                                           "rapport.duckdb"]
     assert not [p.name for p in (warehouse / "builds").iterdir() if p.name.startswith(".")]
     if stop.where == "during dbt":
-        # dbt saw the stop: it cancelled its running queries and waited for its threads
+        # dbt saw the stop: it logs this after cancelling its running queries and joining
+        # its thread pool (dbt/task/runnable.py, execute_nodes)
         dbt_log = (warehouse / "builds" / f"{build_id}.dbt" / "logs" / "dbt.log").read_text()
         assert "Exited because of keyboard interrupt" in dbt_log
         # and nothing holds the build's file any more: it opens read-write

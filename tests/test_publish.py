@@ -3,6 +3,7 @@ retention, read-only opening. No dbt, no GX: these run in about a second."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -383,3 +384,28 @@ def test_rollback_serves_the_kept_copy_again_when_the_served_file_is_truncated(
            "serving build 20260102T000000000Z-bbbb again" in capsys.readouterr().out
     assert publish.sha256_file(served) == publish.sha256_file(kept)
     assert publish.read_record("20260102T000000000Z-bbbb").status == GOOD  # not stepped away
+
+
+def test_rollback_without_space_for_its_copy_exits_2_and_changes_nothing(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
+    from rapport.build import run_rollback
+
+    make_build("20260101T000000000Z-aaaa", rows=1)
+    make_build("20260102T000000000Z-bbbb", rows=2)
+    publish.publish_file(publish.build_file("20260102T000000000Z-bbbb"))
+    checksum = publish.sha256_file(publish.served_warehouse())
+
+    def no_space(src, dst):
+        Path(dst).write_bytes(b"")  # the copy was created, then the disk was full
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
+
+    monkeypatch.setattr(publish.shutil, "copyfile", no_space)
+    assert run_rollback() == 2
+    err = capsys.readouterr().err
+    assert "rapport rollback: no space left on device while writing " in err
+    assert "; free space and run again. Nothing was changed: the served warehouse is still " \
+           "build 20260102T000000000Z-bbbb" in err
+    assert publish.sha256_file(publish.served_warehouse()) == checksum
+    assert publish.read_record("20260102T000000000Z-bbbb").status == GOOD
+    assert not list((data_dir / "warehouse").glob(".*"))
+    assert publish.read_lock_holder() is None
