@@ -1,7 +1,7 @@
 {#-
     One row per contact, with what the warehouse knows on as_of_date: the attitude in force
     and its date, intimacy (0..1), the deepest depth step in the intimacy window (365 days),
-    the last touch and the days since.
+    the last touch and the days since; window_complete (warm-up, int_contacts_current).
 -#}
 with
 
@@ -39,7 +39,8 @@ final as (
         coalesce(current_state.max_depth_step_365d, 0) as max_depth_step_365d,
         current_state.last_touch_date,
         current_state.days_since_last_touch,
-        contacts.created_date
+        contacts.created_date,
+        current_state.window_complete
     from contacts
     left join current_state
         on contacts.contact_id = current_state.contact_id
