@@ -10,7 +10,8 @@ The appended rows are the generated last day plus four made to exercise the gate
 per-month recomputation:
 - a copy of the first interaction's id (duplicate_key: the old row stays),
 - an unknown account (orphan_fk),
-- a row dated 2099 (impossible_value: after the as-of date),
+- a row dated 2099 (impossible_value: after the as-of date; out_of_range: logged after the
+  as-of date + 10 years),
 - a late-logged interaction dated 2026-05-15 (so May and June are recomputed).
 The base file also ends with one interaction dated 2026-06-30 10:00 while the base build
 runs with --as-of 2026-06-29: quarantined as "in the future" then, clean in the incremental
@@ -205,7 +206,9 @@ def test_incremental_gate_judges_the_new_rows_like_a_full_build(scenario: Scenar
     assert reasons == {
         scenario.duplicate_id: "duplicate_key",  # the first generated id, appended again
         "INTX000002/orphan": "orphan_fk",
-        "INTX000003": "impossible_value",
+        # occurred in the future of the as-of date; logged then too: beyond the as-of date
+        # + 10 years bound of logged_at
+        "INTX000003": "impossible_value,out_of_range",
     }
     assert revived == 1  # in the future of the base's as-of date, clean now
 
