@@ -570,7 +570,13 @@ def _append_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, plan: Pl
                      progress: Progress) -> date:
     """Incremental build: the appended interactions into raw.interactions, then the gate on
     them (and on the rows the served build quarantined). Returns the first day that changed."""
-    from rapport.incremental import choose_as_of, gate_appended, load_appended, prepare
+    from rapport.incremental import (
+        choose_as_of,
+        gate_appended,
+        load_appended,
+        prepare,
+        refuse_moved_date_bounds,
+    )
     from rapport.incremental import row_counts as stored_row_counts
 
     prepare(con, state.build_id)
@@ -584,6 +590,7 @@ def _append_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, plan: Pl
     as_of = state.as_of_date or choose_as_of(con, plan)
     if as_of < plan.base_as_of:
         raise NotIncremental(f"the as-of date would move back from {plan.base_as_of} to {as_of}")
+    refuse_moved_date_bounds(con, plan, as_of)
     gate = gate_appended(con, state.build_id, plan, as_of, appended)
     state.as_of_date = as_of
     state.raw_counts, state.clean_rows, state.quarantined_rows = stored_row_counts(con)

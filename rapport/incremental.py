@@ -385,8 +385,13 @@ def choose_as_of(con: duckdb.DuckDBPyConnection, plan_: Plan, today: date | None
     """The default as-of date a full build would choose: the latest interaction date not
     after today, over every raw row (old clean rows are read from validated; only appended
     and quarantined rows are parsed from text)."""
+    from rapport.quarantine import timestamp_expression
+
     today = today or date.today()
-    ts = "try_cast(try_cast(nullif(trim(occurred_at), '') as timestamp) as date)"
+    # the day as the full gate reads it (an offset applied: the UTC day), as
+    # rapport.quarantine.default_as_of_date does
+    text = "nullif(trim(occurred_at), '')"
+    ts = f"cast({timestamp_expression(text)} as date)"
     found = con.execute(
         f"""
         select max(day) from (
@@ -401,6 +406,24 @@ def choose_as_of(con: duckdb.DuckDBPyConnection, plan_: Plan, today: date | None
         raise NotIncremental("no interaction dated on or before today: the as-of date comes "
                              "from other tables")
     return found
+
+
+def refuse_moved_date_bounds(con: duckdb.DuckDBPyConnection, plan_: Plan, as_of: date
+                             ) -> None:
+    """Only interactions are gated again. Rows of other tables that the served build
+    quarantined as later than its as-of date + N years (the contract's latest-date bound)
+    might be clean against a later as-of date: only a full build can judge them."""
+    if as_of <= plan_.base_as_of:
+        return
+    moved = con.execute(
+        f"""
+        select count(*) from meta.dq_quarantine
+        where table_name <> '{APPENDABLE}' and detail like '%the as-of date + % years)%'
+        """).fetchone()[0]
+    if moved:
+        raise NotIncremental(
+            f"{moved} row(s) of other tables were quarantined as too far after the as-of date "
+            f"{plan_.base_as_of}; with the as-of date {as_of} only a full build can judge them")
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from rapport.incremental import (
     code_files,
     plan,
     raw_file_states,
+    refuse_moved_date_bounds,
     write_state,
 )
 
@@ -328,3 +329,22 @@ def test_plan_needs_a_served_build_with_state(tmp_path: Path, demo_raw: Path) ->
                     "select 'B0' as build_id, date '2026-06-30' as as_of_date")
     with pytest.raises(NotIncremental, match="has no incremental state"):
         plan(demo_raw, old, None)
+
+
+def test_a_later_as_of_date_with_rows_quarantined_as_too_late_needs_a_full_build(
+        served: tuple[Path, Path]) -> None:
+    """A deal closing 2036-07-01 is beyond as-of 2026-06-30 + 10 years (quarantined by the
+    served build) but within 2026-07-02 + 10 years: only a full build can take it back."""
+    raw, path = served
+    base = plan(raw, path, None)
+    with duckdb.connect() as con:
+        con.execute("create schema meta")
+        con.execute("create table meta.dq_quarantine (table_name varchar, detail varchar)")
+        refuse_moved_date_bounds(con, base, date(2026, 7, 2))  # nothing of the kind: fine
+        con.execute("insert into meta.dq_quarantine values ('opportunities', "
+                    "'out_of_range:close_date=2036-07-01 (after 2036-06-30, the as-of date "
+                    "+ 10 years)')")
+        refuse_moved_date_bounds(con, base, date(2026, 6, 30))  # same as-of date: fine
+        with pytest.raises(NotIncremental, match="1 row.s. of other tables were quarantined "
+                                                 "as too far after the as-of date 2026-06-30"):
+            refuse_moved_date_bounds(con, base, date(2026, 7, 2))
