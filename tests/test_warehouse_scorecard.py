@@ -234,7 +234,9 @@ def test_region_per_head_over_the_fte_of_its_employed_reps(con):
     assert r2["revenue_per_head"] == pytest.approx(60_000)  # 120000 / 2
     assert r2["profit_per_head"] == pytest.approx(16_000)  # (20000 + 12000) / 2
     assert r2["revenue_yoy_growth"] == pytest.approx(1.4)  # (120000 - 50000) / 50000
-    assert region_quarter(con, "R2", 2025, 1)["fte"] == pytest.approx(3.0)  # P4 + P5 + P6
+    # FTE by days employed: P6 left 2025-02-10, employed Jan 1 - Feb 10 = 31 + 10 = 41 of
+    # Q1 2025's 90 days: P4 1.0 + P5 1.0 + P6 1.0 x 41/90 = 2.455556.
+    assert region_quarter(con, "R2", 2025, 1)["fte"] == pytest.approx(2 + 41 / 90)
 
 
 def test_nine_key_actions_of_one_rep(con):
