@@ -16,7 +16,7 @@ models; docs/scale-out.md): everything else is the same, and the marts end in th
 DuckDB file as a DuckDB build leaves them.
 
 Exit codes: 0 published; 1 checks failed, or the build was refused or crashed (the previous
-warehouse is still served); 2 structural break in the input, or no space left on device
+warehouse, if any, is still served); 2 structural break in the input, or no space left on device
 (nothing published); 3 the requested engine cannot run here (`--engine spark` without the
 spark extra or Java 17); 130 / 143 interrupted by SIGINT / SIGTERM (nothing published).
 
@@ -447,14 +447,17 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
 
         report = run_checks(con, build_id, state.as_of_date, phase="input")
         progress.done("input checks", report.one_line())
-        if not report.passed:
+        input_failed = not report.passed
+        if input_failed:
             state.checks_summary = f"input checks failed, dbt not run: {report.one_line()}"
             write_results(con, build_id, report)
             _write_build_meta(con, state, "checks_failed")
             con.execute("checkpoint")
-            return _checks_failed(state, record, path, report, "dbt was not run")
-        disk_full_for_test("input_checks", path)
-        con.execute("checkpoint")
+        else:
+            disk_full_for_test("input_checks", path)
+            con.execute("checkpoint")
+    if input_failed:  # reported once the build's connection is closed (its file is read)
+        return _checks_failed(state, record, path, report, "dbt was not run")
 
     pause_for_test("dbt")
     if state.engine == "spark":
@@ -609,10 +612,27 @@ def _checks_failed(state: BuildState, record: BuildRecord, path: Path, report: C
     record.summary = state.checks_summary
     write_record(record)
     apply_retention(protect=(state.build_id,))
+    served = _served_text()
     print(f"build {state.build_id}: blocking checks failed{' (' + note + ')' if note else ''}; "
-          f"NOT published. The previous warehouse is still served; the failed build is kept "
-          f"in {path}.\n{report.summary()}", file=sys.stderr, flush=True)
+          f"NOT published: {served}. The failed build is kept in {path} (status "
+          f"checks_failed; the Data quality page shows it).\n{report.summary()}",
+          file=sys.stderr, flush=True)
+    print(_refusal_report(record, path), file=sys.stderr, flush=True)
     return EXIT_CHECKS_FAILED
+
+
+def _refusal_report(record: BuildRecord, path: Path) -> str:
+    """The top quarantine reasons per table (from meta.dq_quarantine of the kept file) and
+    where that file is: what a refused build is diagnosed from."""
+    from rapport.warehouse.builds import Attempt, details
+
+    try:
+        attempt = details(Attempt(build_id=record.build_id, status=record.status,
+                                  kept_file=str(path)), path)
+        lines = attempt.report_lines(per_table=3, max_tables=20, checks=False)
+    except Exception as exc:  # noqa: BLE001 - the report is a help, never a second failure
+        lines = [f"(the quarantine reasons could not be read: {exc})"]
+    return "\n".join([*lines, f"kept build file: {path}"])
 
 
 def _structural_failure(con: duckdb.DuckDBPyConnection | None, state: BuildState,

@@ -9,7 +9,16 @@ from ui import fmt
 from ui.charts import STATUS_COLOURS, bars, dots
 from ui.context import current
 from ui.helptext import help_for
-from ui.widgets import chart, empty, metric, table
+from ui.widgets import (
+    attempts_frame,
+    chart,
+    coverage_line,
+    empty,
+    metric,
+    refused_build,
+    status_mark,
+    table,
+)
 
 from rapport.contract import contract
 from rapport.warehouse import queries as q
@@ -20,6 +29,26 @@ build = ctx.build
 build_id = build.get("build_id")
 
 st.title("Data quality")
+
+# -- Build attempts: the latest builds, published or refused (from the build records) ------
+attempts = q.build_attempts(reader, scope)
+newer = [a for a in attempts if build_id is None or a.build_id > build_id]
+if attempts and newer and newer[0].refused:
+    st.error(f"**The latest build was not published.** The dashboard still serves build "
+             f"{fmt.plain(build_id or 'n/a')}; {len([a for a in newer if a.refused])} "
+             "later build(s) were refused (below, newest first).")
+for attempt in newer:
+    if attempt.refused:
+        refused_build(attempt)
+    elif attempt.status == "running":
+        st.info(f"Build {fmt.plain(attempt.build_id)} is running (started "
+                f"{fmt.plain(attempt.started_at or 'n/a')} UTC).")
+earlier = [a for a in attempts if a not in newer and a.refused and a.failed_checks + a.quarantine]
+if earlier:
+    with st.expander(f"Refused builds before the served one ({len(earlier)})"):
+        for attempt in earlier:
+            refused_build(attempt)
+
 if not build:
     empty("The warehouse has no build information (meta.build_info).",
           "It was not published by `rapport build`; rebuild it to see checks and history.")
@@ -40,8 +69,9 @@ with st.container(border=True):
             f"{fmt.plain(build.get('checks_summary') or '')}"
         )
 
-checks_tab, quarantine_tab, history_tab = st.tabs(
-    ["Check results", "Quarantine", "Freshness and build history"]
+checks_tab, quarantine_tab, coverage_tab, history_tab = st.tabs(
+    ["Check results", "Quarantine", "Coverage and incomplete rows",
+     "Freshness and build history"]
 )
 
 with checks_tab:
@@ -143,6 +173,17 @@ with history_tab:
                                       "stopped delivering."),
     })
     history = q.build_history(reader, scope)
+    if attempts:  # builds the served file cannot know of: refused or started after it
+        extra = attempts_frame([a for a in attempts if history.is_empty()
+                                or a.build_id not in set(history["build_id"].to_list())])
+        history = pl.concat([extra, history], how="diagonal_relaxed") if not extra.is_empty() \
+            else history
+        if "build_id" in history.columns:
+            history = history.sort("build_id", descending=True)
+    if not history.is_empty() and "status" in history.columns:
+        history = history.with_columns(
+            pl.col("status").map_elements(status_mark, return_dtype=pl.String)
+            .alias("outcome"))
     st.markdown("#### Build history")
     if history.is_empty():
         empty("No build history (meta.build_history).",
@@ -161,3 +202,67 @@ with history_tab:
             chart(fig, key="build_history", height=280)
         table(history, key="build_history", file_name="build_history",
               hide=("raw_dir", "raw_row_counts"), height=300)
+
+with coverage_tab:
+    cov = q.coverage(reader, scope)
+    layers = q.layers(reader, scope)
+    if cov.is_empty() and not layers.recorded:
+        empty("This warehouse records no coverage (meta.coverage, meta.layers).",
+              "It was built before coverage was recorded; rebuild it with `rapport build`.")
+    else:
+        line = coverage_line(cov, layers)
+        if line:
+            st.markdown(line)
+        if layers.recorded:
+            st.markdown("#### What this build can show")
+            table(pl.DataFrame({
+                "layer": [fmt.label(r.name) for r in layers.rows],
+                "available": [r.available for r in layers.rows],
+                "needs": [r.needs for r in layers.rows],
+                "reason": [r.reason for r in layers.rows],
+            }), key="layers", file_name=f"layers_{build_id}", column_config={
+                "layer": "Layer", "available": "Available", "needs": "Needs",
+                "reason": "Why not"})
+        incomplete = q.incomplete_columns(cov)
+        st.markdown("#### Incomplete rows kept, per column",
+                    help="Rows the gate kept although a column is blank (e.g. an open deal "
+                         "without account, amount or created date): counted here, not "
+                         "quarantined. A row blank in two columns counts under both.")
+        if incomplete.is_empty():
+            st.success("No kept row has a blank column.")
+        else:
+            table(incomplete, key="incomplete_columns", file_name=f"incomplete_{build_id}",
+                  column_config={
+                      "table_name": "Table", "column_name": "Column", "table_rows": "Rows",
+                      "filled_rows": "Filled", "blank_rows": "Blank",
+                      "filled_share": st.column_config.NumberColumn("Filled share",
+                                                                    format="percent")})
+            tables = incomplete["table_name"].unique(maintain_order=True).to_list()
+            chosen = st.selectbox("Rows of table", tables, key="dq_incomplete_table",
+                                  help="The kept rows with a blank, for the data team to "
+                                       "complete at the source (the first 500).")
+            cols = incomplete.filter(pl.col("table_name") == chosen)["column_name"].to_list()
+            listed = q.incomplete_rows(reader, scope, chosen, cols)
+            if listed is None:
+                st.caption("The rows are listed only for viewers of every region, and not for "
+                           "tables with personal data.")
+            elif listed.is_empty():
+                st.caption(f"No kept row of {fmt.plain(chosen)} has these columns blank now "
+                           "(the counts above come from the build's coverage).")
+            else:
+                table(listed, key="incomplete_rows", file_name=f"incomplete_{chosen}",
+                      height=300, column_config={"blank": "Blank columns"})
+        defaults = q.defaults_applied(reader, scope)
+        if not defaults.is_empty():
+            st.markdown("#### Defaults put into empty values",
+                        help="The documented defaults of rapport/contract.yml (e.g. an "
+                             "account without owner or region gets 'Unassigned', a rep "
+                             "without hire date the first activity or deal).")
+            table(defaults, key="defaults_applied", file_name=f"defaults_{build_id}",
+                  column_config={"table_name": "Table", "column_name": "Column",
+                                 "default_rule": "Default", "rows": "Rows"})
+        absent = q.missing_columns(cov)
+        if not absent.is_empty():
+            st.markdown("#### Columns the export did not have")
+            table(absent, key="missing_columns", file_name=f"missing_columns_{build_id}",
+                  column_config={"table_name": "Table", "column_name": "Column"})

@@ -9,7 +9,15 @@ from ui import fmt
 from ui.charts import PART_COLOURS, lines
 from ui.context import current
 from ui.helptext import help_for
-from ui.widgets import FILTERS_TOO_NARROW, NO_INTERACTIONS, chart, empty, metric, table
+from ui.widgets import (
+    FILTERS_TOO_NARROW,
+    NO_INTERACTIONS,
+    chart,
+    empty,
+    layer_missing,
+    metric,
+    table,
+)
 
 from rapport.warehouse import queries as q
 
@@ -17,6 +25,10 @@ ctx = current()
 reader, scope, f = ctx.reader, ctx.scope, ctx.filters
 
 st.title("Relationship health")
+layers = q.layers(reader, scope)
+if not layers.available("relationship_health"):
+    layer_missing(layers.get("relationship_health"), "Relationship health")
+    st.stop()
 if not q.interactions_loaded(reader, scope):
     empty("No interactions in the warehouse: relationship health cannot be measured.",
           NO_INTERACTIONS)

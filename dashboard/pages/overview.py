@@ -6,7 +6,17 @@ from ui import fmt
 from ui.charts import BAND_COLOURS, TIER_COLOURS, bars
 from ui.context import current
 from ui.helptext import help_for
-from ui.widgets import FILTERS_TOO_NARROW, NO_INTERACTIONS, chart, empty, metric, table
+from ui.widgets import (
+    FILTERS_TOO_NARROW,
+    NO_INTERACTIONS,
+    chart,
+    coverage_line,
+    empty,
+    layer_missing,
+    layer_text,
+    metric,
+    table,
+)
 
 from rapport.warehouse import queries as q
 
@@ -25,6 +35,10 @@ st.caption(
     f" · {fmt.plain(ctx.regions_label())} · data as of {fmt.date(ctx.build.get('as_of_date'))}"
     f" · built {fmt.date(ctx.build.get('built_at') or ctx.build.get('finished_at'))}"
 )
+layers = q.layers(reader, scope)
+covered = coverage_line(q.coverage(reader, scope), layers)
+if covered:
+    st.caption(covered)
 
 # -- Business results ---------------------------------------------------------------------
 now = q.kpis(reader, scope, f, f.year, f.quarter)
@@ -45,19 +59,24 @@ else:
         metric("Revenue", fmt.money(cur["revenue"]), help_key="revenue",
                delta=fmt.delta_ratio(cur["revenue"], old.get("revenue")),
                extra_help=help_for("vs_previous"))
+    profit_ok = layers.available("profit")
+    no_profit = "" if profit_ok else layer_text(layers.get("profit"), "Profit")
     with row1[1]:
-        metric("Profit", fmt.money(cur["profit"]), help_key="profit",
+        metric("Profit", fmt.money(cur["profit"]) if profit_ok else fmt.NOT_AVAILABLE,
+               help_key="profit",
                delta=fmt.delta_ratio(cur["profit"], old.get("profit")),
-               extra_help=help_for("vs_previous"))
+               extra_help=no_profit or help_for("vs_previous"))
     with row1[2]:
         metric("Revenue per head", fmt.money(cur["revenue_per_head"]),
                help_key="revenue_per_head",
                delta=fmt.delta_ratio(cur["revenue_per_head"], old.get("revenue_per_head")),
                extra_help=help_for("vs_previous"))
     with row1[3]:
-        metric("Profit per head", fmt.money(cur["profit_per_head"]), help_key="profit_per_head",
+        metric("Profit per head",
+               fmt.money(cur["profit_per_head"]) if profit_ok else fmt.NOT_AVAILABLE,
+               help_key="profit_per_head",
                delta=fmt.delta_ratio(cur["profit_per_head"], old.get("profit_per_head")),
-               extra_help=help_for("vs_previous"))
+               extra_help=no_profit or help_for("vs_previous"))
     row2 = st.columns(4)
     with row2[0]:
         metric("Revenue target completion", fmt.pct(cur["revenue_target_completion"]),
@@ -66,17 +85,20 @@ else:
                                       old.get("revenue_target_completion")),
                extra_help=help_for("vs_previous"))
     with row2[1]:
-        metric("Profit target completion", fmt.pct(cur["profit_target_completion"]),
+        metric("Profit target completion",
+               fmt.pct(cur["profit_target_completion"]) if profit_ok else fmt.NOT_AVAILABLE,
                help_key="profit_target_completion",
                delta=fmt.delta_points(cur["profit_target_completion"],
                                       old.get("profit_target_completion")),
-               extra_help=help_for("vs_previous"))
+               extra_help=no_profit or help_for("vs_previous"))
     with row2[2]:
         metric("Revenue target", fmt.money(cur["revenue_target"]), help_key="revenue_target")
     with row2[3]:
         metric("Cash collected", fmt.money(cur["cash_collected"]), help_key="cash_collected",
                delta=fmt.delta_ratio(cur["cash_collected"], old.get("cash_collected")),
                extra_help=help_for("vs_previous"))
+    if not profit_ok:
+        st.caption(no_profit)
 
 # -- Health bands and tiers ---------------------------------------------------------------
 left, right = st.columns(2)
@@ -84,7 +106,9 @@ with left:
     st.subheader("Relationship health", help=help_for("health_band"))
     month_end = q.latest_month_end(reader, scope, ctx.quarter_end) if ctx.quarter_end else None
     bands = q.health_bands(reader, scope, f, month_end) if month_end else None
-    if bands is None or bands.is_empty():
+    if not layers.available("relationship_health"):
+        layer_missing(layers.get("relationship_health"), "Relationship health")
+    elif bands is None or bands.is_empty():
         if not q.interactions_loaded(reader, scope):
             empty("No interactions in the warehouse, so there is no relationship health.",
                   NO_INTERACTIONS)
@@ -123,7 +147,13 @@ with right:
 # -- Alerts -------------------------------------------------------------------------------
 st.subheader("Top alerts")
 counts = q.alert_counts(reader, scope, f)
-if counts.is_empty():
+contacts_ok = layers.available("power_map")
+if not contacts_ok:
+    st.caption("Contact alerts (no approver, no coach on an S/A account) are not raised for "
+               "this build: " + layer_text(layers.get("power_map"), "the power map"))
+if counts.is_empty() and not contacts_ok:
+    pass  # said above: the alerts need contacts
+elif counts.is_empty():
     empty("No alerts on the accounts in view.",
           "Alerts come from the power map (contacts' roles and assessments) and activity "
           "concentration; none fired, or " + FILTERS_TOO_NARROW.lower())

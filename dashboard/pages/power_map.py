@@ -10,7 +10,7 @@ from ui import fmt
 from ui.charts import fishbone_figure, power_map_figure
 from ui.context import current
 from ui.helptext import help_for
-from ui.widgets import FILTERS_TOO_NARROW, chart, empty, metric, table
+from ui.widgets import FILTERS_TOO_NARROW, chart, empty, layer_missing, metric, table
 
 from rapport.warehouse import queries as q
 
@@ -18,6 +18,10 @@ ctx = current()
 reader, scope, f = ctx.reader, ctx.scope, ctx.filters
 
 st.title("Power map")
+layers = q.layers(reader, scope)
+if not layers.available("power_map") and not layers.available("deal_power_map"):
+    layer_missing(layers.get("power_map"), "The power map")
+    st.stop()
 accounts = q.power_map_accounts(reader, scope, f)
 if accounts.is_empty():
     empty("No account matches the filters.", FILTERS_TOO_NARROW)

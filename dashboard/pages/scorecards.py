@@ -8,7 +8,7 @@ from ui import fmt
 from ui.charts import MARKET_COLOURS, bars, key_action_heatmap
 from ui.context import current
 from ui.helptext import help_for
-from ui.widgets import FILTERS_TOO_NARROW, chart, empty, metric, table
+from ui.widgets import FILTERS_TOO_NARROW, chart, empty, layer_missing, layer_text, metric, table
 
 from rapport.warehouse import queries as q
 
@@ -40,6 +40,12 @@ if card.height:
         f"{r0['weight_dimension2']:.0%} x dimension 2 (weights by market type)."
     )
 
+layers = q.layers(reader, scope)
+if not layers.available("profit"):
+    st.caption(layer_text(layers.get("profit"), "Profit (and profit per head, growth and "
+                                                "target completion)")
+               + " Profit columns are left blank.")
+
 reps_tab, detail_tab, regions_tab = st.tabs(["Reps of the region", "Rep detail",
                                              "Region against region"])
 
@@ -64,7 +70,9 @@ with reps_tab:
         with m[3]:
             metric("Mean dimension 2", fmt.score(card["dimension2_score"].mean()),
                    help_key="dimension2_score")
-        if cells.is_empty():
+        if not layers.available("key_actions"):
+            layer_missing(layers.get("key_actions"), "The key actions heatmap")
+        elif cells.is_empty():
             empty("No key-action cells for this region and quarter.",
                   "Key actions need strategies, plans, plan items, activities, complaints "
                   "and feedback (data/raw).")

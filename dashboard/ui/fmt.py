@@ -11,6 +11,9 @@ import re
 from typing import Any
 
 NA = "n/a"
+# A metric whose inputs the build did not get (meta.layers): shown instead of a number, with
+# the reason beside it; never 0.
+NOT_AVAILABLE = "not available"
 
 # Every ASCII punctuation character: CommonMark lets each be backslash-escaped, and an
 # escaped one is always the character itself (no emphasis, link, image, heading, list,

@@ -13,6 +13,7 @@ import streamlit as st
 
 from rapport import auth
 
+from . import fmt
 from .context import current
 from .helptext import help_for
 
@@ -138,3 +139,109 @@ NO_INTERACTIONS = (
     "docs/data-contract.md). Load interactions and contacts, then run `rapport build`."
 )
 FILTERS_TOO_NARROW = "Widen the sidebar filters (region, industry, tier) or pick another quarter."
+
+
+# -- Build attempts (issue 15): refused builds, from the build records ----------------------
+
+_STATUS_MARKS = {"passed": "🟢 published", "rolled_back": "🟢 published, rolled back",
+                 "running": "⏳ running"}
+
+
+def status_mark(status: str | None) -> str:
+    """A build status for a table: refused builds in red ('🔴 refused: checks failed')."""
+    from rapport.warehouse.builds import REFUSED_STATUSES, STATUS_TEXT
+
+    if status in _STATUS_MARKS:
+        return _STATUS_MARKS[status]
+    if status in REFUSED_STATUSES:
+        return f"🔴 {STATUS_TEXT.get(status, status)}, not published"
+    return status or ""
+
+
+def refused_build(attempt) -> None:
+    """One refused build in red: when, why, its failed checks and top quarantine reasons
+    (rapport.warehouse.builds.Attempt)."""
+    when = f", finished {fmt.plain(attempt.finished_at)} UTC" if attempt.finished_at else ""
+    status = fmt.plain(attempt.status_text)
+    lines = [f"**Build {fmt.plain(attempt.build_id)}{when}: :red[{status}]** (not published)."]
+    if attempt.summary:
+        lines.append(f"Summary: {fmt.plain(attempt.summary)}")
+    if attempt.failed_checks:
+        lines.append("**Failed checks**\n" + "\n".join(
+            f"- {fmt.plain(c.text())}" for c in attempt.failed_checks[:15])
+            + (f"\n- … and {len(attempt.failed_checks) - 15} more"
+               if len(attempt.failed_checks) > 15 else ""))
+    tables = attempt.top_reasons(per_table=5)
+    if tables:
+        items = []
+        for count, reasons in tables:
+            name = count.table_name if count else reasons[0].table_name
+            head = (f"{fmt.plain(name)}: {count.quarantined_rows:,} of {count.raw_rows:,} rows "
+                    f"({count.share:.1%})" if count else fmt.plain(name))
+            items.append(f"- {head}: " + ", ".join(fmt.plain(r.text()) for r in reasons))
+        lines.append("**Quarantine reasons** (rows per table and reason; a row with two "
+                     "reasons counts under both)\n" + "\n".join(items))
+    elif attempt.kept_file and not attempt.detail_note and attempt.status == "checks_failed":
+        lines.append("No row was quarantined.")
+    if attempt.detail_note:
+        lines.append(fmt.plain(attempt.detail_note))
+    if attempt.kept_file:
+        lines.append(f"Kept for inspection: `{attempt.kept_file}` in the warehouse folder "
+                     "(open it read-only; `rapport build` removes it after three newer "
+                     "failed builds).")
+    st.error("\n\n".join(lines), icon=":material/error:")
+
+
+def attempts_frame(attempts) -> pl.DataFrame:
+    """Build records as rows shaped like meta.build_history (build_id, status, started_at,
+    finished_at, as_of_date, checks_summary)."""
+    if not attempts:
+        return pl.DataFrame()
+    df = pl.DataFrame({
+        "build_id": [a.build_id for a in attempts],
+        "status": [a.status for a in attempts],
+        "started_at": [a.started_at for a in attempts],
+        "finished_at": [a.finished_at for a in attempts],
+        "as_of_date": [a.as_of_date for a in attempts],
+        "checks_summary": [a.summary for a in attempts],
+    }, schema={c: pl.String for c in ("build_id", "status", "started_at", "finished_at",
+                                      "as_of_date", "checks_summary")})
+    return df.with_columns(
+        pl.col("started_at").str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False),
+        pl.col("finished_at").str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False),
+        pl.col("as_of_date").str.to_date("%Y-%m-%d", strict=False),
+    )
+
+
+# -- Coverage (issue 15): what the build's data has and what it lacks -----------------------
+
+def coverage_line(cov: pl.DataFrame, layers) -> str:
+    """One line: 'This build has: accounts, opportunities, reps · missing: contacts,
+    interactions · not available: power map, relationship health (see docs/import.md)'.
+    Empty when the warehouse records no coverage (built before issue 15)."""
+    from rapport.warehouse.queries.coverage import tables_present
+
+    has, missing = tables_present(cov)
+    if not has and not missing:
+        return ""
+    text = "This build has: " + ", ".join(fmt.plain(t) for t in has)
+    if missing:
+        text += " · missing: " + ", ".join(fmt.plain(t) for t in missing)
+    off = [fmt.plain(fmt.label(layer.name).lower()) for layer in layers.unavailable()]
+    if off:
+        text += " · not available: " + ", ".join(off) + " (see docs/import.md)"
+    return text
+
+
+def layer_missing(layer, what: str) -> None:
+    """The empty state of a metric whose inputs the build did not get."""
+    st.info(layer_text(layer, what), icon=":material/info:")
+
+
+def layer_text(layer, what: str) -> str:
+    """'Relationship health needs interactions and contacts: see docs/import.md.' (+ why)."""
+    needs = fmt.plain(layer.needs) if layer.needs else "input tables this build did not get"
+    text = f"{what} needs {needs}: see docs/import.md."
+    if layer.reason:
+        text += f" ({fmt.plain(layer.reason.rstrip('.'))}.)"
+    return text

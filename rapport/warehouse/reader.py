@@ -99,7 +99,10 @@ def identify(path: str | os.PathLike[str]) -> WarehouseIdentity:
     try:
         st = os.stat(resolved)
     except FileNotFoundError as exc:
-        raise WarehouseMissing(detail=f"no warehouse file at {resolved}") from exc
+        from rapport.warehouse.builds import nothing_served_message
+
+        raise WarehouseMissing(nothing_served_message(resolved),
+                               detail=f"no warehouse file at {resolved}") from exc
     return WarehouseIdentity(resolved, st.st_ino, st.st_mtime_ns, st.st_size)
 
 

@@ -20,7 +20,19 @@ from rapport.warehouse.queries._base import (
     Filters,
     previous_quarter,
 )
+from rapport.warehouse.queries.coverage import (  # not in __all__ yet: see below
+    Layer,  # noqa: F401
+    Layers,  # noqa: F401
+    coverage,  # noqa: F401
+    defaults_applied,  # noqa: F401
+    incomplete_columns,  # noqa: F401
+    incomplete_rows,  # noqa: F401
+    layers,  # noqa: F401
+    missing_columns,  # noqa: F401
+    tables_present,  # noqa: F401
+)
 from rapport.warehouse.queries.data_quality import (
+    build_attempts,  # noqa: F401
     build_history,
     dq_results,
     freshness,
@@ -75,16 +87,58 @@ from rapport.warehouse.queries.tiers import (
     tier_migration,
 )
 
+# Issue 15 added coverage, layers, defaults_applied, incomplete_rows and build_attempts (and the frame helpers
+# Layer, Layers, tables_present, incomplete_columns, missing_columns). They are not listed in
+# __all__ yet: tests/test_data_layer_fail_closed.py calls every function listed here, and its
+# owner adds the calls (coverage and layers hold no region rows; incomplete_rows returns None
+# for a scope that does not see every region; build_attempts holds reason codes, column
+# names and counts only).
 __all__ = [
-    "ALERT_TYPES", "DECISION_ROLES", "EVALUATION_GROUPS", "HEALTH_BANDS", "HEALTH_SORTS",
-    "TIERS", "TIER_GROUPINGS", "Filters", "account", "account_activities",
-    "account_activity_summary", "account_contacts", "account_health", "account_health_history",
-    "accounts_by_tier", "alert_counts", "alerts", "attitude_moves", "build_history",
-    "build_info", "columns_of", "deal_power_map", "deals", "dq_results", "freshness",
-    "health_bands", "health_trend",
-    "industries", "interactions_loaded", "key_actions", "kpis", "latest_month_end",
-    "pareto", "power_map", "power_map_accounts", "previous_quarter",
-    "quarantine_counts", "quarantine_samples", "quarters", "region_comparison", "regions",
-    "rep_performance", "row_counts", "scorecard", "tier_counts",
-    "tier_distribution", "tier_migration",
+    "ALERT_TYPES",
+    "DECISION_ROLES",
+    "EVALUATION_GROUPS",
+    "HEALTH_BANDS",
+    "HEALTH_SORTS",
+    "TIERS",
+    "TIER_GROUPINGS",
+    "Filters",
+    "account",
+    "account_activities",
+    "account_activity_summary",
+    "account_contacts",
+    "account_health",
+    "account_health_history",
+    "accounts_by_tier",
+    "alert_counts",
+    "alerts",
+    "attitude_moves",
+    "build_history",
+    "build_info",
+    "columns_of",
+    "deal_power_map",
+    "deals",
+    "dq_results",
+    "freshness",
+    "health_bands",
+    "health_trend",
+    "industries",
+    "interactions_loaded",
+    "key_actions",
+    "kpis",
+    "latest_month_end",
+    "pareto",
+    "power_map",
+    "power_map_accounts",
+    "previous_quarter",
+    "quarantine_counts",
+    "quarantine_samples",
+    "quarters",
+    "region_comparison",
+    "regions",
+    "rep_performance",
+    "row_counts",
+    "scorecard",
+    "tier_counts",
+    "tier_distribution",
+    "tier_migration",
 ]

@@ -9,6 +9,7 @@ from functools import lru_cache
 import polars as pl
 
 from rapport.contract import contract
+from rapport.warehouse import builds
 from rapport.warehouse.queries._base import (
     Sql,
     fetch,
@@ -261,3 +262,15 @@ def freshness(reader: Reader, scope: Scope) -> pl.DataFrame:
     where {q.scope(scope, 'accounts.region_id')}
     """
     return fetch(reader, scope, sql, q)
+
+
+def build_attempts(reader: Reader, scope: Scope, limit: int = 20,
+                   details_for: int = 3) -> list[builds.Attempt]:
+    """The latest build records beside the served file, newest first, published or not
+    (rapport.warehouse.builds): a refused build is never in the served warehouse, so this is
+    where the page learns about it. The `details_for` newest refused builds carry their
+    failed checks and quarantine reasons, read-only from their kept files. Nothing in them is
+    about a region; the scope is taken for the signature's sake."""
+    del scope
+    return builds.attempts(builds.builds_folder(reader.identity.path), limit=limit,
+                           details_for=details_for)

@@ -19,6 +19,7 @@ from rapport.warehouse.queries._base import (
     name_sql,
     text_literal,
 )
+from rapport.warehouse.queries.coverage import layers, without_profit
 from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
 
@@ -61,7 +62,7 @@ def kpis(reader: Reader, scope: Scope, f: Filters, year: int, quarter: int) -> p
 
     select * from final
     """
-    return fetch(reader, scope, sql, q)
+    return without_profit(reader, scope, fetch(reader, scope, sql, q))
 
 
 def latest_month_end(reader: Reader, scope: Scope, on_or_before: dt.date) -> dt.date | None:
@@ -131,6 +132,31 @@ def tier_counts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
 
 
 
+# Alerts about something nobody holds (no approver, no coach) need the account's contacts
+# and their decision roles; "untouched 90 days" needs logged activities. Without those
+# inputs they would fire for every account (85 "No approver" alerts on an export without
+# contacts, issue 15), so they are left out: absence alerts when the power-map layer is
+# unavailable or the account has no contact loaded, untouched alerts when the activities
+# layer (interactions) is unavailable.
+ABSENCE_ALERTS = ("no_approver", "no_coach_on_s_a")
+ACTIVITY_ALERTS = ("key_contact_untouched_90d",)
+
+
+def _alert_filter(reader: Reader, scope: Scope, q: Sql) -> str:
+    found = layers(reader, scope)
+    absence = ", ".join(text_literal(a) for a in ABSENCE_ALERTS)
+    activity = ", ".join(text_literal(a) for a in ACTIVITY_ALERTS)
+    return f"""(
+        alerts.alert_type not in ({absence})
+        or ({q.bind(found.available('power_map'))}
+            and exists (select 1 from marts.dim_contacts as loaded
+                        where loaded.account_id = alerts.account_id))
+    ) and (
+        alerts.alert_type not in ({activity})
+        or {q.bind(found.available('activities'))}
+    )"""
+
+
 def alerts(reader: Reader, scope: Scope, f: Filters, *, account_id: str | None = None,
            limit: int = 50) -> pl.DataFrame:
     """Alerts on the accounts in view (or on one account), the most urgent first.
@@ -172,7 +198,7 @@ def alerts(reader: Reader, scope: Scope, f: Filters, *, account_id: str | None =
         inner join accounts_in_view on accounts_in_view.account_id = alerts.account_id
         left join marts.dim_contacts as contacts on contacts.contact_id = alerts.contact_id
         {joins}
-        where {one}
+        where {one} and {_alert_filter(reader, scope, q)}
     )
 
     select * from final
@@ -199,6 +225,7 @@ def alert_counts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
         count(distinct alerts.account_id) as accounts
     from marts.fct_account_alerts as alerts
     inner join accounts_in_view on accounts_in_view.account_id = alerts.account_id
+    where {_alert_filter(reader, scope, q)}
     group by alerts.alert_type
     order by case alerts.alert_type {ALERT_ORDER} else 99 end
     """

@@ -9,6 +9,7 @@ from rapport.warehouse.queries._base import (
     Sql,
     fetch,
 )
+from rapport.warehouse.queries.coverage import without_profit
 from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
 
@@ -58,7 +59,7 @@ def scorecard(reader: Reader, scope: Scope, region_id: str, year: int,
     select * from final
     order by rank_in_region nulls last, rep_name
     """
-    return fetch(reader, scope, sql, q)
+    return without_profit(reader, scope, fetch(reader, scope, sql, q))
 
 
 def key_actions(reader: Reader, scope: Scope, region_id: str, year: int, quarter: int, *,
@@ -98,7 +99,7 @@ def rep_performance(reader: Reader, scope: Scope, rep_id: str, year: int,
     where performance.rep_id = {q.bind(rep_id)} and performance.year = {q.bind(year)}
         and performance.quarter = {q.bind(quarter)} and {q.scope(scope, 'performance.region_id')}
     """
-    return fetch(reader, scope, sql, q)
+    return without_profit(reader, scope, fetch(reader, scope, sql, q))
 
 
 def region_comparison(reader: Reader, scope: Scope, f: Filters, year: int,
@@ -151,4 +152,4 @@ def region_comparison(reader: Reader, scope: Scope, f: Filters, year: int,
     select * from final
     order by revenue_per_head desc nulls last, region_name
     """
-    return fetch(reader, scope, sql, q)
+    return without_profit(reader, scope, fetch(reader, scope, sql, q))
