@@ -177,7 +177,7 @@ def refused_build(attempt) -> None:
         for count, reasons in tables:
             name = count.table_name if count else reasons[0].table_name
             head = (f"{fmt.plain(name)}: {count.quarantined_rows:,} of {count.raw_rows:,} rows "
-                    f"({count.share:.1%})" if count else fmt.plain(name))
+                    f"quarantined ({count.share:.1%})" if count else fmt.plain(name))
             items.append(f"- {head}: " + ", ".join(fmt.plain(r.text()) for r in reasons))
         lines.append("**Quarantine reasons** (rows per table and reason; a row with two "
                      "reasons counts under both)\n" + "\n".join(items))
@@ -245,3 +245,28 @@ def layer_text(layer, what: str) -> str:
     if layer.reason:
         text += f" ({fmt.plain(layer.reason.rstrip('.'))}.)"
     return text
+
+
+def nothing_served(missing) -> None:
+    """The Data quality page when nothing is served (a WarehouseMissing): the latest build
+    attempts from the build records, every refused one in red with its failed checks and
+    quarantine reasons, and their history. app.py calls it in place of the page (see
+    docs/dashboard.md, "Refused builds")."""
+    from rapport.warehouse.builds import attempts as read_attempts
+
+    folder = getattr(missing, "builds_folder", None)
+    found = read_attempts(folder, limit=20, details_for=3) if folder else []
+    if not found:
+        st.warning(missing.user_message)
+        return
+    st.error("**Nothing is served yet**: no build has been published. The builds below were "
+             "attempted, newest first; fix what the refused ones say and run `rapport build` "
+             "again.")
+    for attempt in found:
+        if attempt.refused:
+            refused_build(attempt)
+    history = attempts_frame(found).with_columns(
+        pl.col("status").map_elements(status_mark, return_dtype=pl.String).alias("outcome"))
+    st.markdown("#### Build history")
+    st.dataframe(history, hide_index=True, column_order=[
+        "outcome", "build_id", "started_at", "finished_at", "as_of_date", "checks_summary"])

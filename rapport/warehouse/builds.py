@@ -357,17 +357,26 @@ def md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
 
 
-def nothing_served_message(served: str | os.PathLike[str]) -> str | None:
+def nothing_served_message(served: str | os.PathLike[str], pointer: bool = False
+                           ) -> str | None:
     """Markdown for a viewer when no warehouse is served but builds were attempted: the
-    latest attempt, in red when refused, with its failed checks and top quarantine reasons.
-    None when there is no build record (or anything goes wrong reading them)."""
+    latest attempt, in red when refused, with its failed checks and top quarantine reasons
+    (pointer=True: one paragraph that points to the Data quality page instead). None when
+    there is no build record (or anything goes wrong reading them)."""
     try:
-        found = attempts(builds_folder(served), limit=5, details_for=1)
+        found = attempts(builds_folder(served), limit=5, details_for=0 if pointer else 1)
     except Exception:  # noqa: BLE001 - the plain "nothing published" message is shown then
         return None
     if not found:
         return None
     last = found[0]
+    if pointer:
+        when = f", finished {md(last.finished_at)} UTC," if last.finished_at else ""
+        state = (f":red[**{md(last.status_text)}**]" if last.refused
+                 else md(last.status_text))
+        return ("**Nothing is served yet**: no build has been published. The latest build"
+                f"{when} was {state}; the **Data quality** page shows why, with its failed "
+                "checks and quarantine reasons.")
     out = [("**Nothing is served yet**: no build has been published, so there is nothing "
             "to show here.")]
     when = f" (finished {md(last.finished_at)} UTC)" if last.finished_at else ""

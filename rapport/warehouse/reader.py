@@ -51,10 +51,17 @@ class WarehouseError(Exception):
 
 
 class WarehouseMissing(WarehouseError):
+    """Nothing is served. When builds were attempted, `user_message` tells about the latest
+    one (in red when it was refused, with its failed checks and quarantine reasons: see
+    rapport.warehouse.builds.nothing_served_message), `pointer_message` says the same in one
+    line for pages other than Data quality, and `builds_folder` is where the records are."""
+
     user_message = (
         "No warehouse has been published yet. Build one with `rapport build` "
         "(or `make demo` for demo data); this page reads it as soon as it exists."
     )
+    pointer_message = user_message
+    builds_folder: str | None = None
 
 
 class WarehouseUnavailable(WarehouseError):
@@ -99,10 +106,15 @@ def identify(path: str | os.PathLike[str]) -> WarehouseIdentity:
     try:
         st = os.stat(resolved)
     except FileNotFoundError as exc:
-        from rapport.warehouse.builds import nothing_served_message
+        from rapport.warehouse.builds import builds_folder, nothing_served_message
 
-        raise WarehouseMissing(nothing_served_message(resolved),
-                               detail=f"no warehouse file at {resolved}") from exc
+        full, pointer = nothing_served_message(resolved), nothing_served_message(
+            resolved, pointer=True)
+        missing = WarehouseMissing(full, detail=f"no warehouse file at {resolved}")
+        if pointer:
+            missing.pointer_message = pointer
+            missing.builds_folder = str(builds_folder(resolved))
+        raise missing from exc
     return WarehouseIdentity(resolved, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
