@@ -1,5 +1,7 @@
-"""Data quality (data team): the served build and its check results, quarantined rows by
-table and reason with samples, freshness of the marts, build history."""
+"""Data quality (data team): refused builds (in red, with their failed checks and quarantine
+reasons), the served build and its check results, quarantined rows by table and reason with
+samples, coverage (layers, incomplete rows, defaults), freshness of the marts, build
+history (refused builds included)."""
 
 import datetime as dt
 
@@ -21,6 +23,8 @@ from ui.widgets import (
 )
 
 from rapport.contract import contract
+
+STATUSES = ("pass", "warn", "fail", "error", "not_applicable")  # rapport.checks.results
 from rapport.warehouse import queries as q
 
 ctx = current()
@@ -37,6 +41,8 @@ if attempts and newer and newer[0].refused:
     st.error(f"**The latest build was not published.** The dashboard still serves build "
              f"{fmt.plain(build_id or 'n/a')}; {len([a for a in newer if a.refused])} "
              "later build(s) were refused (below, newest first).")
+elif attempts and attempts[0].build_id == build_id:
+    st.success(f"The latest build, {fmt.plain(build_id)}, is the one served.")
 for attempt in newer:
     if attempt.refused:
         refused_build(attempt)
@@ -88,15 +94,18 @@ with checks_tab:
             status_col = "status"
         counts = results.group_by(status_col).len()
         n = dict(zip(counts[status_col].to_list(), counts["len"].to_list()))
-        c = st.columns(4)
-        for col, name in zip(c, ["pass", "warn", "fail", "error"]):
+        shown_statuses = [*STATUSES[:4], *(["not_applicable"] if n.get("not_applicable")
+                                           else [])]
+        c = st.columns(len(shown_statuses))
+        for col, name in zip(c, shown_statuses):
             with col:
-                metric(f"Checks {name}", fmt.count(n.get(name, 0)), help_key="dq_status")
+                metric(f"Checks {fmt.label(name).lower()}", fmt.count(n.get(name, 0)),
+                       help_key="dq_status")
         kinds = results.with_columns(
             pl.col("suite").str.split("_").list.first().alias("kind")
         ).group_by("kind", status_col).len().sort("kind")
         fig = bars(kinds, "kind", "len", color=status_col, horizontal=True,
-                   order=["pass", "warn", "fail", "error"], colours=STATUS_COLOURS,
+                   order=list(STATUSES), colours=STATUS_COLOURS,
                    x_title="Checks", y_title="Suite kind", legend_title="Status",
                    title="Check results by kind of suite (raw tables, marts, dbt, "
                          "reconciliation)")
@@ -105,8 +114,9 @@ with checks_tab:
         kind = c1.selectbox("Suites", ["all", *kinds["kind"].unique(maintain_order=True)],
                             key="dq_kind", format_func=lambda k: "All suites" if k == "all"
                             else f"{k} suites")
-        statuses = c2.multiselect("Status", ["pass", "warn", "fail", "error"], key="dq_status",
-                                  placeholder="Every status")
+        statuses = c2.multiselect("Status", list(STATUSES), key="dq_status",
+                                  placeholder="Every status",
+                                  format_func=lambda s: fmt.label(s).lower())
         shown = results
         if kind != "all":
             shown = shown.filter(pl.col("suite").str.split("_").list.first() == kind)

@@ -22,7 +22,8 @@ TIER_COLOURS = {"S": "#1b5e20", "A": "#43a047", "B": "#fbc02d", "C": "#9e9e9e"}
 BAND_COLOURS = {"strong": "#2e7d32", "developing": "#f9a825", "weak": "#c62828"}
 PART_COLOURS = {"Health": "#0d47a1", "Key": "#64b5f6", "General": "#e53935", "Org": "#fb8c00"}
 MARKET_COLOURS = {"mature": "#1565c0", "new": "#43a047", "saline_alkali": "#fb8c00"}
-STATUS_COLOURS = {"pass": "#43a047", "warn": "#fbc02d", "fail": "#c62828", "error": "#6a1b9a"}
+STATUS_COLOURS = {"pass": "#43a047", "warn": "#fbc02d", "fail": "#c62828", "error": "#6a1b9a",
+                  "not_applicable": "#9e9e9e"}
 NO_ROLE = "-"
 
 

@@ -95,7 +95,9 @@ HELP: dict[str, str] = {
     "quarantined_rows": "Rows the gate rejected; one row can have several reasons and is "
                         "counted under each.",
     "dq_status": "pass; warn (failed, does not block); fail (failed, blocks publishing); "
-                 "error (the check could not run; blocks publishing).",
+                 "error (the check could not run; blocks publishing); not applicable (not "
+                 "run: it needs data this build did not get, see the Coverage tab; never a "
+                 "pass).",
 }
 
 
