@@ -67,9 +67,16 @@ with reps_tab:
             metric("Mean dimension 1", fmt.score(d1),
                    help_key="dimension1_score",
                    extra_help="Saline-alkali regions are assessed on the key actions only.")
+        actions_ok = layers.available("key_actions")
+        no_actions = "" if actions_ok else layer_text(layers.get("key_actions"),
+                                                      "Dimension 2 (the key actions)")
         with m[3]:
-            metric("Mean dimension 2", fmt.score(card["dimension2_score"].mean()),
-                   help_key="dimension2_score")
+            metric("Mean dimension 2",
+                   fmt.score(card["dimension2_score"].mean()) if actions_ok
+                   else fmt.NOT_AVAILABLE, help_key="dimension2_score", extra_help=no_actions)
+        if not actions_ok:
+            st.caption(no_actions + " Totals and ranks below rest on dimension 1 and the "
+                       "few actions this build can score.")
         if not layers.available("key_actions"):
             layer_missing(layers.get("key_actions"), "The key actions heatmap")
         elif cells.is_empty():

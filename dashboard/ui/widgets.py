@@ -224,13 +224,32 @@ def coverage_line(cov: pl.DataFrame, layers) -> str:
     has, missing = tables_present(cov)
     if not has and not missing:
         return ""
-    text = "This build has: " + ", ".join(fmt.plain(t) for t in has)
+    text = "This build has: " + _some(has, 8)
     if missing:
-        text += " · missing: " + ", ".join(fmt.plain(t) for t in missing)
-    off = [fmt.plain(fmt.label(layer.name).lower()) for layer in layers.unavailable()]
+        text += " · missing: " + _some(_first(missing, _FIRST_TABLES), 6)
+    off = [fmt.label(name).lower() for name in
+           _first([layer.name for layer in layers.unavailable()], _FIRST_LAYERS)]
     if off:
-        text += " · not available: " + ", ".join(off) + " (see docs/import.md)"
+        text += " · not available: " + _some(off, 6) + " (see docs/import.md)"
     return text
+
+
+# what a reader misses most, named first in the coverage line
+_FIRST_TABLES = ("contacts", "interactions", "opportunity_contacts", "contact_assessments",
+                 "targets")
+_FIRST_LAYERS = ("relationship_health", "power_map", "profit", "key_actions", "activities",
+                 "targets")
+
+
+def _first(names: list[str], first: tuple[str, ...]) -> list[str]:
+    rank = {n: i for i, n in enumerate(first)}
+    return sorted(names, key=lambda n: (rank.get(n, len(first)), n))
+
+
+def _some(names: list[str], most: int) -> str:
+    """'a, b, c' or 'a, b, c and 4 more' (escaped for markdown)."""
+    shown = ", ".join(fmt.plain(n) for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def layer_missing(layer, what: str) -> None:
