@@ -36,13 +36,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from support.locks import exclusive
+from support.pipeline import gate_fixture
 
 from rapport import spark
 from rapport.dbt_runner import DbtResult, run_dbt
-from rapport.ingest import load_raw
 from rapport.paths import PROJECT_ROOT
 from rapport.publish import GOOD
-from rapport.quarantine import run_gate
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
@@ -196,13 +195,7 @@ def _start_spark_pipeline(folder: Path) -> subprocess.Popen:
 def _duckdb_build(folder: Path) -> DbtResult:
     """The tiny fixture through the gate, then seeds and models on DuckDB."""
     gated = folder / "duckdb-engine.duckdb"
-    con = duckdb.connect(str(gated))
-    try:
-        load_raw(con, FIXTURES)
-        gate = run_gate(con, BUILD_ID, AS_OF)
-    finally:
-        con.close()
-    assert gate.quarantined_total == 0, "the tiny fixture is meant to be clean"
+    gate_fixture(gated, FIXTURES, BUILD_ID, AS_OF)
     return run_dbt(["build", *MODELS_ONLY], gated,
                    vars={"as_of_date": str(AS_OF), "build_id": BUILD_ID},
                    target_path=folder / "duckdb-target", echo=None)

@@ -30,10 +30,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.pipeline import gate_fixture
 
 from rapport.dbt_runner import build
-from rapport.ingest import load_raw
-from rapport.quarantine import run_gate
 
 pytestmark = pytest.mark.xdist_group("time-validity")
 
@@ -46,13 +45,7 @@ BUILD_ID = "time-validity-fixture"
 def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
     work = tmp_path_factory.mktemp("time-validity")
     db_path = work / "warehouse.duckdb"
-    connection = duckdb.connect(str(db_path))
-    try:
-        load_raw(connection, FIXTURES)
-        gate = run_gate(connection, BUILD_ID, AS_OF)
-    finally:
-        connection.close()
-    assert gate.quarantined_total == 0, "the fixture is meant to be clean"
+    gate_fixture(db_path, FIXTURES, BUILD_ID, AS_OF)
     result = build(db_path, AS_OF, BUILD_ID, target_path=work / "dbt-target", echo=None)
     assert result.success, "dbt build failed:\n" + (
         "\n".join(str(f) for f in result.failures) or result.error)

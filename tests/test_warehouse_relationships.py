@@ -32,10 +32,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.pipeline import gate_fixture
 
 from rapport.dbt_runner import DbtResult, build, run_dbt
-from rapport.ingest import load_raw
-from rapport.quarantine import run_gate
 from rapport.warehouse import queries as q
 from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
@@ -64,13 +63,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DbtR
     """Raw fixture -> ingest -> quarantine gate -> one real dbt build of the project."""
     work = tmp_path_factory.mktemp("relationships")
     db_path = work / "warehouse.duckdb"
-    con = duckdb.connect(str(db_path))
-    try:
-        load_raw(con, FIXTURES)
-        gate = run_gate(con, BUILD_ID, AS_OF)
-    finally:
-        con.close()
-    assert gate.quarantined_total == 0, "the tiny fixture is meant to be clean"
+    gate_fixture(db_path, FIXTURES, BUILD_ID, AS_OF)
     started = time.perf_counter()
     result = build(db_path, AS_OF, BUILD_ID, target_path=work / "dbt-target", echo=None)
     seconds = time.perf_counter() - started

@@ -19,6 +19,21 @@ from rapport.paths import PROJECT_ROOT
 BUILD_TIMEOUT = 1800  # seconds; a build at test scale takes about a minute on 2 busy cores
 
 
+def gate_fixture(db_path: Path, raw_dir: Path, build_id: str, as_of) -> None:
+    """A hand-made fixture folder through the real ingest and quarantine gate into db_path,
+    which must come out clean (every row of a hand-worked fixture is meant to count)."""
+    from rapport.ingest import load_raw
+    from rapport.quarantine import run_gate
+
+    con = duckdb.connect(str(db_path))
+    try:
+        load_raw(con, raw_dir)
+        gate = run_gate(con, build_id, as_of)
+    finally:
+        con.close()
+    assert gate.quarantined_total == 0, f"the fixture {raw_dir.name} is meant to be clean"
+
+
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("RAPPORT_WAREHOUSE", "RAPPORT_TEST_PAUSE_AT", "RAPPORT_THRESHOLDS")}
