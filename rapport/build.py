@@ -617,13 +617,14 @@ def _checks_failed(state: BuildState, record: BuildRecord, path: Path, report: C
           f"NOT published: {served}. The failed build is kept in {path} (status "
           f"checks_failed; the Data quality page shows it).\n{report.summary()}",
           file=sys.stderr, flush=True)
-    print(_refusal_report(record, path), file=sys.stderr, flush=True)
+    print(_refusal_report(record, path, report), file=sys.stderr, flush=True)
     return EXIT_CHECKS_FAILED
 
 
-def _refusal_report(record: BuildRecord, path: Path) -> str:
-    """The top quarantine reasons per table (from meta.dq_quarantine of the kept file) and
-    where that file is: what a refused build is diagnosed from."""
+def _refusal_report(record: BuildRecord, path: Path, report: CheckReport) -> str:
+    """The top quarantine reasons per table (from meta.dq_quarantine of the kept file), what
+    the quarantine limit is when it refused the build, and where the kept file is: what a
+    refused build is diagnosed from."""
     from rapport.warehouse.builds import Attempt, details
 
     try:
@@ -632,6 +633,15 @@ def _refusal_report(record: BuildRecord, path: Path) -> str:
         lines = attempt.report_lines(per_table=3, max_tables=20, checks=False)
     except Exception as exc:  # noqa: BLE001 - the report is a help, never a second failure
         lines = [f"(the quarantine reasons could not be read: {exc})"]
+    over = sorted({r.column for r in report.blocking
+                   if r.expectation == "quarantine_rate_fail" and r.column})
+    if over:
+        lines.append(
+            f"quarantine limit exceeded by {', '.join(over)}: a table with a larger share of "
+            "its rows quarantined than its limit refuses the build (the limits are per table "
+            "in expectations/thresholds.yml, quarantine_rate: fail_above and per_table). So "
+            "many rejected rows usually mean a wrong column mapping or date format: look at "
+            "the reasons above and at the rows in the kept file's meta.dq_quarantine.")
     return "\n".join([*lines, f"kept build file: {path}"])
 
 

@@ -74,6 +74,7 @@ def test_refused_first_build_is_reported_and_shown_with_nothing_served(
     assert "nothing is served yet" in err and "still served" not in err
     assert "quarantine_rate_fail [interactions]" in err
     assert REASONS in err, err
+    assert "quarantine limit exceeded by interactions" in err
     assert f"kept build file: {kept}" in err and kept.exists()
 
     # the Data quality page says why nothing is served, in red (today through the reader's
