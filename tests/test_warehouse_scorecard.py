@@ -148,8 +148,8 @@ def test_every_mart_and_its_tests_were_built(built, con):
     assert set(MARTS) <= built_models
     unit_tests = [n for n in result.nodes if n.resource_type == "unit_test"]
     data_tests = [n for n in result.nodes if n.resource_type == "test"]
-    # 21 unit tests in the scorecard's YAML files; data tests on every mart and seed.
-    assert len(unit_tests) == 21 and all(n.status == "pass" for n in unit_tests)
+    # 22 unit tests in the scorecard's YAML files; data tests on every mart and seed.
+    assert len(unit_tests) == 22 and all(n.status == "pass" for n in unit_tests)
     assert len(data_tests) > 100 and all(n.status == "pass" for n in data_tests)
     counts = {
         mart: con.execute(f"select count(*) from marts.{mart}").fetchone()[0] for mart in MARTS
@@ -299,7 +299,12 @@ def test_scorecard_totals_and_ranks_under_two_market_types(con):
     assert (p1["weight_dimension1"], p1["weight_dimension2"]) == pytest.approx((0.7, 0.3))
     assert p1["total_score"] == pytest.approx(50.796875)  # 0.7 x 45 + 0.3 x 64.322917
     assert p2["total_score"] == pytest.approx(89)  # 0.7 x 95 + 0.3 x 75
-    assert (p2["rank_in_region"], p1["rank_in_region"]) == (1, 2)
+    # Ranking needs 5 of 9 actions scored (key_action_settings min_scored_actions_to_rank):
+    # P1 has 8 and ranks 1st of R1's ranked reps; P2, with the higher total, has 4 of 9:
+    # not ranked ("not ranked: 4 of 9 scored"), total kept.
+    assert (p1["scored_actions"], p1["ranked"], p1["rank_in_region"]) == (8, True, 1)
+    assert (p2["scored_actions"], p2["min_scored_actions"]) == (4, 5)
+    assert (p2["ranked"], p2["rank_in_region"]) == (False, None)
 
     # R2 is new in 2025 (0.5 / 0.5). Dimension 1: revenue growth and revenue per head, each
     # ranked in the region. P4 is the only rep with a growth figure -> 50; per head
@@ -315,7 +320,9 @@ def test_scorecard_totals_and_ranks_under_two_market_types(con):
     assert p5["dimension2_score"] == pytest.approx(50)
     assert p4["total_score"] == pytest.approx(68.75)  # 0.5 x 75 + 0.5 x 62.5
     assert p5["total_score"] == pytest.approx(25)  # 0.5 x 0 + 0.5 x 50
-    assert (p4["rank_in_region"], p5["rank_in_region"]) == (1, 2)
+    # P4 has 4 of 9 actions scored, P5 3 of 9: neither is ranked (minimum 5).
+    assert (p4["scored_actions"], p4["ranked"], p4["rank_in_region"]) == (4, False, None)
+    assert (p5["scored_actions"], p5["ranked"], p5["rank_in_region"]) == (3, False, None)
 
     # R2 has no market type for 2024: the scorecard uses the default (new) and says so.
     p4_2024 = rep_quarter(con, "fct_rep_scorecard", "P4", 2024, 2)

@@ -6,7 +6,12 @@
     total_score:      weight_dimension1 x dimension1 + weight_dimension2 x dimension2
                       (market_type_weights), divided by the weights of the dimensions that
                       are not null (a dimension that cannot be scored drops out).
-    rank_in_region:   1 = highest total among the region's reps that quarter (ties share).
+    ranked:           true when the rep has a total and at least min_scored_actions_to_rank
+                      (key_action_settings, default 5) of the nine key actions scored;
+                      scored_actions (= actions_scored) and min_scored_actions beside it, so
+                      that the page can say "not ranked: n of 9 scored".
+    rank_in_region:   1 = highest total among the region's ranked reps that quarter (ties
+                      share); null when not ranked.
     Scores are rounded to 6 decimals so that every engine ranks the same numbers.
 -#}
 with
@@ -32,6 +37,15 @@ key_actions as (
 market_type_weights as (
 
     select * from {{ ref('market_type_weights') }}
+
+),
+
+settings as (
+
+    select
+        max(case when setting_name = 'min_scored_actions_to_rank' then setting_value end)
+            as min_scored_actions
+    from {{ ref('key_action_settings') }}
 
 ),
 
@@ -118,12 +132,24 @@ totalled as (
         case
             when weight_available > 0
                 then round((weighted_dimension1 + weighted_dimension2) / weight_available, 6)
-        end as total_score
+        end as total_score,
+        cast(settings.min_scored_actions as integer) as min_scored_actions
     from weighted
+    cross join settings
 
 ),
 
-ranked as (
+eligible as (
+
+    select
+        totalled.*,
+        totalled.total_score is not null
+        and totalled.actions_scored >= totalled.min_scored_actions as ranked
+    from totalled
+
+),
+
+region_ranks as (
 
     select
         rep_id,
@@ -133,34 +159,37 @@ ranked as (
             partition by region_id, year, quarter
             order by total_score desc
         ) as rank_in_region
-    from totalled
-    where total_score is not null
+    from eligible
+    where ranked
 
 ),
 
 final as (
 
     select
-        totalled.rep_id,
-        totalled.region_id,
-        totalled.year,
-        totalled.quarter,
-        totalled.quarter_end_date,
-        totalled.market_type,
-        totalled.dimension1_score,
-        totalled.dimension2_score,
-        totalled.weight_dimension1,
-        totalled.weight_dimension2,
-        totalled.total_score,
-        ranked.rank_in_region,
-        totalled.actions_scored,
-        totalled.dimension1_components_scored,
-        totalled.is_market_type_defaulted
-    from totalled
-    left join ranked
-        on totalled.rep_id = ranked.rep_id
-            and totalled.year = ranked.year
-            and totalled.quarter = ranked.quarter
+        eligible.rep_id,
+        eligible.region_id,
+        eligible.year,
+        eligible.quarter,
+        eligible.quarter_end_date,
+        eligible.market_type,
+        eligible.dimension1_score,
+        eligible.dimension2_score,
+        eligible.weight_dimension1,
+        eligible.weight_dimension2,
+        eligible.total_score,
+        region_ranks.rank_in_region,
+        eligible.actions_scored,
+        eligible.dimension1_components_scored,
+        eligible.is_market_type_defaulted,
+        eligible.actions_scored as scored_actions,
+        eligible.min_scored_actions,
+        eligible.ranked
+    from eligible
+    left join region_ranks
+        on eligible.rep_id = region_ranks.rep_id
+            and eligible.year = region_ranks.year
+            and eligible.quarter = region_ranks.quarter
 
 )
 
