@@ -64,7 +64,7 @@ else:
     with row1[1]:
         metric("Profit", fmt.money(cur["profit"]) if profit_ok else fmt.NOT_AVAILABLE,
                help_key="profit",
-               delta=fmt.delta_ratio(cur["profit"], old.get("profit")),
+               delta=fmt.delta_ratio(cur["profit"], old.get("profit")) if profit_ok else None,
                extra_help=no_profit or help_for("vs_previous"))
     with row1[2]:
         metric("Revenue per head", fmt.money(cur["revenue_per_head"]),
@@ -75,30 +75,43 @@ else:
         metric("Profit per head",
                fmt.money(cur["profit_per_head"]) if profit_ok else fmt.NOT_AVAILABLE,
                help_key="profit_per_head",
-               delta=fmt.delta_ratio(cur["profit_per_head"], old.get("profit_per_head")),
+               delta=fmt.delta_ratio(cur["profit_per_head"], old.get("profit_per_head"))
+               if profit_ok else None,
                extra_help=no_profit or help_for("vs_previous"))
+    targets_ok, cash_ok = layers.available("targets"), layers.available("cash")
+    no_targets = "" if targets_ok else layer_text(layers.get("targets"), "Target completion")
+    no_cash = "" if cash_ok else layer_text(layers.get("cash"), "Cash collected")
     row2 = st.columns(4)
     with row2[0]:
-        metric("Revenue target completion", fmt.pct(cur["revenue_target_completion"]),
+        metric("Revenue target completion",
+               fmt.pct(cur["revenue_target_completion"]) if targets_ok
+               else fmt.NOT_AVAILABLE,
                help_key="revenue_target_completion",
                delta=fmt.delta_points(cur["revenue_target_completion"],
                                       old.get("revenue_target_completion")),
-               extra_help=help_for("vs_previous"))
+               extra_help=no_targets or help_for("vs_previous"))
     with row2[1]:
         metric("Profit target completion",
-               fmt.pct(cur["profit_target_completion"]) if profit_ok else fmt.NOT_AVAILABLE,
+               fmt.pct(cur["profit_target_completion"]) if profit_ok and targets_ok
+               else fmt.NOT_AVAILABLE,
                help_key="profit_target_completion",
                delta=fmt.delta_points(cur["profit_target_completion"],
                                       old.get("profit_target_completion")),
-               extra_help=no_profit or help_for("vs_previous"))
+               extra_help=no_profit or no_targets or help_for("vs_previous"))
     with row2[2]:
-        metric("Revenue target", fmt.money(cur["revenue_target"]), help_key="revenue_target")
+        metric("Revenue target",
+               fmt.money(cur["revenue_target"]) if targets_ok else fmt.NOT_AVAILABLE,
+               help_key="revenue_target", extra_help=no_targets)
     with row2[3]:
-        metric("Cash collected", fmt.money(cur["cash_collected"]), help_key="cash_collected",
-               delta=fmt.delta_ratio(cur["cash_collected"], old.get("cash_collected")),
-               extra_help=help_for("vs_previous"))
-    if not profit_ok:
-        st.caption(no_profit)
+        metric("Cash collected",
+               fmt.money(cur["cash_collected"]) if cash_ok else fmt.NOT_AVAILABLE,
+               help_key="cash_collected",
+               delta=fmt.delta_ratio(cur["cash_collected"], old.get("cash_collected"))
+               if cash_ok else None,
+               extra_help=no_cash or help_for("vs_previous"))
+    for note in (no_profit, no_targets, no_cash):
+        if note:
+            st.caption(note)
 
 # -- Health bands and tiers ---------------------------------------------------------------
 left, right = st.columns(2)
