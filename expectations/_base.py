@@ -47,6 +47,9 @@ class Batch:
     expectations: list = field(default_factory=list)
     params: dict = field(default_factory=dict)
     rows_sql: str | None = None
+    # set: the batch is not run and each of its expectations is reported not_applicable
+    # with this reason ('needs interactions and contacts: no interactions file')
+    not_applicable: str | None = None
 
 
 @dataclass
@@ -56,6 +59,23 @@ class SuiteContext:
     as_of_date: date | None
     thresholds: dict[str, Any]
     contract: Contract
+    _layers: dict | None = field(default=None, repr=False)
+
+    def layers(self) -> dict:
+        """{layer: LayerStatus} of the warehouse's data (rapport.coverage), computed once."""
+        if self._layers is None:
+            from rapport.coverage import layer_status
+
+            self._layers = layer_status(self.con, self.contract)
+        return self._layers
+
+    def not_applicable(self, *layers: str) -> str | None:
+        """Why checks needing these layers do not apply (None: they all are available)."""
+        missing = [self.layers()[n] for n in layers
+                   if n in self.layers() and not self.layers()[n].available]
+        if not missing:
+            return None
+        return "; ".join(f"needs {s.needs} ({s.layer}): {s.reason}" for s in missing)
 
     def relations(self) -> set[str]:
         """'schema.name' of every table and view in the warehouse."""

@@ -24,20 +24,35 @@ from rapport.contract import Table
 
 
 def raw_table_batches(ctx: SuiteContext) -> list[Batch]:
+    """Per table: row count, contract and distribution batches. `required_table_has_rows`
+    (blocking) only for core tables; an optional table without clean rows has its checks
+    reported not applicable (never passed on no rows)."""
     present = ctx.relations()
     batches = []
     for table in ctx.contract.tables.values():
         relation = f"validated.{table.name}"
         if relation not in present:
-            if table.required_table:
-                # a required table without its validated relation cannot be checked: error
+            if table.core:
+                # a core table without its validated relation cannot be checked: error
                 batches.append(row_count_batch(f"raw_{table.name}", relation, [
                     fail(row_count_expectation(min_value=1), name="required_table_has_rows")]))
             continue
-        batches.append(_row_count_batch(ctx, table, relation))
-        batches.append(_contract_batch(ctx, table, relation))
-        batches.extend(_distribution_batches(ctx, table, relation))
+        found = [_row_count_batch(ctx, table, relation), _contract_batch(ctx, table, relation),
+                 *_distribution_batches(ctx, table, relation)]
+        if not table.core and ctx.row_count(relation) == 0:
+            reason = _empty_reason(ctx, table)
+            for batch in found:
+                batch.not_applicable = reason
+        batches.extend(found)
     return batches
+
+
+def _empty_reason(ctx: SuiteContext, table: Table) -> str:
+    from rapport.coverage import table_reason
+
+    why = table_reason(ctx.con, table.name) or f"no clean {table.name} rows"
+    feeds = f", feeds {', '.join(table.feeds)}" if table.feeds else ""
+    return f"optional table{feeds}: {why}"
 
 
 def _row_count_batch(ctx: SuiteContext, table: Table, relation: str) -> Batch:
@@ -45,7 +60,7 @@ def _row_count_batch(ctx: SuiteContext, table: Table, relation: str) -> Batch:
     rc = ctx.thresholds["row_counts"]
     limits = {**rc["default"], **rc.get(table.name, {})}
     exps = []
-    if table.required_table:
+    if table.core:  # a core table must end with clean rows (blocking)
         exps.append(fail(row_count_expectation(min_value=rc["required_min"]),
                          name="required_table_has_rows"))
     severity = fail if limits.get("severity") == "fail" else warn

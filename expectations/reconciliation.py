@@ -67,27 +67,39 @@ def quarantine_batches(ctx: SuiteContext) -> list[Batch]:
     ], params={"build_id": ctx.build_id})
 
     cfg = ctx.thresholds["quarantine_rate"]
+    # rates of the tables that have rows: an absent or empty optional table has no rate
+    # (a 0% rate of no rows would read as a pass)
+    rated = [t for t in tables if ctx.row_count(f"raw.{q(t)}")] or tables[:1]
     rates_sql = "select " + ",\n".join(
         f"(select count(*) from meta.dq_quarantine where table_name = '{t}' "
         f"and build_id = $build_id)::double "
         f"/ greatest((select count(*) from raw.{q(t)}), 1) as {q(t)}"
-        for t in tables
+        for t in rated
     )
-    rate_exps = []
-    for t in tables:
+    rate_exps, small_exps = [], []
+    floor = int(cfg.get("fail_min_rows", 0))
+    for t in rated:
         limits = {**cfg, **cfg.get("per_table", {}).get(t, {})}
         rate_exps.append(warn(gxe.ExpectColumnMaxToBeBetween(
             column=t, min_value=0, max_value=limits["warn_above"]), name="quarantine_rate_warn"))
-        rate_exps.append(fail(gxe.ExpectColumnMaxToBeBetween(
-            column=t, min_value=0, max_value=limits["fail_above"]), name="quarantine_rate_fail"))
+        failing = fail(gxe.ExpectColumnMaxToBeBetween(
+            column=t, min_value=0, max_value=limits["fail_above"]), name="quarantine_rate_fail")
+        small = ctx.row_count(f"raw.{q(t)}") < int(limits.get("fail_min_rows", floor))
+        (small_exps if small else rate_exps).append(failing)
     rates = Batch("quarantine", "rates", rates_sql, rate_exps, params={"build_id": ctx.build_id})
+    # a table with fewer raw rows than fail_min_rows: its rate (2 of 10 = 20%) says too
+    # little to refuse the build; it still warns, and its fail check is not applicable
+    small = Batch("quarantine", "rates", rates_sql, small_exps,
+                  params={"build_id": ctx.build_id},
+                  not_applicable=f"fewer than {floor} raw rows (thresholds.yml "
+                                 f"quarantine_rate.fail_min_rows): judged by the warning only")
 
     reasons = Batch("quarantine", "reason_codes", """
         select distinct trim(reason) as reason
         from (select unnest(string_split(reasons, ',')) as reason from meta.dq_quarantine)
     """, [fail(gxe.ExpectColumnValuesToBeInSet(column="reason", value_set=REASON_CODES),
                name="known_reason_codes")])
-    return [counts, rates, reasons]
+    return [counts, rates, *([small] if small_exps else []), reasons]
 
 
 def reconciliation_batches(ctx: SuiteContext) -> list[Batch]:
@@ -163,7 +175,7 @@ def reconciliation_batches(ctx: SuiteContext) -> list[Batch]:
         warn(gxe.ExpectTableRowCountToBeBetween(min_value=1), name="sa_accounts_present"),
         fail(gxe.ExpectColumnValuesToBeInSet(column="has_health_row", value_set=[1]),
              name="every_sa_account_has_health_row"),
-    ])
+    ], not_applicable=ctx.not_applicable("relationship_health"))
 
     d = ctx.thresholds["distributions"]
     shares_sql = """

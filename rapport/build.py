@@ -415,6 +415,7 @@ def _discard(path: Path) -> None:
 def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progress,
             plan: Plan | None = None) -> int:
     from rapport.checks.results import write_results
+    from rapport.coverage import record_coverage
     from rapport.incremental import BackgroundFingerprints, write_state
 
     build_id = state.build_id
@@ -439,6 +440,7 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
                 return result
         else:
             since = _append_and_gate(con, state, plan, progress)
+        record_coverage(con)  # meta.coverage, meta.layers, meta.defaults_applied
 
         # Input checks (raw tables, quarantine rates) need no dbt: a bad input stops here.
         progress.start("input checks", "great-expectations suites on the gated input")

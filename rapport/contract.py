@@ -48,6 +48,10 @@ class Column:
     pii: bool = False
     earliest: date | None = None  # dates / timestamps: overrides Bounds.earliest_date
     belongs_to: str | None = None  # the referenced row's column of this name must equal ours
+    # required only on rows whose <column> is one of <values> (contract `required_when`),
+    # e.g. ("status", ("won",)): an open deal may lack it and is kept, counted as incomplete
+    required_when: tuple[str, tuple[str, ...]] | None = None
+    default: str | None = None  # the documented default staging applies when it is empty
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,25 @@ class Table:
     description: str
     primary_key: tuple[str, ...]
     columns: dict[str, Column]
-    required_table: bool = False
+    core: bool = False  # enough to publish: the file must exist and end with clean rows
     checks: tuple[Check, ...] = field(default_factory=tuple)
     bounds: Bounds = field(default_factory=Bounds)
+    feeds: tuple[str, ...] = ()  # the layers (contract `layers`) this table feeds
+
+    @property
+    def required_table(self) -> bool:
+        """The earlier name of `core`: the build stops when the file is absent."""
+        return self.core
 
     @property
     def required_columns(self) -> list[str]:
         return [c.name for c in self.columns.values() if c.required]
+
+    @property
+    def needed_columns(self) -> list[str]:
+        """Columns a file (or a mapping) must have: the required ones and those required on
+        some rows (`required_when`: a deals file without amount would lose every won deal)."""
+        return [c.name for c in self.columns.values() if c.required or c.required_when]
 
     @property
     def parents(self) -> set[str]:
@@ -76,10 +92,28 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Layer:
+    """What the warehouse can show from some tables (contract `layers`): available when every
+    table that `feeds` it has clean rows and, with `columns_any`, at least one of those
+    columns is filled on some row."""
+
+    name: str
+    needs: str  # human text: 'interactions and contacts'
+    description: str = ""
+    tables: tuple[str, ...] = ()  # the tables whose `feeds` name this layer
+    columns_any: tuple[tuple[str, str], ...] = ()  # (table, column): at least one filled
+
+
+@dataclass(frozen=True)
 class Contract:
     version: int
     tables: dict[str, Table]
     bounds: Bounds = field(default_factory=Bounds)
+    layers: dict[str, Layer] = field(default_factory=dict)
+
+    @property
+    def core_tables(self) -> list[str]:
+        return [t.name for t in self.tables.values() if t.core]
 
     def in_dependency_order(self) -> list[Table]:
         """Tables ordered so that every referenced table comes before its referrers."""
@@ -132,7 +166,9 @@ def _bounds(spec: dict | None) -> Bounds:
 
 
 COLUMN_KEYS = {"type", "required", "description", "allowed", "allowed_from", "case", "min",
-               "max", "earliest", "references", "belongs_to", "pii"}
+               "max", "earliest", "references", "belongs_to", "pii", "required_when", "default"}
+TABLE_KEYS = {"description", "core", "required_table", "primary_key", "columns", "checks",
+              "feeds"}
 
 
 def _column(name: str, spec: dict, seeds_dir: Path) -> Column:
@@ -152,6 +188,17 @@ def _column(name: str, spec: dict, seeds_dir: Path) -> Column:
     if spec.get("allowed_from"):
         allowed = _taxonomy_values(spec["allowed_from"], seeds_dir)
     ref = spec.get("references")
+    when = spec.get("required_when")
+    if when is not None:
+        if spec.get("required"):
+            raise ValueError(f"contract: column {name}: required_when is for a column that "
+                             f"is not required on every row (required: false)")
+        if not isinstance(when, dict) or len(when) != 1:
+            raise ValueError(f"contract: column {name}: required_when is one "
+                             f"{{column: [values]}}, not {when!r}")
+        (other, values), = when.items()
+        values = values if isinstance(values, list) else [values]
+        when = (str(other), tuple(str(v) for v in values))
     return Column(
         name=name,
         type=spec["type"],
@@ -165,6 +212,8 @@ def _column(name: str, spec: dict, seeds_dir: Path) -> Column:
         pii=bool(spec.get("pii", False)),
         earliest=_date(spec["earliest"], f"{name}.earliest") if "earliest" in spec else None,
         belongs_to=spec.get("belongs_to"),
+        required_when=when,
+        default=None if spec.get("default") is None else str(spec["default"]),
     )
 
 
@@ -185,22 +234,78 @@ def _check_belongs_to(tables: dict[str, Table]) -> None:
                 raise ValueError(f"{where}: {table.name} has no column {col.belongs_to}")
 
 
+def _check_required_when(tables: dict[str, Table]) -> None:
+    for table in tables.values():
+        for col in table.columns.values():
+            if col.required_when is None:
+                continue
+            other, values = col.required_when
+            where = f"contract: {table.name}.{col.name} required_when {other}"
+            if other not in table.columns:
+                raise ValueError(f"{where}: {table.name} has no column {other}")
+            allowed = table.columns[other].allowed
+            if allowed is not None and set(values) - set(allowed):
+                raise ValueError(f"{where}: {sorted(set(values) - set(allowed))} are not "
+                                 f"allowed values of {other}")
+
+
+def _layers(spec: dict | None, tables: dict[str, Table]) -> dict[str, Layer]:
+    """The layers, each with the tables that feed it; every `feeds` names a layer."""
+    layers = {}
+    for name, lspec in (spec or {}).items():
+        lspec = dict(lspec or {})
+        unknown = set(lspec) - {"needs", "description", "columns_any"}
+        if unknown:
+            raise ValueError(f"contract: layer {name} has unknown key(s) {sorted(unknown)}")
+        columns = []
+        for ref in lspec.get("columns_any", []):
+            table, _, column = str(ref).partition(".")
+            if table not in tables or column not in tables[table].columns:
+                raise ValueError(f"contract: layer {name}: columns_any names {ref}, which is "
+                                 f"not a contract column")
+            columns.append((table, column))
+        layers[name] = Layer(
+            name=name,
+            needs=str(lspec.get("needs") or name),
+            description=" ".join(str(lspec.get("description", "")).split()),
+            tables=tuple(t.name for t in tables.values() if name in t.feeds),
+            columns_any=tuple(columns),
+        )
+    for table in tables.values():
+        unknown = [f for f in table.feeds if f not in layers]
+        if unknown:
+            raise ValueError(f"contract: table {table.name} feeds unknown layer(s) {unknown}; "
+                             f"declare them under `layers`")
+    for layer in layers.values():
+        if not layer.tables:
+            raise ValueError(f"contract: layer {layer.name} is fed by no table")
+    return layers
+
+
 def load_contract(path: Path = CONTRACT_FILE, seeds_dir: Path = SEEDS_DIR) -> Contract:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     bounds = _bounds(raw.get("bounds"))
     tables = {}
     for tname, tspec in raw["tables"].items():
+        unknown = set(tspec) - TABLE_KEYS
+        if unknown:
+            raise ValueError(f"contract: table {tname} has unknown key(s) {sorted(unknown)}")
+        feeds = tspec.get("feeds") or []
         tables[tname] = Table(
             name=tname,
             description=" ".join(str(tspec.get("description", "")).split()),
             primary_key=tuple(tspec["primary_key"]),
             columns={c: _column(c, s, seeds_dir) for c, s in tspec["columns"].items()},
-            required_table=bool(tspec.get("required_table", False)),
+            # `required_table` is the earlier name of `core`
+            core=bool(tspec.get("core", tspec.get("required_table", False))),
             checks=tuple(Check(**c) for c in tspec.get("checks", [])),
             bounds=bounds,
+            feeds=tuple(str(f) for f in (feeds if isinstance(feeds, list) else [feeds])),
         )
     _check_belongs_to(tables)
-    return Contract(version=int(raw["version"]), tables=tables, bounds=bounds)
+    _check_required_when(tables)
+    return Contract(version=int(raw["version"]), tables=tables, bounds=bounds,
+                    layers=_layers(raw.get("layers"), tables))
 
 
 @lru_cache(maxsize=1)

@@ -43,7 +43,7 @@ generator and the importer all read that file.
 
 ## What happens to bad input
 - **Structural problems stop the build** with exit code 2 and a message naming the file, the
-  line or column, and what to do: a required table's file missing, a required column missing,
+  line or column, and what to do: a core table's file missing, a required column missing,
   a header naming a column twice or with an empty name (a trailing comma), a file that is not
   UTF-8, uses another delimiter (`;`, tab, `|`), has a line with the wrong number of fields
   (truncated), a quote that is never closed, a line longer than 2 MiB (DuckDB's
@@ -55,7 +55,7 @@ generator and the importer all read that file.
 
 | reason | meaning |
 |---|---|
-| `missing_required` | a required column is empty |
+| `missing_required` | a required column is empty (a column *required when* a status: only on rows with that status) |
 | `unparseable` | a number, date, timestamp or boolean that does not parse exactly (see *File formats*), or a value with a NUL byte |
 | `not_allowed` | a value outside the allowed set (after trimming and case) |
 | `out_of_range` | a number outside the column's range (e.g. a negative amount, attitude 7, an amount of 1e13), or a date outside the contract's bounds (below) |
@@ -72,6 +72,27 @@ with the rule in brackets where the code alone does not say it, e.g.
 For every table, raw rows = clean rows + quarantined rows (`meta.dq_row_counts`).
 Tables are checked parents first, so a contact whose account was quarantined is itself
 quarantined as `orphan_fk`.
+
+## Core and optional tables: coverage, not failure
+- **Core tables** (regions, reps, accounts, deals) are enough to publish. Without a core
+  table's file the build stops (exit 2); a core table that ends with no clean row fails the
+  blocking check `required_table_has_rows` and the build is not published.
+- **Every other table is optional.** An absent file is an empty table: the build runs the
+  checks that apply and publishes. What the data covers is recorded per build in `meta`:
+  `meta.coverage` (per table and column: file present, clean rows, column present, rows
+  filled, share filled), `meta.layers` (each layer below: available or not, what it needs,
+  why not) and `meta.defaults_applied` (the defaults below, with the rows that got them).
+  Checks that need a missing layer (an optional table without rows, the marts and the
+  reconciliation it feeds) are recorded as `not_applicable` in `meta.dq_results`, never as
+  passed.
+- **Incomplete is not invalid.** A column marked *required when* in the tables below is
+  needed only on rows with that status: an open deal without an account, amount or
+  created date is kept and counted as incomplete (`meta.coverage.filled_share`); a won deal
+  without an account or amount is quarantined (`missing_required`), as revenue needs both.
+- **Defaults** (a column's *default* below) are applied by the staging models and counted in
+  `meta.defaults_applied`: an account without a region or account responsible belongs to
+  the *Unassigned* region and rep (`region_id` / `rep_id` `UNASSIGNED`, rows added only when
+  needed); a rep without a hire date is counted from the rep's first activity or deal.
 """
 
 
@@ -90,7 +111,33 @@ def _values(col: Column) -> str:
         parts.append(f"references `{col.references[0]}.{col.references[1]}`")
     if col.belongs_to:
         parts.append(f"of the row's `{col.belongs_to}`")
+    if col.default is not None:
+        parts.append(f"default when empty: {col.default}")
     return "; ".join(parts)
+
+
+def _required(col: Column) -> str:
+    if col.required:
+        return "yes"
+    if col.required_when is not None:
+        other, values = col.required_when
+        return f"when {other} is {' or '.join(f'`{v}`' for v in values)}"
+    return ""
+
+
+def _layers(spec: Contract) -> str:
+    intro = ("What the warehouse can show, and the tables that feed it (`feeds:` in the "
+             "contract). A layer is available in a build when every table that feeds it has "
+             "clean rows (and, where listed, one of the columns is filled on some row); "
+             "`meta.layers` records it with the reason when it is not.\n")
+    lines = ["## Layers\n", intro, "| layer | needs | fed by | shows |", "|---|---|---|---|"]
+    for layer in spec.layers.values():
+        fed = ", ".join(f"`{t}`" for t in layer.tables)
+        if layer.columns_any:
+            fed += " (" + " or ".join(f"`{t}.{c}`" for t, c in layer.columns_any) + " filled)"
+        lines.append(f"| `{layer.name}` | {layer.needs} | {fed} | {layer.description} |")
+    lines.append("")
+    return "\n".join(lines)
 
 
 def _bounds(spec: Contract) -> str:
@@ -117,27 +164,28 @@ may involve a partner's or a consultant's people.
 
 
 def render(spec: Contract) -> str:
-    out = [INTRO, _bounds(spec), "## Tables\n"]
-    out.append("| table | file required | primary key | description |")
-    out.append("|---|---|---|---|")
+    out = [INTRO, _bounds(spec), _layers(spec), "## Tables\n"]
+    out.append("| table | core | feeds | primary key | description |")
+    out.append("|---|---|---|---|---|")
     for t in spec.tables.values():
         out.append(
-            f"| [`{t.name}`](#{t.name}) | {'yes' if t.required_table else 'no'}"
-            f" | {', '.join(t.primary_key)} | {t.description} |"
+            f"| [`{t.name}`](#{t.name}) | {'yes' if t.core else 'no'}"
+            f" | {', '.join(t.feeds)} | {', '.join(t.primary_key)} | {t.description} |"
         )
     out.append("")
     for t in spec.tables.values():
         out.append(f"### {t.name}\n")
         out.append(f"`{t.name}` — {t.description}\n")
-        need = "required: the build stops without it" if t.required_table else (
-            "optional: when absent the table is empty and the views that need it say so")
+        need = ("core: the build stops without it and needs clean rows of it" if t.core
+                else "optional: when absent the table is empty, the build publishes and "
+                     "meta.layers says what is not available")
         out.append(f"File: `{t.name}.csv` or `{t.name}.parquet`, {need}. "
                    f"Primary key: {', '.join(f'`{k}`' for k in t.primary_key)}.\n")
         out.append("| column | type | required | values | PII | description |")
         out.append("|---|---|---|---|---|---|")
         for c in t.columns.values():
             out.append(
-                f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {_values(c)} | "
+                f"| `{c.name}` | {c.type} | {_required(c)} | {_values(c)} | "
                 f"{'PII' if c.pii else ''} | {c.description} |"
             )
         belongs = [c for c in t.columns.values() if c.belongs_to]

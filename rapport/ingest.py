@@ -32,6 +32,10 @@ _OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
 MAX_LINE_BYTES = 2_097_152
 _NESTED = re.compile(r"^(STRUCT|MAP|UNION|LIST)\b|\]$", re.IGNORECASE)
 _ZONED_TIMESTAMP = "TIMESTAMP WITH TIME ZONE"
+# Comments on the raw tables that rapport.coverage reads (meta.coverage): an optional table
+# whose file was absent, a contract column the file did not have.
+NO_FILE = "rapport: no file"
+NOT_IN_FILE = "rapport: not in the file"
 _NO_SPACE = re.compile(r"no space left on device|disk quota exceeded", re.IGNORECASE)
 
 
@@ -167,7 +171,7 @@ def _explain(path: Path, exc: Exception) -> StructuralError:
 
 
 def _check_columns(path: Path, table: Table, header: list[str]) -> None:
-    missing = [c for c in table.required_columns if c not in header]
+    missing = [c for c in table.needed_columns if c not in header]
     if not missing:
         return
     if len(header) == 1:
@@ -190,17 +194,21 @@ def load_table(con: duckdb.DuckDBPyConnection, raw_dir: Path, table: Table) -> i
     path = find_table_file(raw_dir, table)
     target = f"raw.{_quote(table.name)}"
     if path is None:
-        if table.required_table:
+        if table.core:
             raise StructuralError(
                 f"{raw_dir}: the required table '{table.name}' is missing (expected "
-                f"{table.name}.csv or {table.name}.parquet). Add the file and run the "
-                "build again; docs/data-contract.md lists its columns."
+                f"{table.name}.csv or {table.name}.parquet). It is a core table: "
+                f"{', '.join(contract().core_tables)} are the least a build publishes from "
+                "(every other table is optional). Add the file and run the build again; "
+                "docs/data-contract.md lists its columns."
             )
         columns = ", ".join(f"{_quote(c)} varchar" for c in table.columns)
         con.execute(
             f"create or replace table {target} ({columns}, _source_file varchar, "
             "_row_number bigint)"
         )
+        # an optional table without a file: empty; meta.coverage tells 'no file' from 'no rows'
+        con.execute(f"comment on table {target} is {_sql_string(NO_FILE)}")
         return 0
 
     header = _header(con, path)
@@ -225,6 +233,9 @@ def load_table(con: duckdb.DuckDBPyConnection, raw_dir: Path, table: Table) -> i
         if _NO_SPACE.search(str(exc)):
             raise  # the disk, not the input: not a structural problem
         raise _explain(path, exc) from None
+    for c in table.columns:
+        if c not in header:  # the file has no such column: meta.coverage says so
+            con.execute(f"comment on column {target}.{_quote(c)} is {_sql_string(NOT_IN_FILE)}")
     return con.execute(f"select count(*) from {target}").fetchone()[0]
 
 

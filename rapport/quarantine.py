@@ -4,7 +4,8 @@ Nothing is dropped. For each contract table, in dependency order (parents first)
 reads raw.<table> (all text), normalises and types every column as the contract says, and
 gives each row its reasons for rejection:
 
-- missing_required   a required column is empty
+- missing_required   a required column is empty (a column `required_when` a status: only on
+                     rows with that status; an open deal without an amount is kept)
 - unparseable        a number, date, timestamp or boolean that does not parse strictly (no
                      inf/NaN, hex, digit separators, fractions in integers, special date words,
                      negative years), or any value with a NUL byte
@@ -272,6 +273,12 @@ def _row_rules(table: Table, as_of_date: date) -> list[tuple[str, str]]:
         name, text, typed = col.name, _q(col.name + "__text"), _q(col.name)
         if col.required:
             rules.append((f"{text} is null", f"'missing_required:{name}'"))
+        elif col.required_when is not None:  # required on some rows only: won deals' amount
+            other, values = col.required_when
+            listed = ", ".join(_lit(v) for v in values)
+            reason = (f"'missing_required:{name} (needed when {other} is "
+                      f"{' or '.join(values)})'")
+            rules.append((f"{text} is null and {_q(other)} in ({listed})", reason))
         rules.append(
             (f"{text} is not null and {typed} is null",
              f"'unparseable:{name}=' || {_shown(text)} || {_unparseable_hint(col, text)}")

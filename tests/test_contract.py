@@ -1,5 +1,7 @@
 """The contract file is consistent, and its document is generated from it."""
 
+import re
+
 from rapport.contract import contract
 from rapport.contract_docs import DOC_PATH, render
 
@@ -134,3 +136,54 @@ visits:
     assert ok.bounds.number_abs_max == 1000
     assert ok.tables["visits"].bounds.earliest_date.isoformat() == "2001-02-03"
     assert ok.bounds.latest_years_after_as_of == 10  # the default when not set
+
+
+def test_core_tables_layers_and_partial_requirements_are_in_the_contract():
+    spec = contract()
+    assert spec.core_tables == ["regions", "reps", "accounts", "opportunities"]
+    assert all(t.required_table == t.core for t in spec.tables.values())  # the earlier name
+    # every optional table feeds at least one layer, and every layer is fed
+    assert all(t.feeds for t in spec.tables.values() if not t.core)
+    assert spec.layers["relationship_health"].tables == ("contacts", "interactions")
+    assert spec.layers["relationship_health"].needs == "interactions and contacts"
+    assert spec.layers["profit"].columns_any == (("opportunities", "margin_pct"),
+                                                 ("opportunities", "cost"))
+    deals = spec.tables["opportunities"].columns
+    assert deals["amount"].required_when == ("status", ("won",))
+    assert deals["account_id"].required_when == ("status", ("won",))
+    assert not deals["created_date"].required and deals["created_date"].required_when is None
+    assert "amount" in spec.tables["opportunities"].needed_columns
+    assert {(t.name, c.name): c.default for t in spec.tables.values()
+            for c in t.columns.values() if c.default} == {
+        ("reps", "region_id"): "UNASSIGNED", ("reps", "hire_date"): "first activity or deal",
+        ("accounts", "region_id"): "UNASSIGNED", ("accounts", "ar_rep_id"): "UNASSIGNED"}
+
+
+def test_a_layer_or_required_when_mistake_is_refused(tmp_path):
+    import pytest
+
+    deals = """
+deals:
+  primary_key: [deal_id]
+  feeds: [{feeds}]
+  columns:
+    deal_id: {{type: string, required: true}}
+    status: {{type: string, allowed: [open, won]}}
+    amount: {{type: decimal, {amount}}}
+"""
+    layers = "layers:\n  revenue: {needs: deals}\n"
+    cases = {
+        "feeds unknown layer(s) ['profit']": (deals.format(feeds="profit", amount=""), layers),
+        "required_when is for a column that is not required": (
+            deals.format(feeds="revenue", amount="required: true, required_when: {status: [won]}"),
+            layers),
+        "['closed'] are not allowed values of status": (
+            deals.format(feeds="revenue", amount="required_when: {status: [closed]}"), layers),
+        "deals has no column stage": (
+            deals.format(feeds="revenue", amount="required_when: {stage: [won]}"), layers),
+        "layer cash is fed by no table": (
+            deals.format(feeds="revenue", amount=""), layers + "  cash: {needs: payments}\n"),
+    }
+    for message, (tables, layers_yaml) in cases.items():
+        with pytest.raises(ValueError, match=re.escape(message)):
+            _load(tmp_path, tables, layers_yaml)

@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 import duckdb
 
 PASS, WARN, FAIL, ERROR = "pass", "warn", "fail", "error"
+# the check needs a layer this build's data does not have (meta.layers): not run, never a pass
+NOT_APPLICABLE = "not_applicable"
+STATUSES = (PASS, WARN, FAIL, ERROR, NOT_APPLICABLE)
 BLOCKING_STATUSES = (FAIL, ERROR)
 SEVERITY_FAIL, SEVERITY_WARN = "fail", "warn"
 
@@ -21,7 +24,7 @@ create table if not exists meta.dq_results (
     suite varchar not null,
     expectation varchar not null,
     "column" varchar,
-    success boolean not null,
+    success boolean,
     status varchar not null,
     observed_value varchar,
     unexpected_count bigint,
@@ -37,13 +40,16 @@ class CheckResult:
     """One expectation's outcome.
 
     status: pass | warn (failed, severity warn) | fail (failed, severity fail) |
-    error (the expectation could not be evaluated; always blocking, never a pass).
+    error (the expectation could not be evaluated; always blocking, never a pass) |
+    not_applicable (not run: it needs a layer the build's data does not have, e.g. the
+    relationship-health checks without interactions; success is None, never a pass; the
+    reason is in `detail`).
     """
 
     suite: str
     expectation: str
     column: str | None
-    success: bool
+    success: bool | None
     status: str
     severity: str
     observed_value: str | None = None
@@ -79,12 +85,28 @@ class CheckReport:
 
     def counts(self) -> dict[str, int]:
         counter = Counter(r.status for r in self.results)
-        return {s: counter.get(s, 0) for s in (PASS, WARN, FAIL, ERROR)}
+        counts = {s: counter.get(s, 0) for s in (PASS, WARN, FAIL, ERROR)}
+        if counter.get(NOT_APPLICABLE):
+            counts[NOT_APPLICABLE] = counter[NOT_APPLICABLE]
+        return counts
 
     def one_line(self) -> str:
         c = self.counts()
-        return (f"{len(self.results)} expectations: {c[PASS]} pass, {c[WARN]} warn, "
+        line = (f"{len(self.results)} expectations: {c[PASS]} pass, {c[WARN]} warn, "
                 f"{c[FAIL]} fail, {c[ERROR]} error")
+        if c.get(NOT_APPLICABLE):
+            line += f", {c[NOT_APPLICABLE]} not applicable"
+        return line
+
+    def not_applicable_lines(self) -> list[str]:
+        """One line per reason: the suites whose checks were not applicable, and why."""
+        by_reason: dict[str, list[str]] = {}
+        for r in self.results:
+            if r.status == NOT_APPLICABLE:
+                suites = by_reason.setdefault(r.detail or "", [])
+                if r.suite not in suites:
+                    suites.append(r.suite)
+        return [f"  {', '.join(suites)}: {reason}" for reason, suites in by_reason.items()]
 
     def summary(self, limit: int = 30) -> str:
         """Human-readable: the counts, then every blocking result, then the warnings."""
@@ -99,6 +121,10 @@ class CheckReport:
                 lines.append("  " + describe(r))
             if len(rows) > limit:
                 lines.append(f"  ... and {len(rows) - limit} more (see meta.dq_results)")
+        na = self.not_applicable_lines()
+        if na:
+            lines.append("not applicable (not run, never counted as passed; see meta.layers):")
+            lines += na
         return "\n".join(lines)
 
 
@@ -118,6 +144,9 @@ def write_results(con: duckdb.DuckDBPyConnection, build_id: str, report: CheckRe
     """Append the report to meta.dq_results (creating it). Returns the rows written."""
     con.execute("create schema if not exists meta")
     con.execute(DQ_RESULTS_DDL)
+    # a not-applicable result has no success; a file from an earlier build (incremental:
+    # the served build's copy) made the column not null
+    con.execute("alter table meta.dq_results alter column success drop not null")
     rows = [
         (build_id, r.suite, r.expectation, r.column, r.success, r.status, r.observed_value,
          r.unexpected_count, r.severity, report.checked_at, r.detail)

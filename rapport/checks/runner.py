@@ -26,6 +26,7 @@ import duckdb
 from rapport.checks.gx_import import import_great_expectations
 from rapport.checks.results import (
     ERROR,
+    NOT_APPLICABLE,
     SEVERITY_FAIL,
     CheckReport,
     CheckResult,
@@ -99,6 +100,11 @@ def run_batches(con: duckdb.DuckDBPyConnection, batches: list[Any]) -> CheckRepo
     for index, batch in enumerate(batches):
         raise_if_stopping()  # a stop signal ends the checks here even if GX swallowed it
         label = f"{index:03d}_{batch.suite}_{batch.name}"
+        reason = getattr(batch, "not_applicable", None)
+        if reason:  # needs a layer the data does not have: not run, never a pass
+            report.results.extend(_not_applicable(batch, expectation, reason)
+                                  for expectation in batch.expectations)
+            continue
         try:
             frame = (con.execute(batch.sql, batch.params) if batch.params
                      else con.execute(batch.sql)).df()
@@ -184,6 +190,19 @@ def _errors(batch: Any, message: str) -> list[CheckResult]:
     count = len(batch.expectations)
     return [CheckResult(batch.suite, "validate_batch", None, False, ERROR, SEVERITY_FAIL,
                         detail=f"{batch.name}: {message} ({count} expectation(s) not run)")]
+
+
+def _not_applicable(batch: Any, expectation: Any, reason: str) -> CheckResult:
+    meta = expectation.meta or {}
+    return CheckResult(
+        suite=batch.suite,
+        expectation=meta.get("name") or expectation.expectation_type,
+        column=_column_of(expectation.configuration.kwargs),
+        success=None,
+        status=NOT_APPLICABLE,
+        severity=meta.get("severity", SEVERITY_FAIL),
+        detail=reason,
+    )
 
 
 def _error_for(batch: Any, expectation: Any, message: str) -> CheckResult:

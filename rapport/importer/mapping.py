@@ -550,7 +550,7 @@ class _Checker:
             )
             if spec is not None:
                 columns.append(spec)
-        for required in table.required_columns:
+        for required in table.needed_columns:
             if required not in columns_node:
                 self.fail(
                     f"{where}.columns",

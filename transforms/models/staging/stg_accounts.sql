@@ -1,3 +1,9 @@
+{#-
+    Accounts. Documented defaults (contract `default`, counted in meta.defaults_applied):
+    an account without a region is in the 'Unassigned' region, one without an account
+    responsible (ar_rep_id) belongs to the 'Unassigned' rep; both have the id UNASSIGNED
+    (stg_regions, stg_reps add those rows).
+-#}
 with
 
 source as (
@@ -11,8 +17,8 @@ renamed as (
     select
         ---------- ids
         cast(account_id as {{ dbt.type_string() }}) as account_id,
-        cast(region_id as {{ dbt.type_string() }}) as region_id,
-        cast(ar_rep_id as {{ dbt.type_string() }}) as ar_rep_id,
+        cast(coalesce(region_id, 'UNASSIGNED') as {{ dbt.type_string() }}) as region_id,
+        cast(coalesce(ar_rep_id, 'UNASSIGNED') as {{ dbt.type_string() }}) as ar_rep_id,
         cast(sr_rep_id as {{ dbt.type_string() }}) as sr_rep_id,
         cast(fr_rep_id as {{ dbt.type_string() }}) as fr_rep_id,
 
