@@ -20,7 +20,7 @@ from ui import context, fmt
 from ui.filters import render_sidebar
 from ui.fmt import date
 
-from rapport.warehouse import WarehouseChanged, WarehouseError
+from rapport.warehouse import WarehouseChanged, WarehouseError, WarehouseMissing
 from rapport.warehouse import queries as q
 
 log = get_logger("rapport.dashboard")
@@ -76,6 +76,15 @@ _RERUN_KEY = "_rerun_after_publish"
 
 try:
     reader = context.open_reader()
+except WarehouseMissing as exc:  # nothing served: say why (refused builds) on Data quality
+    st.title(page.title)
+    if page.url_path == "data_quality":
+        from ui.widgets import nothing_served
+
+        nothing_served(exc)
+    else:
+        st.warning(exc.pointer_message)
+    st.stop()
 except WarehouseError as exc:
     st.title(page.title)
     st.warning(exc.user_message)

@@ -20,19 +20,19 @@ from rapport.warehouse.queries._base import (
     Filters,
     previous_quarter,
 )
-from rapport.warehouse.queries.coverage import (  # not in __all__ yet: see below
-    Layer,  # noqa: F401
-    Layers,  # noqa: F401
-    coverage,  # noqa: F401
-    defaults_applied,  # noqa: F401
-    incomplete_columns,  # noqa: F401
-    incomplete_rows,  # noqa: F401
-    layers,  # noqa: F401
-    missing_columns,  # noqa: F401
-    tables_present,  # noqa: F401
+from rapport.warehouse.queries.coverage import (
+    Layer,
+    Layers,
+    coverage,
+    defaults_applied,
+    incomplete_columns,
+    incomplete_rows,
+    layers,
+    missing_columns,
+    tables_present,
 )
 from rapport.warehouse.queries.data_quality import (
-    build_attempts,  # noqa: F401
+    build_attempts,
     build_history,
     dq_results,
     freshness,
@@ -87,12 +87,7 @@ from rapport.warehouse.queries.tiers import (
     tier_migration,
 )
 
-# Issue 15 added coverage, layers, defaults_applied, incomplete_rows and build_attempts (and the frame helpers
-# Layer, Layers, tables_present, incomplete_columns, missing_columns). They are not listed in
-# __all__ yet: tests/test_data_layer_fail_closed.py calls every function listed here, and its
-# owner adds the calls (coverage and layers hold no region rows; incomplete_rows returns None
-# for a scope that does not see every region; build_attempts holds reason codes, column
-# names and counts only).
+# Every function here is called by tests/test_data_layer_fail_closed.py (scoping).
 __all__ = [
     "ALERT_TYPES",
     "DECISION_ROLES",
@@ -102,6 +97,8 @@ __all__ = [
     "TIERS",
     "TIER_GROUPINGS",
     "Filters",
+    "Layer",
+    "Layers",
     "account",
     "account_activities",
     "account_activity_summary",
@@ -112,20 +109,27 @@ __all__ = [
     "alert_counts",
     "alerts",
     "attitude_moves",
+    "build_attempts",
     "build_history",
     "build_info",
     "columns_of",
+    "coverage",
     "deal_power_map",
     "deals",
+    "defaults_applied",
     "dq_results",
     "freshness",
     "health_bands",
     "health_trend",
+    "incomplete_columns",
+    "incomplete_rows",
     "industries",
     "interactions_loaded",
     "key_actions",
     "kpis",
     "latest_month_end",
+    "layers",
+    "missing_columns",
     "pareto",
     "power_map",
     "power_map_accounts",
@@ -138,6 +142,7 @@ __all__ = [
     "rep_performance",
     "row_counts",
     "scorecard",
+    "tables_present",
     "tier_counts",
     "tier_distribution",
     "tier_migration",
