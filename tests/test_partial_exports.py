@@ -287,3 +287,31 @@ def test_defaults_give_the_unassigned_region_and_rep_and_hire_dates_from_activit
                                    "from meta.defaults_applied").fetchall())
         assert applied == {"reps.region_id": 1, "reps.hire_date": 2,
                            "accounts.region_id": 1, "accounts.ar_rep_id": 1}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("pipeline-build")
+def test_an_incremental_build_records_its_coverage_too(tmp_path, messy_raw):
+    data_dir = tmp_path / "data"
+    base = run_cli("build", "--raw", str(messy_raw), data_dir=data_dir)
+    assert base.returncode == 0, base.stdout[-4000:] + base.stderr[-4000:]
+    with (messy_raw / "interactions.csv").open("a", encoding="utf-8") as handle:
+        handle.write("I3,2025-06-02 10:00:00,R3,A2,office_visit_regular\n")
+    inc = run_cli("build", "--raw", str(messy_raw), "--incremental", data_dir=data_dir)
+    assert inc.returncode == 0, inc.stdout[-4000:] + inc.stderr[-4000:]
+    assert "1 interactions appended" in inc.stdout, inc.stdout
+    with served(data_dir) as con:
+        build_id = con.execute("select build_id from meta.build_info").fetchone()[0]
+        rows = con.execute("select distinct table_rows from meta.coverage "
+                           "where table_name = 'interactions'").fetchall()
+        assert rows == [(3,)]
+        assert con.execute("select available, reason from meta.layers "
+                           "where layer = 'relationship_health'").fetchone() == (
+            False, "no contacts file")
+        statuses = dict(con.execute(
+            "select expectation, status from meta.dq_results where build_id = ? "
+            "and suite = 'reconciliation' and expectation = 'every_sa_account_has_health_row'",
+            [build_id]).fetchall())
+        assert statuses == {"every_sa_account_has_health_row": "not_applicable"}
+        assert con.execute("select rows from meta.defaults_applied "
+                           "where column_name = 'hire_date'").fetchone() == (2,)
