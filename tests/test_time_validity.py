@@ -304,3 +304,37 @@ def test_nothing_created_after_the_as_of_date_shows(con):
     flags = {r[0] for r in con.execute("select window_complete from marts.fct_power_map"
                                        ).fetchall()}
     assert flags == {True}
+
+
+def test_ownership_of_the_period_is_inferred_from_ar_activity_and_won_deals(con):
+    # B3's AR today is Q3, who left on 2025-02-03. Evidence per quarter (AR-role activity +
+    # won deals with the rep as the deal's AR):
+    #   Q3 2024: J1, Q3's call on 2024-07-01 -> Q3, inferred (1)
+    #   Q4 2024: nothing -> today's AR Q3, current
+    #   Q1 2025: D3, won by Q3 on 2025-01-20 -> Q3, inferred (1)
+    #   Q2 2025: J2, Q1's call on 2025-06-30 -> Q1, inferred (1)
+    owners = {(r["year"], r["quarter"]): (r["period_ar_rep_id"], r["owner_source"], r["evidence"])
+              for r in rows(con, "select * from intermediate.int_accounts_owner_inferred "
+                                 "where account_id = 'B3'")}
+    assert owners[(2024, 3)] == ("Q3", "inferred", 1)
+    assert owners[(2024, 4)] == ("Q3", "current", 0)
+    assert owners[(2025, 1)] == ("Q3", "inferred", 1)
+    assert owners[(2025, 2)] == ("Q1", "inferred", 1)
+    # B2 (created 2025-05-10): D2 won by Q2 (Val, hired 2025-05-20) on 2025-06-15 -> Q2.
+    b2 = rows(con, "select * from intermediate.int_accounts_owner_inferred where account_id = 'B2'")
+    assert [(r["year"], r["quarter"], r["period_ar_rep_id"]) for r in b2] == [(2025, 2, "Q2")]
+
+    owned = {(r["rep_id"], r["year"], r["quarter"]): r["accounts"] for r in rows(
+        con, "select rep_id, year, quarter, string_agg(account_id, ',' order by account_id) "
+             "as accounts from intermediate.int_actions_owned_accounts group by all")}
+    # The leaver Q3 owned B3 in Q1 2025 (the quarter he left in); in Q2 2025 Q1 worked it
+    # and owns it beside B1 (D1, won by Q1 on 2025-04-15). With today's owner B3 would have
+    # counted for Q3, who has no Q2 2025 row: for nobody.
+    assert owned[("Q3", 2025, 1)] == "B3"
+    assert owned[("Q1", 2025, 2)] == "B1,B3"
+    assert owned[("Q2", 2025, 2)] == "B2"
+    # Key action 3 of Q1 in Q2 2025 therefore has 2 owned accounts.
+    assert con.execute(
+        "select denominator from marts.fct_key_actions "
+        "where rep_id = 'Q1' and year = 2025 and quarter = 2 and action_no = 3"
+    ).fetchone()[0] == 2

@@ -13,6 +13,7 @@ The fixture, in short (quarter under test: Q2 2025, 2025-04-01 .. 2025-06-30):
             P4 AR R2 FTE 1.0 | P5 AR R2 FTE 1.0 hired 2024-07-01 | P6 AR R2 left 2025-02-10
   accounts  A1, A2 (P1), A3 (P2), A4 (P4), A5 (P5); A1 ranks first of five -> tier S,
             the others B or C (no A: rank 2 of 5 is already 20% down the population)
+  iron triangle  CP7, a complaint on A3 owned by the SR P3, counts for A3's AR P2
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ OWN_PATHS = [
     "models/marts/performance",
     "models/marts/scorecard",
     "seeds/_scorecard__seeds.yml",
+    "tests/assert_owned_items_are_credited.sql",
 ]
 
 
@@ -148,9 +150,11 @@ def test_every_mart_and_its_tests_were_built(built, con):
     assert set(MARTS) <= built_models
     unit_tests = [n for n in result.nodes if n.resource_type == "unit_test"]
     data_tests = [n for n in result.nodes if n.resource_type == "test"]
-    # 22 unit tests in the scorecard's YAML files; data tests on every mart and seed.
-    assert len(unit_tests) == 22 and all(n.status == "pass" for n in unit_tests)
+    # 25 unit tests in the scorecard's YAML files; data tests on every mart and seed.
+    assert len(unit_tests) == 25 and all(n.status == "pass" for n in unit_tests)
     assert len(data_tests) > 100 and all(n.status == "pass" for n in data_tests)
+    # Nothing owned is credited to nobody (the iron triangle's singular test).
+    assert "assert_owned_items_are_credited" in {n.name for n in data_tests}
     counts = {
         mart: con.execute(f"select count(*) from marts.{mart}").fetchone()[0] for mart in MARTS
     }
@@ -283,6 +287,30 @@ def test_nine_key_actions_of_one_rep(con):
     assert all(got[n][3] is None for n in expected if n != 6)
 
 
+def test_iron_triangle_sr_owned_complaint_counts_for_the_account_ar(con):
+    # CP7 is owned by the SR P3 (no scorecard of its own: iron_triangle_credit SR -> ar) on
+    # A3, whose AR is P2: it counts in P2's action 8, 1 of 1.
+    row = one_row(
+        con,
+        "select numerator, denominator, score from marts.fct_key_actions "
+        "where rep_id = 'P2' and year = 2025 and quarter = 2 and action_no = 8",
+        [],
+    )
+    assert (row["numerator"], row["denominator"], row["score"]) == (1, 1, 1)
+    credited = one_row(
+        con,
+        "select owner_rep_id, owner_role, credited_rep_id, credited_to, due_date "
+        "from intermediate.int_actions_complaints_credited where complaint_id = 'CP7'",
+        [],
+    )
+    assert credited["credited_rep_id"] == "P2" and credited["credited_to"] == "account_ar"
+    assert str(credited["due_date"]) == "2025-05-13"  # opened 2025-05-10 + 3 days (high)
+    # P3 is still not assessed: no scorecard row.
+    assert con.execute(
+        "select count(*) from marts.fct_rep_scorecard where rep_id = 'P3'"
+    ).fetchone()[0] == 0
+
+
 def test_scorecard_totals_and_ranks_under_two_market_types(con):
     # R1 is mature in 2025 (weights 0.7 / 0.3). Dimension 1: profit per head ranked in the
     # region (P2 48000 > P1 42000 -> 100 and 0), target completion capped at 100%.
@@ -293,18 +321,19 @@ def test_scorecard_totals_and_ranks_under_two_market_types(con):
     # P1 scored 8 actions: (0.5 + 1 + 37/48 + 1/3 + 1 + 2/3 + 0.5 + 0.375) / 8 = 0.643229...
     assert p1["actions_scored"] == 8
     assert p1["dimension2_score"] == pytest.approx(64.322917, abs=1e-6)
-    # P2: actions 1 (1/1), 3 (1/1), 6 (1/1), 9 (0/1) -> 75.
-    assert p2["actions_scored"] == 4
-    assert p2["dimension2_score"] == pytest.approx(75)
+    # P2: actions 1 (1/1), 3 (1/1), 6 (1/1), 8 (1/1: CP7, owned by the SR P3 on P2's account
+    # A3, high, opened 2025-05-10 10:00, due 3 days later, closed in 2 and confirmed: the
+    # iron triangle credits it to A3's AR), 9 (0/1) -> 100 x 4 / 5 = 80.
+    assert p2["actions_scored"] == 5
+    assert p2["dimension2_score"] == pytest.approx(80)
     assert (p1["weight_dimension1"], p1["weight_dimension2"]) == pytest.approx((0.7, 0.3))
     assert p1["total_score"] == pytest.approx(50.796875)  # 0.7 x 45 + 0.3 x 64.322917
-    assert p2["total_score"] == pytest.approx(89)  # 0.7 x 95 + 0.3 x 75
+    assert p2["total_score"] == pytest.approx(90.5)  # 0.7 x 95 + 0.3 x 80
     # Ranking needs 5 of 9 actions scored (key_action_settings min_scored_actions_to_rank):
-    # P1 has 8 and ranks 1st of R1's ranked reps; P2, with the higher total, has 4 of 9:
-    # not ranked ("not ranked: 4 of 9 scored"), total kept.
-    assert (p1["scored_actions"], p1["ranked"], p1["rank_in_region"]) == (8, True, 1)
-    assert (p2["scored_actions"], p2["min_scored_actions"]) == (4, 5)
-    assert (p2["ranked"], p2["rank_in_region"]) == (False, None)
+    # P1 (8 of 9) and P2 (5 of 9) are both ranked.
+    assert (p1["scored_actions"], p1["ranked"]) == (8, True)
+    assert (p2["scored_actions"], p2["min_scored_actions"], p2["ranked"]) == (5, 5, True)
+    assert (p2["rank_in_region"], p1["rank_in_region"]) == (1, 2)
 
     # R2 is new in 2025 (0.5 / 0.5). Dimension 1: revenue growth and revenue per head, each
     # ranked in the region. P4 is the only rep with a growth figure -> 50; per head

@@ -1,7 +1,8 @@
 {#-
     Key action 7 (contact activities standardised, done with quality). One row per assessed
     rep per quarter. denominator: the rep's planned activities due in the quarter up to its
-    period end (plan items owned by the rep with a planned_activity_type); numerator: those
+    period end (plan items credited to the rep, int_actions_plan_items_credited, with a
+    planned_activity_type); numerator: those
     executed and logged complete: at least one interaction linked by plan_item_id that
     occurred on or before the period end, has an outcome, names a contact when the item
     targets one, and was logged at most action7_log_within_days after it occurred.
@@ -17,7 +18,7 @@ rep_quarters as (
 
 plan_items as (
 
-    select * from {{ ref('stg_plan_items') }}
+    select * from {{ ref('int_actions_plan_items_credited') }}
 
 ),
 
@@ -53,7 +54,7 @@ planned_activities_due as (
         plan_items.target_contact_id
     from rep_quarters
     inner join plan_items
-        on rep_quarters.rep_id = plan_items.owner_rep_id
+        on rep_quarters.rep_id = plan_items.credited_rep_id
             and plan_items.planned_activity_type is not null
             and plan_items.due_date >= rep_quarters.quarter_start_date
             and plan_items.due_date <= rep_quarters.period_end_date

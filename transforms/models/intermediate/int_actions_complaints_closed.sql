@@ -2,7 +2,9 @@
     Key action 8 (responsible for satisfaction; problems and complaints closed in a loop).
     One row per assessed rep per quarter. A complaint is due sla_days after it was opened
     (sla_days of the complaint, else the default of its severity in complaint_sla, else the
-    'unspecified' row). denominator: the rep's complaints (owner_rep_id) due in the quarter
+    'unspecified' row). denominator: the complaints credited to the rep
+    (int_actions_complaints_credited: the owner's, or the account AR's for complaints owned
+    by SR/FR, the iron triangle) due in the quarter
     up to its period end; numerator: those closed no later than due and, when
     action8_require_customer_confirmation is 1, confirmed by the customer.
     satisfaction_avg (shown beside, not scored): mean survey score (0..10) of the rep's owned
@@ -18,7 +20,7 @@ rep_quarters as (
 
 complaints as (
 
-    select * from {{ ref('stg_complaints') }}
+    select * from {{ ref('int_actions_complaints_credited') }}
 
 ),
 
@@ -54,7 +56,7 @@ complaints_with_sla as (
 
     select
         complaints.complaint_id,
-        complaints.owner_rep_id,
+        complaints.credited_rep_id,
         complaints.opened_at,
         complaints.closed_at,
         coalesce(complaints.is_customer_confirmed, false) as is_customer_confirmed,
@@ -71,7 +73,7 @@ complaints_due as (
 
     select
         complaint_id,
-        owner_rep_id,
+        credited_rep_id,
         is_customer_confirmed,
         -- due: sla_days x 24 hours after opened_at (compared in seconds, the same on every
         -- engine); the quarter it falls in: the date sla_days after the day it was opened
@@ -100,7 +102,7 @@ closed_in_loop as (
         ) as complaints_closed_in_loop
     from rep_quarters
     inner join complaints_due
-        on rep_quarters.rep_id = complaints_due.owner_rep_id
+        on rep_quarters.rep_id = complaints_due.credited_rep_id
             and complaints_due.due_date >= rep_quarters.quarter_start_date
             and complaints_due.due_date <= rep_quarters.period_end_date
     cross join settings

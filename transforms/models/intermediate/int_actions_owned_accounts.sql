@@ -1,8 +1,10 @@
 {#-
-    One row per assessed rep per quarter per account the rep owns (accounts.ar_rep_id;
-    ownership is the current one, accounts hold no owner history). Accounts created after
-    the quarter's period end are left out. tier is the account's tier that quarter
-    (fct_account_tiers), 'unranked' when it has none.
+    One row per assessed rep per quarter per account the rep owned in that quarter: the AR
+    of the period (int_accounts_owner_inferred.period_ar_rep_id: inferred from the quarter's
+    AR activity and won deals, else today's accounts.ar_rep_id; owner_source says which).
+    Accounts created after the quarter's period end are left out (the owner model starts at
+    creation). tier is the account's tier that quarter (fct_account_tiers), 'unranked' when
+    it has none.
 -#}
 with
 
@@ -12,9 +14,9 @@ rep_quarters as (
 
 ),
 
-accounts as (
+owners as (
 
-    select * from {{ ref('stg_accounts') }}
+    select * from {{ ref('int_accounts_owner_inferred') }}
 
 ),
 
@@ -32,14 +34,16 @@ final as (
         rep_quarters.quarter,
         rep_quarters.quarter_start_date,
         rep_quarters.period_end_date,
-        accounts.account_id,
-        coalesce(account_tiers.tier, 'unranked') as tier
+        owners.account_id,
+        coalesce(account_tiers.tier, 'unranked') as tier,
+        owners.owner_source
     from rep_quarters
-    inner join accounts
-        on rep_quarters.rep_id = accounts.ar_rep_id
-            and (accounts.created_date is null or accounts.created_date <= rep_quarters.period_end_date)
+    inner join owners
+        on rep_quarters.rep_id = owners.period_ar_rep_id
+            and rep_quarters.year = owners.year
+            and rep_quarters.quarter = owners.quarter
     left join account_tiers
-        on accounts.account_id = account_tiers.account_id
+        on owners.account_id = account_tiers.account_id
             and rep_quarters.year = account_tiers.year
             and rep_quarters.quarter = account_tiers.quarter
 

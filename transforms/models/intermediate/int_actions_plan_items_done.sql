@@ -1,8 +1,9 @@
 {#-
     Key actions 4, 5 and 6 (key / organisational / general relationship improvement plan).
     One row per assessed rep per quarter per action whose key_actions.layer is set.
-    denominator: the rep's plan items (plan_items.owner_rep_id) of that layer due in the
-    quarter up to its period end; numerator: those done on or before their due date.
+    denominator: the plan items credited to the rep (int_actions_plan_items_credited: the
+    owner's, or the account AR's for items owned by SR/FR, the iron triangle) of that layer
+    due in the quarter up to its period end; numerator: those done on or before their due date.
     Not scored when no plan item is recorded at all, or none of that layer is due.
 -#}
 with
@@ -15,7 +16,7 @@ rep_quarters as (
 
 plan_items as (
 
-    select * from {{ ref('stg_plan_items') }}
+    select * from {{ ref('int_actions_plan_items_credited') }}
 
 ),
 
@@ -49,7 +50,7 @@ items_due as (
         ) as items_done_on_time
     from rep_quarters
     inner join plan_items
-        on rep_quarters.rep_id = plan_items.owner_rep_id
+        on rep_quarters.rep_id = plan_items.credited_rep_id
             and plan_items.due_date >= rep_quarters.quarter_start_date
             and plan_items.due_date <= rep_quarters.period_end_date
     group by rep_quarters.rep_id, rep_quarters.year, rep_quarters.quarter, plan_items.layer
