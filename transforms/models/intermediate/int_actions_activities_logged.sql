@@ -4,8 +4,9 @@
     period end (plan items credited to the rep, int_actions_plan_items_credited, with a
     planned_activity_type); numerator: those
     executed and logged complete: at least one interaction linked by plan_item_id that
-    occurred on or before the period end, has an outcome, names a contact when the item
-    targets one, and was logged at most action7_log_within_days after it occurred.
+    occurred on or before the period end, is of the item's layer (the activity type's layer
+    in activity_taxonomy), has an outcome, names the targeted contact when the item targets
+    one, and was logged at most action7_log_within_days after it occurred.
     Not scored when no plan item is recorded at all, or no planned activity is due.
 -#}
 with
@@ -25,6 +26,12 @@ plan_items as (
 interactions as (
 
     select * from {{ ref('stg_interactions') }}
+
+),
+
+activity_taxonomy as (
+
+    select activity_type, layer from {{ ref('activity_taxonomy') }}
 
 ),
 
@@ -51,6 +58,7 @@ planned_activities_due as (
         rep_quarters.quarter,
         rep_quarters.period_end_date,
         plan_items.plan_item_id,
+        plan_items.layer,
         plan_items.target_contact_id
     from rep_quarters
     inner join plan_items
@@ -71,11 +79,17 @@ logged_complete as (
     from planned_activities_due
     inner join interactions
         on planned_activities_due.plan_item_id = interactions.plan_item_id
+    inner join activity_taxonomy
+        on interactions.activity_type = activity_taxonomy.activity_type
+            and planned_activities_due.layer = activity_taxonomy.layer
     cross join settings
     where
         cast(interactions.occurred_at as date) <= planned_activities_due.period_end_date
         and interactions.outcome is not null
-        and (planned_activities_due.target_contact_id is null or interactions.contact_id is not null)
+        and (
+            planned_activities_due.target_contact_id is null
+            or interactions.contact_id = planned_activities_due.target_contact_id
+        )
         and interactions.logged_at is not null
         and {{ dbt.datediff('interactions.occurred_at', 'interactions.logged_at', 'second') }}
         <= settings.log_within_days * 86400

@@ -6,6 +6,14 @@
                                    coach_required_max_tier_order) has no coach (attitude 3)
       key_contact_untouched_90d    an active role holder not touched for untouched_days (90)
       privately_held               the account is privately held in the latest month
+      competitor_stance_conflict   an active contact supports us exclusively or coaches us
+                                   (attitude >= competitor_conflict_min_attitude, 2) while
+                                   the latest stance toward a competitor on or before
+                                   as_of_date is at least competitor_conflict_min_stance (1);
+                                   one row per contact, naming the competitor with the
+                                   highest stance (ties: first by name). Raised only when
+                                   competitor_conflict_alert_enabled is 1 (default 0 until
+                                   the output checks know the alert type).
     contact_id is null for account-level alerts; tier is the account's current tier.
     Validity: accounts and contacts created after as_of_date raise no alert and count for
     none (the power map and the latest health and tier rows leave them out already).
@@ -50,7 +58,18 @@ dates as (
 
 settings as (
 
-    {{ pivot_settings('relationship_score_settings', ['coach_required_max_tier_order']) }}
+    {{ pivot_settings('relationship_score_settings', [
+        'coach_required_max_tier_order',
+        'competitor_conflict_alert_enabled',
+        'competitor_conflict_min_attitude',
+        'competitor_conflict_min_stance',
+    ]) }}
+
+),
+
+competitor_stances as (
+
+    select * from {{ ref('stg_competitor_stances') }}
 
 ),
 
@@ -165,6 +184,62 @@ privately_held as (
 
 ),
 
+latest_stances as (
+
+    select
+        competitor_stances.contact_id,
+        competitor_stances.competitor,
+        competitor_stances.attitude,
+        row_number() over (
+            partition by competitor_stances.contact_id, competitor_stances.competitor
+            order by competitor_stances.assessed_date desc
+        ) as recency_rank
+    from competitor_stances
+    cross join dates
+    where competitor_stances.assessed_date <= dates.as_of_date
+
+),
+
+conflicting_stances as (
+
+    select
+        power_map.account_id,
+        power_map.contact_id,
+        power_map.full_name,
+        power_map.current_attitude,
+        latest_stances.competitor,
+        latest_stances.attitude as competitor_attitude,
+        row_number() over (
+            partition by power_map.contact_id
+            order by latest_stances.attitude desc, latest_stances.competitor
+        ) as conflict_rank
+    from power_map
+    inner join latest_stances
+        on power_map.contact_id = latest_stances.contact_id
+            and latest_stances.recency_rank = 1
+    cross join settings
+    where
+        settings.competitor_conflict_alert_enabled = 1
+        and power_map.is_active
+        and power_map.current_attitude >= settings.competitor_conflict_min_attitude
+        and latest_stances.attitude >= settings.competitor_conflict_min_stance
+
+),
+
+competitor_conflict as (
+
+    select
+        account_id,
+        'competitor_stance_conflict' as alert_type,
+        contact_id,
+        full_name || ' supports us (attitude '
+        || cast(current_attitude as {{ dbt.type_string() }}) || ') and also ' || competitor
+        || ' (stance ' || cast(competitor_attitude as {{ dbt.type_string() }}) || ')' as detail
+    from conflicting_stances
+    where conflict_rank = 1
+
+),
+
 alerts as (
 
     select * from no_approver
@@ -176,6 +251,8 @@ alerts as (
     select * from untouched
     union all
     select * from privately_held
+    union all
+    select * from competitor_conflict
 
 ),
 
