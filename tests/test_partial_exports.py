@@ -315,3 +315,59 @@ def test_an_incremental_build_records_its_coverage_too(tmp_path, messy_raw):
         assert statuses == {"every_sa_account_has_health_row": "not_applicable"}
         assert con.execute("select rows from meta.defaults_applied "
                            "where column_name = 'hire_date'").fetchone() == (2,)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("pipeline-build")
+def test_a_messy_spreadsheet_sample_imports_and_publishes_with_every_gap_counted(tmp_path):
+    """tests/fixtures/crm/messy_spreadsheet (+ .yml): the issue's public sample in small.
+    Accounts without owner or region, agents without hire dates, open deals without an
+    account (4), an amount (5) or an engage date (2), day-first two-digit-year dates, no
+    contacts, interactions or margins. Nothing is quarantined; won revenue by agent:
+      Moses    1C1I7A6R 1054 + MV1LWRNH 588       = 1642
+      Darcel   Z063OYW0 4514 + EC4QE1BX 50        = 4564
+      Anna     ZNBS69V1 49 + QEW4YUM8 1075        = 1124
+      Vicki    HAXMC4IX 2300 + 4HLGDFTR 26768     = 29068
+      Rosalina (open deals only)                  = 0
+    Hire dates = each agent's first engage or close date."""
+    data_dir = tmp_path / "data"
+    imported = run_cli("import", str(FIXTURES / "messy_spreadsheet"), "--mapping",
+                       str(FIXTURES / "messy_spreadsheet.yml"), data_dir=data_dir)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    built = run_cli("build", data_dir=data_dir)
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+    with served(data_dir) as con:
+        assert con.execute("select as_of_date from meta.build_info").fetchone()[0] == date(
+            2017, 3, 22)  # the latest close date (no interactions)
+        counts = con.execute("select table_name, clean_rows, quarantined_rows "
+                             "from meta.dq_row_counts where raw_rows > 0 order by 1").fetchall()
+        assert counts == [("accounts", 8, 0), ("opportunities", 16, 0), ("regions", 3, 0),
+                          ("reps", 5, 0)]
+        revenue = dict(con.execute("select rep_id, sum(revenue) from marts.fct_rep_performance "
+                                   "group by rep_id").fetchall())
+        assert revenue == {"Moses Frase": 1642.0, "Darcel Schlecht": 4564.0,
+                           "Anna Snelling": 1124.0, "Vicki Laflamme": 29068.0,
+                           "Rosalina Dieter": 0.0, "UNASSIGNED": 0.0}
+        hired = dict(con.execute("select rep_id, hire_date from staging.stg_reps").fetchall())
+        assert hired == {"Moses Frase": date(2016, 10, 18), "Darcel Schlecht": date(2016, 10, 25),
+                         "Anna Snelling": date(2016, 10, 18),
+                         "Vicki Laflamme": date(2016, 11, 3),
+                         "Rosalina Dieter": date(2017, 3, 14),
+                         "UNASSIGNED": date(2016, 10, 18)}
+        assert con.execute("select count(*) from staging.stg_accounts where region_id = "
+                           "'UNASSIGNED' and ar_rep_id = 'UNASSIGNED'").fetchone()[0] == 8
+        defaults = {(t, c): n for t, c, _, n in con.execute(
+            "select * from meta.defaults_applied").fetchall()}
+        assert defaults == {("reps", "region_id"): 0, ("reps", "hire_date"): 5,
+                            ("accounts", "region_id"): 8, ("accounts", "ar_rep_id"): 8}
+        filled = {c: (n, share) for c, n, share in con.execute(
+            "select column_name, filled_rows, filled_share from meta.coverage "
+            "where table_name = 'opportunities'").fetchall()}
+        assert filled["account_id"] == (12, 0.75)
+        assert filled["amount"] == (11, 0.6875)
+        assert filled["created_date"] == (14, 0.875)
+        assert filled["margin_pct"] == (0, 0.0)
+        layers = dict(con.execute("select layer, reason from meta.layers").fetchall())
+        assert layers["revenue"] is None
+        assert layers["profit"] == "no margin_pct or cost on any opportunities row"
+        assert layers["relationship_health"] == "no contacts file; no interactions file"
