@@ -1,14 +1,17 @@
 {#-
-    The iron triangle (issue 16): one row per complaint with its due date and the rep it is
-    credited to on key action 8 (credited_rep_id) and why (credited_to), by the rule of
-    int_actions_plan_items_credited on the complaint's due date:
-      'owner'       the owner (complaints.owner_rep_id), unless the owner's role is listed in
-                    iron_triangle_credit with credit_to = 'ar' (SR and FR by default), when
-                    employed on the due date;
-      'account_ar'  otherwise the AR of the complaint's account in the quarter of the due
-                    date (int_accounts_owner_inferred; today's AR after the as-of date), when
-                    employed on the due date;
-      null          neither is employed then.
+    The iron triangle (issue 16): one row per complaint with the rep it is credited to on
+    key action 8 (credited_rep_id) and why (credited_to). The first that applies:
+      1 'owner'       the owner (owner_rep_id) employed on the due date, unless the owner's
+                      role is listed in iron_triangle_credit with credit_to = 'ar' (SR and
+                      FR by default: their items go to the account's AR);
+      2 'account_ar'  the account's AR of the period of the due date
+                      (int_accounts_owner_inferred) employed on the due date;
+      3 'current_ar'  today's AR of the account (accounts.ar_rep_id) employed on the due date;
+      4 'owner'       the owner (rule as in 1) employed some day of the due date's quarter;
+      5 'account_ar'  the AR of the period employed some day of that quarter;
+      null            nobody responsible was employed (assert_owned_items_are_credited
+                      fails on such an item when it is due in the measured history).
+    Employed: macros/employment.sql.
     due_date: the day sla_days after the day the complaint was opened (sla_days of the
     complaint, else the default of its severity in complaint_sla, else 'unspecified').
 -#}
@@ -75,16 +78,16 @@ candidates as (
     select
         with_due_date.*,
         owners.role as owner_role,
-        coalesce(period_owners.period_ar_rep_id, accounts.ar_rep_id) as account_ar_rep_id,
         coalesce(credit_rules.credit_to, 'owner') as owner_credit_rule,
-        owners.rep_id is not null
-        and (owners.hire_date is null or owners.hire_date <= with_due_date.due_date)
-        and (owners.leave_date is null or owners.leave_date >= with_due_date.due_date)
-            as is_owner_employed,
-        account_ars.rep_id is not null
-        and (account_ars.hire_date is null or account_ars.hire_date <= with_due_date.due_date)
-        and (account_ars.leave_date is null or account_ars.leave_date >= with_due_date.due_date)
-            as is_account_ar_employed
+        period_owners.period_ar_rep_id,
+        accounts.ar_rep_id as current_ar_rep_id,
+        {{ employed_on('owners', 'with_due_date.due_date') }} as is_owner_employed,
+        {{ employed_on('period_ars', 'with_due_date.due_date') }} as is_period_ar_employed,
+        {{ employed_on('current_ars', 'with_due_date.due_date') }} as is_current_ar_employed,
+        {{ employed_between('owners', 'period_owners.quarter_start_date', 'period_owners.snapshot_date') }}
+            as is_owner_in_quarter,
+        {{ employed_between('period_ars', 'period_owners.quarter_start_date', 'period_owners.snapshot_date') }}
+            as is_period_ar_in_quarter
     from with_due_date
     left join accounts
         on with_due_date.account_id = accounts.account_id
@@ -94,8 +97,10 @@ candidates as (
         on with_due_date.account_id = period_owners.account_id
             and with_due_date.due_date >= period_owners.quarter_start_date
             and with_due_date.due_date <= period_owners.snapshot_date
-    left join reps as account_ars
-        on coalesce(period_owners.period_ar_rep_id, accounts.ar_rep_id) = account_ars.rep_id
+    left join reps as period_ars
+        on period_owners.period_ar_rep_id = period_ars.rep_id
+    left join reps as current_ars
+        on accounts.ar_rep_id = current_ars.rep_id
     left join credit_rules
         on owners.role = credit_rules.role
 
@@ -107,11 +112,17 @@ final as (
         candidates.*,
         case
             when owner_credit_rule = 'owner' and is_owner_employed then owner_rep_id
-            when is_account_ar_employed then account_ar_rep_id
+            when is_period_ar_employed then period_ar_rep_id
+            when is_current_ar_employed then current_ar_rep_id
+            when owner_credit_rule = 'owner' and is_owner_in_quarter then owner_rep_id
+            when is_period_ar_in_quarter then period_ar_rep_id
         end as credited_rep_id,
         case
             when owner_credit_rule = 'owner' and is_owner_employed then 'owner'
-            when is_account_ar_employed then 'account_ar'
+            when is_period_ar_employed then 'account_ar'
+            when is_current_ar_employed then 'current_ar'
+            when owner_credit_rule = 'owner' and is_owner_in_quarter then 'owner'
+            when is_period_ar_in_quarter then 'account_ar'
         end as credited_to
     from candidates
 

@@ -1,18 +1,17 @@
 {#-
-    The iron triangle (issue 16): one row per plan item with the rep it is credited to on the
-    key actions 4-7 (credited_rep_id) and why (credited_to):
-      'owner'       the item's owner (plan_items.owner_rep_id), when the owner's role is not
-                    listed in iron_triangle_credit with credit_to = 'ar' (AR-owned items, and
-                    SR/FR-owned items with credit_to = 'owner') and the owner is employed on
-                    the due date;
-      'account_ar'  otherwise the AR of the plan's account in the quarter of the due date
-                    (int_accounts_owner_inferred; today's accounts.ar_rep_id when the due
-                    date is after the as-of date), when
-                    employed on the due date: SR/FR-owned items with credit_to = 'ar' (the
-                    default), and items whose owner had left or was not yet hired;
-      null          neither is employed on the due date (assert_owned_items_are_credited
-                    fails on such an item when it is due in the measured history).
-    Employed on a day: hire_date empty or on or before it, leave_date empty or on or after it.
+    The iron triangle (issue 16): one row per plan item with the rep it is credited to on
+    key actions 4-7 (credited_rep_id) and why (credited_to). The first that applies:
+      1 'owner'       the owner (owner_rep_id) employed on the due date, unless the owner's
+                      role is listed in iron_triangle_credit with credit_to = 'ar' (SR and
+                      FR by default: their items go to the account's AR);
+      2 'account_ar'  the account's AR of the period of the due date
+                      (int_accounts_owner_inferred) employed on the due date;
+      3 'current_ar'  today's AR of the account (accounts.ar_rep_id) employed on the due date;
+      4 'owner'       the owner (rule as in 1) employed some day of the due date's quarter;
+      5 'account_ar'  the AR of the period employed some day of that quarter;
+      null            nobody responsible was employed (assert_owned_items_are_credited
+                      fails on such an item when it is due in the measured history).
+    Employed: macros/employment.sql.
 -#}
 with
 
@@ -59,16 +58,16 @@ candidates as (
         plan_items.*,
         plans.account_id,
         owners.role as owner_role,
-        coalesce(period_owners.period_ar_rep_id, accounts.ar_rep_id) as account_ar_rep_id,
         coalesce(credit_rules.credit_to, 'owner') as owner_credit_rule,
-        owners.rep_id is not null
-        and (owners.hire_date is null or owners.hire_date <= plan_items.due_date)
-        and (owners.leave_date is null or owners.leave_date >= plan_items.due_date)
-            as is_owner_employed,
-        account_ars.rep_id is not null
-        and (account_ars.hire_date is null or account_ars.hire_date <= plan_items.due_date)
-        and (account_ars.leave_date is null or account_ars.leave_date >= plan_items.due_date)
-            as is_account_ar_employed
+        period_owners.period_ar_rep_id,
+        accounts.ar_rep_id as current_ar_rep_id,
+        {{ employed_on('owners', 'plan_items.due_date') }} as is_owner_employed,
+        {{ employed_on('period_ars', 'plan_items.due_date') }} as is_period_ar_employed,
+        {{ employed_on('current_ars', 'plan_items.due_date') }} as is_current_ar_employed,
+        {{ employed_between('owners', 'period_owners.quarter_start_date', 'period_owners.snapshot_date') }}
+            as is_owner_in_quarter,
+        {{ employed_between('period_ars', 'period_owners.quarter_start_date', 'period_owners.snapshot_date') }}
+            as is_period_ar_in_quarter
     from plan_items
     left join plans
         on plan_items.plan_id = plans.plan_id
@@ -80,8 +79,10 @@ candidates as (
         on plans.account_id = period_owners.account_id
             and plan_items.due_date >= period_owners.quarter_start_date
             and plan_items.due_date <= period_owners.snapshot_date
-    left join reps as account_ars
-        on coalesce(period_owners.period_ar_rep_id, accounts.ar_rep_id) = account_ars.rep_id
+    left join reps as period_ars
+        on period_owners.period_ar_rep_id = period_ars.rep_id
+    left join reps as current_ars
+        on accounts.ar_rep_id = current_ars.rep_id
     left join credit_rules
         on owners.role = credit_rules.role
 
@@ -93,11 +94,17 @@ final as (
         candidates.*,
         case
             when owner_credit_rule = 'owner' and is_owner_employed then owner_rep_id
-            when is_account_ar_employed then account_ar_rep_id
+            when is_period_ar_employed then period_ar_rep_id
+            when is_current_ar_employed then current_ar_rep_id
+            when owner_credit_rule = 'owner' and is_owner_in_quarter then owner_rep_id
+            when is_period_ar_in_quarter then period_ar_rep_id
         end as credited_rep_id,
         case
             when owner_credit_rule = 'owner' and is_owner_employed then 'owner'
-            when is_account_ar_employed then 'account_ar'
+            when is_period_ar_employed then 'account_ar'
+            when is_current_ar_employed then 'current_ar'
+            when owner_credit_rule = 'owner' and is_owner_in_quarter then 'owner'
+            when is_period_ar_in_quarter then 'account_ar'
         end as credited_to
     from candidates
 
