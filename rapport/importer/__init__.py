@@ -72,7 +72,8 @@ def import_exports(
 
 
 def run_import(source: Path, mapping: Path, out: Path | None, report: Path | None) -> int:
-    """The `rapport import` command: 0 when written (even with quarantined rows), 2 on bad input."""
+    """The `rapport import` command: 0 when written (even with quarantined rows); 2 on bad
+    input or when a core table ends with no rows."""
     try:
         result = import_exports(Path(source), Path(mapping), out, report)
     except RapportError as exc:
@@ -80,4 +81,22 @@ def run_import(source: Path, mapping: Path, out: Path | None, report: Path | Non
         return exc.exit_code
     print(render_text(result.report), end="")
     print(f"Report, quarantine and lineage saved in {result.report_dir}")
-    return 0
+    return _core_tables_written(result)
+
+
+def _core_tables_written(result: ImportResult) -> int:
+    """0 when every core table got rows; 2 (with what to do) when one ended empty, which
+    `rapport build` would refuse anyway: better said now, with the report at hand."""
+    tables = result.report["tables"]
+    empty = [name for name in contract().core_tables
+             if not (tables.get(name) or {}).get("written")]
+    if not empty:
+        return 0
+    written = sum(int(t.get("written") or 0) for t in tables.values())
+    what = ("nothing was written" if not written
+            else f"the core table(s) {', '.join(empty)} ended with no rows")
+    print(f"rapport import: {what}; `rapport build` needs rows in "
+          f"{', '.join(contract().core_tables)}. Map a source for "
+          f"{', '.join(empty)} in the mapping file (docs/import.md), or see why their rows "
+          f"were quarantined in {result.report_dir / 'import_report.txt'}", file=sys.stderr)
+    return 2

@@ -31,6 +31,7 @@ from rapport.importer.values import (
     normalise_id,
     parse_date_text,
     scale_number,
+    suggest_date_formats,
     text_key,
 )
 
@@ -280,11 +281,14 @@ class Importer:
         if value and spec.date_formats:
             parsed = parse_date_text(value, spec.date_formats, spec.contract_type)
             if parsed is None:
+                hint = suggest_date_formats(value)
                 problems.append(
                     Problem(
                         "unparseable_date",
                         spec.target,
-                        f"{shown} is not a date in format {'/'.join(spec.date_formats)}",
+                        f"{shown} is not a date in format {'/'.join(spec.date_formats)}"
+                        + (f" (it reads as {' or '.join(repr(h) for h in hint)}: set that "
+                           "as the column's date_format)" if hint else ""),
                     )
                 )
                 return ""
@@ -355,7 +359,8 @@ class Importer:
             for rule in source.where:
                 cell = data.value(row, resolved[(rule.column,)]).strip()
                 if (text_key(cell) in rule.values) == rule.negate:
-                    wanted = ("not " if rule.negate else "") + "/".join(rule.shown)
+                    shown_values = "/".join(v or "(blank)" for v in rule.shown) or "(blank)"
+                    wanted = ("not " if rule.negate else "") + shown_values
                     problems.append(
                         Problem("excluded_by_where", "", f"{rule.column}={cell!r} (kept: {wanted})")
                     )
@@ -518,6 +523,9 @@ class Importer:
                 columns=list(table.columns),
                 sources=previous.sources if previous else [],
             )
+        for outcome in self.outcomes.values():
+            outcome.warnings.extend(blank_value_warnings(self.contract.tables[outcome.table],
+                                                         outcome.rows))
         present = sorted(p.name for p in self.source_dir.iterdir() if p.is_file())
         return ImportOutcome(
             mapping=self.mapping,
@@ -529,6 +537,38 @@ class Importer:
                 name for name in present if name not in self._used and not name.startswith(".")
             ],
         )
+
+
+def blank_value_warnings(table: Table, rows: list[dict[str, str]]) -> list[str]:
+    """Blank values the build will care about, per column, said before the build: a value
+    the contract requires (the gate will quarantine the row), one required for some
+    statuses only, one the build fills with a documented default."""
+    if not rows:
+        return []
+    warnings: list[str] = []
+    total = len(rows)
+    for name, column in table.columns.items():
+        blank = [r for r in rows if not (r.get(name) or "").strip()]
+        if not blank:
+            continue
+        if column.required:
+            warnings.append(f"{name}: {len(blank):,} of {total:,} rows blank; the contract "
+                            "requires it, so `rapport build` will quarantine them")
+        elif column.required_when is not None:
+            by, values = column.required_when
+            needed = [r for r in blank if (r.get(by) or "").strip().lower() in values]
+            kept = len(blank) - len(needed)
+            text = f"{name}: {len(blank):,} of {total:,} rows blank"
+            if needed:
+                text += (f"; {len(needed):,} of them with {by} {'/'.join(values)}, which "
+                         "needs it: the build will quarantine those")
+            if kept:
+                text += f"; {kept:,} kept as incomplete"
+            warnings.append(text)
+        elif column.default is not None:
+            warnings.append(f"{name}: {len(blank):,} of {total:,} rows blank; the build uses "
+                            f"the default ({column.default})")
+    return warnings
 
 
 def raw_json(raw: dict[str, str]) -> str:

@@ -125,6 +125,23 @@ def format_moment(moment: datetime, contract_type: str) -> str:
     return moment.replace(microsecond=0).isoformat(sep=" ")
 
 
+# Formats tried on a value that did not parse, to suggest one in the report (most common
+# spreadsheet and CRM spellings first; day-first before month-first, as most exports are).
+SUGGESTED_DATE_FORMATS = (
+    "%d-%m-%y", "%d/%m/%y", "%d.%m.%y", "%m/%d/%y",
+    "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d",
+    "%d %b %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y",
+    "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%y %H:%M", "%m/%d/%y %I:%M %p",
+    "iso",
+)
+
+
+def suggest_date_formats(text: str, limit: int = 2) -> list[str]:
+    """Formats in which `text` reads as a date (a hint for the mapping's date_format)."""
+    found = [fmt for fmt in SUGGESTED_DATE_FORMATS if parse_moment(text.strip(), fmt)]
+    return found[:limit]
+
+
 def parse_date_text(text: str, formats: tuple[str, ...], contract_type: str) -> str | None:
     """The first declared format that parses wins; None when none does."""
     for fmt in formats:
