@@ -518,19 +518,26 @@ def _gate_table(
 
 
 def default_as_of_date(con: duckdb.DuckDBPyConnection, today: date | None = None) -> date:
-    """The latest interaction date not after today (else the latest deal date, else today)."""
+    """The latest day something is known to have happened, not after today: the latest
+    interaction; without interactions, the latest closed deal (won or lost) or deal
+    creation (an open deal's close date is only expected, so it does not count); else
+    today."""
     today = today or date.today()
-    candidates = [
-        ("interactions", "occurred_at"),
-        ("opportunities", "close_date"),
-        ("opportunities", "created_date"),
-    ]
-    for table, column in candidates:
+
+    def day(column: str) -> str:
         # the day as the gate reads it (an offset applied: the UTC day)
         text = f"nullif(trim({_q(column)}), '')"
-        day = f"cast({timestamp_expression(text)} as date)"
+        return f"cast({timestamp_expression(text)} as date)"
+
+    closed = "lower(trim(status)) in ('won', 'lost')"
+    candidates = [
+        f"select {day('occurred_at')} as day from raw.interactions",
+        (f"select {day('close_date')} as day from raw.opportunities where {closed} "
+        f"union all select {day('created_date')} as day from raw.opportunities"),
+    ]
+    for select in candidates:
         found = con.execute(
-            f"select max({day}) from raw.{_q(table)} where {day} <= ?", [today],
+            f"select max(day) from ({select}) as days where day <= ?", [today],
         ).fetchone()[0]
         if found is not None:
             return found

@@ -467,8 +467,10 @@ def test_partial_export_builds_marts_with_the_imported_revenue(tmp_path, partial
     con = gate(result, tmp_path)
     as_of = default_as_of_date(con, TODAY)
     con.close()
-    # No interactions: as-of = the latest deal date up to today, the open deal's 2025-12-31.
-    assert as_of == date(2025, 12, 31)
+    # No interactions: as-of = the latest closed deal or deal creation up to today: Kestrel
+    # SCADA, won, closed 2025-08-01 (the open deal's expected 2025-12-31 close does not count;
+    # the latest creation is 2025-06-01).
+    assert as_of == date(2025, 8, 1)
     outcome = dbt_runner.build(tmp_path / "import.duckdb", as_of, "import-test",
                                target_path=tmp_path / "dbt", echo=None)
     assert outcome.success, outcome.error or "\n".join(str(f) for f in outcome.failures)
