@@ -334,6 +334,10 @@ def test_scorecard_totals_and_ranks_under_two_market_types(con):
     assert (p1["scored_actions"], p1["ranked"]) == (8, True)
     assert (p2["scored_actions"], p2["min_scored_actions"], p2["ranked"]) == (5, 5, True)
     assert (p2["rank_in_region"], p1["rank_in_region"]) == (1, 2)
+    # Owned accounts of the period: P1 A1 and A2, P2 A3; each inferred from the quarter's
+    # activity and deals (I1-I3 by P1 on A1, O5/O13 won by P1 on A2, O6 won by P2 on A3).
+    assert (p1["owned_accounts"], p1["owned_accounts_inferred"]) == (2, 2)
+    assert (p2["owned_accounts"], p2["owned_accounts_inferred"]) == (1, 1)
 
     # R2 is new in 2025 (0.5 / 0.5). Dimension 1: revenue growth and revenue per head, each
     # ranked in the region. P4 is the only rep with a growth figure -> 50; per head

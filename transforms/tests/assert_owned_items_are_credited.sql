@@ -3,7 +3,10 @@
     complaint due in the measured history (a quarter of int_calendar_quarters, up to its
     snapshot day) counts for an assessed rep in the quarter it is due: its credited_rep_id
     (int_actions_plan_items_credited, int_actions_complaints_credited) is set and has a row
-    of int_actions_rep_quarters for that quarter.
+    of int_actions_rep_quarters for that quarter. An item credited to a rep that is nobody
+    (a placeholder such as staging's 'Unassigned' rep of accounts without an AR, which has
+    no int_perf_rep_quarters row at all) is credited to that placeholder, visibly, and not
+    counted here.
     One row per item credited to nobody; the test passes when there is none.
 -#}
 with
@@ -17,6 +20,13 @@ quarters as (
 rep_quarters as (
 
     select rep_id, year, quarter from {{ ref('int_actions_rep_quarters') }}
+
+),
+
+people as (
+
+    select rep_id from {{ ref('int_perf_rep_quarters') }}
+    group by rep_id
 
 ),
 
@@ -66,4 +76,8 @@ left join rep_quarters
     on due_in_history.credited_rep_id = rep_quarters.rep_id
         and due_in_history.year = rep_quarters.year
         and due_in_history.quarter = rep_quarters.quarter
-where rep_quarters.rep_id is null
+left join people
+    on due_in_history.credited_rep_id = people.rep_id
+where
+    rep_quarters.rep_id is null
+    and (due_in_history.credited_rep_id is null or people.rep_id is not null)

@@ -12,6 +12,10 @@
                       that the page can say "not ranked: n of 9 scored".
     rank_in_region:   1 = highest total among the region's ranked reps that quarter (ties
                       share); null when not ranked.
+    owned_accounts:   accounts the rep owned in the quarter (int_actions_owned_accounts, the
+                      AR of the period); owned_accounts_inferred: how many of them by
+                      inference from the quarter's activity and deals (owner_source
+                      'inferred'; the rest are today's AR, 'current').
     Scores are rounded to 6 decimals so that every engine ranks the same numbers.
 -#}
 with
@@ -37,6 +41,19 @@ key_actions as (
 market_type_weights as (
 
     select * from {{ ref('market_type_weights') }}
+
+),
+
+owned_accounts as (
+
+    select
+        rep_id,
+        year,
+        quarter,
+        count(*) as owned_accounts,
+        sum(case when owner_source = 'inferred' then 1 else 0 end) as owned_accounts_inferred
+    from {{ ref('int_actions_owned_accounts') }}
+    group by rep_id, year, quarter
 
 ),
 
@@ -184,12 +201,18 @@ final as (
         eligible.is_market_type_defaulted,
         eligible.actions_scored as scored_actions,
         eligible.min_scored_actions,
-        eligible.ranked
+        eligible.ranked,
+        coalesce(owned_accounts.owned_accounts, 0) as owned_accounts,
+        coalesce(owned_accounts.owned_accounts_inferred, 0) as owned_accounts_inferred
     from eligible
     left join region_ranks
         on eligible.rep_id = region_ranks.rep_id
             and eligible.year = region_ranks.year
             and eligible.quarter = region_ranks.quarter
+    left join owned_accounts
+        on eligible.rep_id = owned_accounts.rep_id
+            and eligible.year = owned_accounts.year
+            and eligible.quarter = owned_accounts.quarter
 
 )
 
