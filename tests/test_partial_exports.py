@@ -282,7 +282,10 @@ def test_defaults_give_the_unassigned_region_and_rep_and_hire_dates_from_activit
         assert deals["O2"] == (None, None, None) and set(deals) == {"O1", "O2", "O3", "O6"}
         revenue = dict(con.execute("select rep_id, sum(revenue) from marts.fct_rep_performance "
                                    "group by rep_id").fetchall())
-        assert revenue == {"R1": 1000.0, "R2": 0.0, "R3": 300.0, "UNASSIGNED": 0.0}
+        # the 'Unassigned' placeholder holds A2 but is nobody: no performance row, no head
+        assert revenue == {"R1": 1000.0, "R2": 0.0, "R3": 300.0}
+        assert con.execute("select count(*) from marts.fct_rep_scorecard "
+                           "where rep_id = 'UNASSIGNED'").fetchone()[0] == 0
         applied = dict(con.execute("select table_name || '.' || column_name, rows "
                                    "from meta.defaults_applied").fetchall())
         assert applied == {"reps.region_id": 1, "reps.hire_date": 2,
@@ -347,7 +350,7 @@ def test_a_messy_spreadsheet_sample_imports_and_publishes_with_every_gap_counted
                                    "group by rep_id").fetchall())
         assert revenue == {"Moses Frase": 1642.0, "Darcel Schlecht": 4564.0,
                            "Anna Snelling": 1124.0, "Vicki Laflamme": 29068.0,
-                           "Rosalina Dieter": 0.0, "UNASSIGNED": 0.0}
+                           "Rosalina Dieter": 0.0}  # not the 'Unassigned' placeholder
         hired = dict(con.execute("select rep_id, hire_date from staging.stg_reps").fetchall())
         assert hired == {"Moses Frase": date(2016, 10, 18), "Darcel Schlecht": date(2016, 10, 25),
                          "Anna Snelling": date(2016, 10, 18),

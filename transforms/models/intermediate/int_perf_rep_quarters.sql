@@ -10,13 +10,15 @@
     so a rep employed 1 day of a 91-day quarter counts 1/91 of the contracted FTE.
     fte_contracted is the rep's current FTE (reps hold no FTE history). Carries the rep's
     home region, role and the market type recorded for the region that year (null when none
-    is recorded).
+    is recorded). The 'Unassigned' placeholder rep of staging has no row.
 -#}
 with
 
 reps as (
 
+    -- the 'Unassigned' placeholder rep holds accounts but is nobody: no head-count, no rank
     select * from {{ ref('stg_reps') }}
+    where not coalesce(is_placeholder, false)  -- null in unit-test inputs that omit it
 
 ),
 

@@ -6,7 +6,9 @@
                  a rep with neither: the first deal date in the data
     Plus the 'Unassigned' rep (rep_id UNASSIGNED, role AR, region UNASSIGNED, fte 1.0) when an
     account has no account responsible, hired on the first deal date in the data. It is not
-    added when nothing needs it, nor when the export already has a rep UNASSIGNED.
+    added when nothing needs it, nor when the export already has a rep UNASSIGNED. It is
+    flagged is_placeholder: it holds accounts but is nobody, so per-head figures and
+    scorecards leave it out (int_perf_rep_quarters).
 -#}
 with
 
@@ -84,6 +86,9 @@ renamed as (
         ) as date) as hire_date,
         cast(source.leave_date as date) as leave_date,
 
+        ---------- flags
+        false as is_placeholder,
+
         ---------- lineage
         cast(source._source_file as {{ dbt.type_string() }}) as _source_file,
         cast(source._row_number as {{ dbt.type_bigint() }}) as _row_number
@@ -115,6 +120,7 @@ unassigned as (
         cast(1.0 as {{ type_double() }}) as fte,
         cast(first_deal_in_data.first_date as date) as hire_date,
         cast(null as date) as leave_date,
+        true as is_placeholder,
         cast('(default: no account responsible given)' as {{ dbt.type_string() }})
             as _source_file,
         cast(null as {{ dbt.type_bigint() }}) as _row_number
