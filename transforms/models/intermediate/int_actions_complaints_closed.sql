@@ -7,8 +7,9 @@
     by SR/FR, the iron triangle) due in the quarter
     up to its period end; numerator: those closed no later than due and, when
     action8_require_customer_confirmation is 1, confirmed by the customer.
-    satisfaction_avg (shown beside, not scored): mean survey score (0..10) of the rep's owned
-    accounts answered in the quarter up to its period end.
+    satisfaction_avg (shown beside, not scored): mean survey score (0..10) of the accounts the
+    rep owned in the quarter (int_actions_owned_accounts, the AR of the period) answered in
+    the quarter up to its period end.
 -#}
 with
 
@@ -24,9 +25,9 @@ complaints as (
 
 ),
 
-accounts as (
+owned_accounts as (
 
-    select account_id, ar_rep_id from {{ ref('stg_accounts') }}
+    select rep_id, year, quarter, account_id from {{ ref('int_actions_owned_accounts') }}
 
 ),
 
@@ -119,10 +120,12 @@ satisfaction as (
         avg(surveys.score) as satisfaction_avg,
         count(*) as satisfaction_responses
     from rep_quarters
-    inner join accounts
-        on rep_quarters.rep_id = accounts.ar_rep_id
+    inner join owned_accounts
+        on rep_quarters.rep_id = owned_accounts.rep_id
+            and rep_quarters.year = owned_accounts.year
+            and rep_quarters.quarter = owned_accounts.quarter
     inner join surveys
-        on accounts.account_id = surveys.account_id
+        on owned_accounts.account_id = surveys.account_id
             and surveys.survey_date >= rep_quarters.quarter_start_date
             and surveys.survey_date <= rep_quarters.period_end_date
     group by rep_quarters.rep_id, rep_quarters.year, rep_quarters.quarter
