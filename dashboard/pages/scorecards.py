@@ -93,8 +93,19 @@ with reps_tab:
             chart(key_action_heatmap(cells, names), key="key_actions",
                   height=max(260, 130 + 40 * len(order)))
             st.caption(" · ".join(f"{n} {fmt.plain(names[n])}" for n in sorted(names)))
+        unranked = card.filter(~pl.col("ranked"))
+        if unranked.height:
+            st.caption("Not ranked (too few key actions scored to compare fairly): " + ", ".join(
+                f"{fmt.plain(r['rep_name'])} ({r['actions_scored']} of 9 scored)"
+                for r in unranked.iter_rows(named=True)) + ".")
+        inferred = card["owned_accounts_inferred"].drop_nulls().sum()
+        if inferred:
+            st.caption(f"Ownership inferred: {fmt.count(inferred)} of "
+                       f"{fmt.count(card['owned_accounts'].drop_nulls().sum())} measured "
+                       "accounts were given to their rep of the quarter from activities and "
+                       "won deals (the export has no ownership history).")
         table(card, key="scorecard", file_name=f"scorecard_{region_id}_{f.year}Q{f.quarter}",
-              hide=("rep_id",), column_config={
+              hide=("rep_id", "ranked", "owned_accounts_inferred"), column_config={
                   "rank_in_region": st.column_config.NumberColumn(
                       "Rank", help=help_for("rank_in_region")),
                   "rep_name": "Rep",
@@ -111,6 +122,10 @@ with reps_tab:
                   "market_type": "Market type",
                   "actions_scored": st.column_config.NumberColumn(
                       "Actions scored", help=help_for("actions_scored")),
+                  "owned_accounts": st.column_config.NumberColumn(
+                      "Accounts", help="Accounts the rep owned in the quarter (the AR of the "
+                      "period, inferred from activities and won deals where the export has "
+                      "no ownership history)."),
                   "revenue": st.column_config.NumberColumn("Revenue", format="compact",
                                                            help=help_for("revenue")),
                   "profit": st.column_config.NumberColumn("Profit", format="compact",
@@ -143,8 +158,10 @@ with detail_tab:
         row = card.filter(pl.col("rep_id") == rep_id).row(0, named=True)
         d2 = row["dimension2_score"]
         st.markdown(
-            f"**{fmt.plain(reps[rep_id])}**: rank {row['rank_in_region'] or 'n/a'} of "
-            f"{card.height} · "
+            f"**{fmt.plain(reps[rep_id])}**: "
+            + (f"rank {row['rank_in_region']} of {card.filter(pl.col('ranked')).height}"
+               if row["ranked"] else f"not ranked: {row['actions_scored']} of 9 scored")
+            + " · "
             f"total {fmt.score(row['total_score'])} = {row['weight_dimension1']:.2f} x "
             f"{fmt.score(row['dimension1_score'])} (dimension 1) + "
             f"{row['weight_dimension2']:.2f} x {fmt.score(d2)} (dimension 2) · "

@@ -10,6 +10,7 @@ from rapport.warehouse.queries._base import (
     fetch,
 )
 from rapport.warehouse.queries.coverage import without_profit
+from rapport.warehouse.queries.options import columns_of
 from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
 
@@ -17,7 +18,17 @@ from rapport.warehouse.scope import Scope
 def scorecard(reader: Reader, scope: Scope, region_id: str, year: int,
               quarter: int) -> pl.DataFrame:
     """The reps of one region in one quarter: dimension 1 measures, dimension 1 and 2
-    scores, the market type's weights, total and rank (best first)."""
+    scores, the market type's weights, total and rank (best first). `ranked` is false for a
+    rep scored on fewer key actions than the seed's minimum (no rank then), and
+    owned_accounts / owned_accounts_inferred say how many of the accounts the rep was
+    measured on were the rep's by inference (warehouses built before these columns get
+    ranked = rank given, owned counts null)."""
+    have = set(columns_of(reader, scope, "marts.fct_rep_scorecard"))
+    ranked = ("scorecards.ranked" if "ranked" in have
+              else "scorecards.rank_in_region is not null")
+    owned = ", ".join(
+        f"scorecards.{c}" if c in have else f"cast(null as bigint) as {c}"
+        for c in ("owned_accounts", "owned_accounts_inferred"))
     q = Sql()
     sql = f"""
     with scorecards as (
@@ -38,6 +49,8 @@ def scorecard(reader: Reader, scope: Scope, region_id: str, year: int,
             scorecards.weight_dimension2,
             scorecards.market_type,
             scorecards.actions_scored,
+            {ranked} as ranked,
+            {owned},
             performance.revenue,
             performance.profit,
             performance.fte,
