@@ -92,20 +92,8 @@ final as (
 
     select
         candidates.*,
-        case
-            when owner_credit_rule = 'owner' and is_owner_employed then owner_rep_id
-            when is_period_ar_employed then period_ar_rep_id
-            when is_current_ar_employed then current_ar_rep_id
-            when owner_credit_rule = 'owner' and is_owner_in_quarter then owner_rep_id
-            when is_period_ar_in_quarter then period_ar_rep_id
-        end as credited_rep_id,
-        case
-            when owner_credit_rule = 'owner' and is_owner_employed then 'owner'
-            when is_period_ar_employed then 'account_ar'
-            when is_current_ar_employed then 'current_ar'
-            when owner_credit_rule = 'owner' and is_owner_in_quarter then 'owner'
-            when is_period_ar_in_quarter then 'account_ar'
-        end as credited_to
+        {{ credited('rep_id') }} as credited_rep_id,
+        {{ credited('rule') }} as credited_to
     from candidates
 
 )
