@@ -126,11 +126,17 @@ def test_layers_and_coverage_queries(partial):
     assert incomplete.filter(incomplete["column_name"] == "amount")["blank_rows"].to_list() == [90]
 
 
-def test_an_older_warehouse_has_every_layer(monkeypatch, built_warehouse):
-    with Reader(built_warehouse) as reader:
+def test_an_older_warehouse_has_every_layer(tmp_path, built_warehouse):
+    """A warehouse built before coverage was recorded (no meta.layers, no meta.coverage):
+    every layer counts as available, as the old pipeline refused a build without them."""
+    older = tmp_path / "older.duckdb"
+    shutil.copy(built_warehouse, older)
+    with duckdb.connect(str(older)) as con:
+        con.execute("drop table if exists meta.layers")
+        con.execute("drop table if exists meta.coverage")
+    with Reader(older) as reader:
         found = q.layers(reader, Scope.all_access())
-    if found.recorded:
-        pytest.skip("the shared warehouse records meta.layers (the build writes it)")
+    assert not found.recorded
     assert found.available("profit") and found.available("power_map")
 
 
