@@ -1,7 +1,7 @@
 """Help text for every metric the dashboard shows: what it is and its formula.
 
 The formulas are computed in the warehouse (dbt models, weights in seeds); these texts
-explain them. Keep them in step with ../shared/DOMAIN.md and docs/dashboard.md.
+explain them. Keep them in step with the domain model (docs/metrics.md) and docs/dashboard.md.
 """
 
 HELP: dict[str, str] = {
