@@ -92,7 +92,8 @@ MARTS: dict[str, MartSpec] = {
         layer="power_map",
         grain=[],
         sets={"alert_type": ["no_approver", "approver_or_decider_opposes", "no_coach_on_s_a",
-                             "key_contact_untouched_90d", "privately_held"]},
+                             "key_contact_untouched_90d", "privately_held",
+                             "competitor_stance_conflict"]},
         not_null=["account_id"],
     ),
     "fct_account_tiers": MartSpec(

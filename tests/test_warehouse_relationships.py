@@ -151,7 +151,7 @@ def test_row_counts_of_the_marts(con):
         "fct_power_map": 7,
         # the rows of opportunity_contacts.csv: O1 x C1 C2 C4 C5, O8 x C10 C7
         "fct_opportunity_power_map": 6,
-        "fct_account_alerts": 6,
+        "fct_account_alerts": 7,  # listed in test_alerts
         # 4 accounts x 9 quarters (Q2 2022 .. Q2 2024)
         "fct_account_tiers": 36,
         # 4 accounts x 26 months (2022-05 .. 2024-06)
@@ -412,6 +412,9 @@ def test_alerts(con):
         ("A2", "key_contact_untouched_90d", "C6"),  # never
         ("A4", "key_contact_untouched_90d", "C10"),  # 150 days (2024-02-01)
         ("A3", "privately_held", None),
+        # C1 supports us exclusively (attitude 2 since 2024-05-10) and backs Rival (stance 2);
+        # C2, our coach, is neutral toward Rival (stance 0): no alert for C2
+        ("A1", "competitor_stance_conflict", "C1"),
     }
     # A1 is tier S but C2 is a coach: no no_coach_on_s_a alert
 

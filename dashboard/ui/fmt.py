@@ -113,6 +113,7 @@ def quarter_label(year: int, quarter: int) -> str:
 ALERT_LABELS = {
     "approver_or_decider_opposes": "Approver or decision maker opposes",
     "no_coach_on_s_a": "No coach on an S/A account",
+    "competitor_stance_conflict": "Supporter also backs a competitor",
     "key_contact_untouched_90d": "Key contact untouched 90 days",
     "privately_held": "Privately held (one rep)",
     "no_approver": "No approver identified",
@@ -120,6 +121,7 @@ ALERT_LABELS = {
 ALERT_SHORT_LABELS = {  # for metric tiles, which truncate long labels
     "approver_or_decider_opposes": "A or D opposes",
     "no_coach_on_s_a": "No coach (S/A)",
+    "competitor_stance_conflict": "Backs a competitor",
     "key_contact_untouched_90d": "Untouched 90 days",
     "privately_held": "Privately held",
     "no_approver": "No approver",

@@ -18,6 +18,7 @@ EVALUATION_GROUPS = ("commercial", "technical", "selection_decision", "final_dec
 ALERT_TYPES = (  # in the order the Overview lists them: the most urgent first
     "approver_or_decider_opposes",
     "no_coach_on_s_a",
+    "competitor_stance_conflict",
     "key_contact_untouched_90d",
     "privately_held",
     "no_approver",

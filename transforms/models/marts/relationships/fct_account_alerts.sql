@@ -12,8 +12,7 @@
                                    as_of_date is at least competitor_conflict_min_stance (1);
                                    one row per contact, naming the competitor with the
                                    highest stance (ties: first by name). Raised only when
-                                   competitor_conflict_alert_enabled is 1 (default 0 until
-                                   the output checks know the alert type).
+                                   competitor_conflict_alert_enabled is 1 (the default).
     contact_id is null for account-level alerts; tier is the account's current tier.
     Validity: accounts and contacts created after as_of_date raise no alert and count for
     none (the power map and the latest health and tier rows leave them out already).
