@@ -17,7 +17,7 @@ from rapport.paths import DASHBOARD_DIR
 
 sys.path.insert(0, str(DASHBOARD_DIR))
 from ui import fmt
-from ui.charts import thin_line
+from ui.charts import WARM_UP_NOTE, lines, mark_warm_up, thin_line
 
 APP = str(DASHBOARD_DIR / "app.py")
 TIMEOUT = 120  # seconds per run: the test machine is shared and busy
@@ -289,3 +289,43 @@ def test_long_lines_are_thinned_for_drawing_keeping_both_ends():
     assert thin_line(pl.DataFrame({"rank": list(range(1_001))})).height == 501
     short = pl.DataFrame({"rank": [3, 2, 1]})
     assert thin_line(short).equals(short)
+
+
+def test_warm_up_months_are_shaded_and_only_those():
+    """Three month-ends, the first two with an incomplete window: one grey band from half a
+    month before 31 Jan to half a month after 28 Feb, and a legend entry; nothing is added
+    when every window is complete or the flag is absent (an older warehouse)."""
+    import datetime as dt
+
+    import polars as pl
+
+    months = [dt.date(2025, 1, 31), dt.date(2025, 2, 28), dt.date(2025, 3, 31)]
+    frame = pl.DataFrame({"month_end_date": months, "score": [10.0, 20.0, 30.0],
+                          "measure": ["Health"] * 3, "window_complete": [False, False, True]})
+    fig = mark_warm_up(lines(frame, "month_end_date", "score", color="measure"), frame,
+                       "month_end_date")
+    (band,) = fig.layout.shapes
+    assert (band.x0, band.x1) == (dt.date(2025, 1, 16), dt.date(2025, 3, 15))
+    assert [t.name for t in fig.data] == ["Health", "warm-up months"]
+
+    complete = frame.with_columns(window_complete=pl.lit(True))
+    fig = mark_warm_up(lines(complete, "month_end_date", "score", color="measure"), complete,
+                       "month_end_date")
+    assert not fig.layout.shapes and len(fig.data) == 1
+    older = frame.drop("window_complete")
+    fig = mark_warm_up(lines(older, "month_end_date", "score", color="measure"), older,
+                       "month_end_date")
+    assert not fig.layout.shapes and len(fig.data) == 1
+
+
+def test_health_page_says_which_months_are_warm_up(warehouse_env):
+    """The demo data starts in July 2024: the 24-month org window is incomplete until June
+    2026, so the trend of the last 24 months has warm-up months and the page says so."""
+    with duckdb.connect(str(warehouse_env), read_only=True) as con:
+        warm = con.execute("select count(*) from marts.fct_relationship_health "
+                           "where not window_complete").fetchone()[0]
+    assert warm > 0
+    at = _open("pages/health.py")
+    _assert_clean(at, "health")
+    assert any(c.value.startswith(WARM_UP_NOTE) for c in at.caption), \
+        [c.value for c in at.caption]

@@ -6,7 +6,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 from ui import fmt
-from ui.charts import PART_COLOURS, lines
+from ui.charts import PART_COLOURS, WARM_UP_NOTE, lines, mark_warm_up
 from ui.context import current
 from ui.helptext import help_for
 from ui.widgets import (
@@ -117,7 +117,10 @@ with accounts_tab:
                     x_title="Month-end", y_title="Mean score (0-100)",
                     title="Mean health and its three parts over the accounts in view")
         fig.update_yaxes(range=[0, 100])
-        chart(fig, key="health_trend", height=320)
+        chart(mark_warm_up(fig, trend, "month_end_date"), key="health_trend", height=320)
+        if "window_complete" in trend.columns and not trend["window_complete"].all():
+            st.caption(WARM_UP_NOTE + "; read a rise in the shaded months as more history, "
+                       "not as better relationships.")
         table(health, key="account_health", file_name=f"account_health_{month_end}",
               hide=("account_id",), column_config=HEALTH_COLUMNS, height=400)
 
@@ -163,7 +166,9 @@ with drill_tab:
                 colours=PART_COLOURS, x_title="Month-end", y_title="Score (0-100)",
                 title=f"{names[account_id]}: health and its parts by month")
     fig.update_yaxes(range=[0, 100])
-    chart(fig, key="account_history", height=300)
+    chart(mark_warm_up(fig, history, "month_end_date"), key="account_history", height=300)
+    if "window_complete" in history.columns and not history["window_complete"].all():
+        st.caption(WARM_UP_NOTE + ".")
 
     st.markdown("#### Key part: the decision makers and their stance")
     st.caption(help_for("key_score"))

@@ -8,6 +8,7 @@ through fmt.chart_text here; callers pass data values as they are."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import plotly.graph_objects as go
@@ -265,6 +266,34 @@ def lines(df: pl.DataFrame, x: str, y: str, *, color: str, order: list | None = 
                                  mode="lines+markers", name=chart_text(key),
                                  line={"color": _colour(key, i, colours)}))
     return _layout(fig, title, x_title, y_title, legend_title)
+
+
+WARM_UP_NOTE = ("Warm-up: a trailing window of these months reaches back before the first "
+                "data, so their scores see less history than later months (the 24-month org "
+                "window is the longest)")
+
+
+def mark_warm_up(fig: go.Figure, frame: pl.DataFrame, x: str,
+                 flag: str = "window_complete") -> go.Figure:
+    """Shade the months whose windows are not complete (`flag` false) on a chart over `x`
+    (dates), labelled "warm-up" with the reason on hover. A frame without the flag (an
+    older warehouse) or with every window complete is left as it is."""
+    if flag not in frame.columns or x not in frame.columns:
+        return fig
+    warm = frame.filter(pl.col(flag).not_())[x].drop_nulls()
+    if warm.is_empty():
+        return fig
+    half = dt.timedelta(days=15)
+    x0, x1 = warm.min() - half, warm.max() + half
+    fig.add_vrect(x0=x0, x1=x1, fillcolor="#9e9e9e", opacity=0.18, layer="below",
+                  line_width=0, annotation_text="warm-up", annotation_position="top left",
+                  annotation_font={"size": 11, "color": "#555555"})
+    # an invisible trace carries the reason on hover (shapes have no hover text)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers",
+                             hoverinfo="skip", showlegend=True, name="warm-up months",
+                             marker={"symbol": "square", "size": 12, "color": "#9e9e9e",
+                                     "opacity": 0.4}))
+    return fig
 
 
 def dots(df: pl.DataFrame, x: str, y: str, *, color: str | None = None,

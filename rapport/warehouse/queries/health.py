@@ -20,6 +20,7 @@ from rapport.warehouse.queries._base import (
     one_account,
     text_literal,
 )
+from rapport.warehouse.queries.options import columns_of
 from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
 
@@ -101,11 +102,16 @@ def account_health(reader: Reader, scope: Scope, f: Filters, month_end: dt.date,
 
 def health_trend(reader: Reader, scope: Scope, f: Filters, month_end: dt.date,
                  months: int = 24) -> pl.DataFrame:
-    """Mean key / general / org / health over the accounts in view per month-end, and the
-    number of accounts per band, for the `months` months up to month_end."""
+    """Mean key / general / org / health over the accounts in view per month-end, the
+    number of accounts per band, and whether every window of the month is complete
+    (`window_complete`; true on a warehouse built before the warm-up flags existed), for the
+    `months` months up to month_end."""
     start = month_end - dt.timedelta(days=31 * months)
     q = Sql()
     accounts = accounts_in_view(q, scope, f)
+    complete = ("bool_and(health.window_complete)"
+                if "window_complete" in columns_of(reader, scope, "marts.fct_relationship_health")
+                else "true")
     sql = f"""
     with {accounts}
 
@@ -118,7 +124,8 @@ def health_trend(reader: Reader, scope: Scope, f: Filters, month_end: dt.date,
         count(*) filter (where health.health_band = 'strong') as strong,
         count(*) filter (where health.health_band = 'developing') as developing,
         count(*) filter (where health.health_band = 'weak') as weak,
-        count(*) as accounts
+        count(*) as accounts,
+        {complete} as window_complete
     from marts.fct_relationship_health as health
     inner join accounts_in_view on accounts_in_view.account_id = health.account_id
     where health.month_end_date > {q.bind(start)} and health.month_end_date <= {q.bind(month_end)}
