@@ -14,7 +14,7 @@ from rapport.contract import contract
 from rapport.generator.output import FORMATS, Progress, id_width, write_table
 from rapport.generator.scales import parse_scale
 from rapport.generator.simulate import people, simulate
-from rapport.generator.tables import BUILDERS, make_ids
+from rapport.generator.tables import BUILDERS, NOT_GENERATED, make_ids
 from rapport.generator.world import HABITS
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -30,26 +30,32 @@ def _check_args(seed: int, fmt: str) -> None:
 
 def generate(scale: str | int, seed: int, out_dir: Path, fmt: str = "csv",
              progress: bool = False) -> dict[str, int]:
-    """Write one file per contract table into out_dir; return the rows written per table.
+    """Write one file per contract table into out_dir (but the optional tables of
+    NOT_GENERATED); return the rows written per table.
 
     The same scale, seed and format give byte-identical files. Files of the other format for
-    the same tables are removed so that out_dir holds exactly one file per table.
+    the same tables, and files of the tables not generated, are removed so that out_dir
+    holds exactly the generated tables, one file each.
     """
     sc = parse_scale(scale)
     _check_args(seed, fmt)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = list(contract().tables)
+    spec = contract()
+    tables = [name for name in spec.tables if name not in NOT_GENERATED]
     missing = set(tables) ^ set(BUILDERS)
     if missing:
         raise RuntimeError(f"generator and contract disagree on tables: {sorted(missing)}")
+    left_out = [name for name in NOT_GENERATED if spec.tables[name].core]
+    if left_out:
+        raise RuntimeError(f"generator: core table(s) {left_out} must be generated")
     bar = Progress(progress, len(tables))
     world = simulate(sc, seed, bar)
     ids = make_ids(world)
-    for name in tables:
+    for name in spec.tables:
         for other in FORMATS:
             stale = out_dir / f"{name}.{other}"
-            if other != fmt and stale.exists():
+            if (other != fmt or name in NOT_GENERATED) and stale.exists():
                 stale.unlink()
 
     def write(name: str) -> int:

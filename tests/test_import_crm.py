@@ -450,10 +450,10 @@ def test_partial_export_imports_and_gates_with_every_other_table_empty(tmp_path,
     imported = {"regions": 3, "reps": 4, "accounts": 5, "opportunities": 8}  # 1 open, no Amount
     assert {t: n for t, n in counts.items() if n} == imported
     assert set(counts) - set(imported) == {
-        "region_market_types", "contacts", "contact_assessments", "interactions",
-        "opportunity_contacts", "payments", "account_strategies", "relationship_plans",
-        "plan_items", "complaints", "feedback_items", "satisfaction_surveys", "targets",
-        "competitor_stances",
+        "region_market_types", "account_owners", "contacts", "contact_assessments",
+        "interactions", "opportunity_contacts", "payments", "account_strategies",
+        "relationship_plans", "plan_items", "complaints", "feedback_items",
+        "satisfaction_surveys", "targets", "competitor_stances",
     }
     assert revenue_per_rep(con) == {
         SF_U1: 150000.50, SF_U2: 80000.0, SF_U3: 70000.0, SF_U4: 25000.0,

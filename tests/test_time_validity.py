@@ -18,6 +18,12 @@ The fixture (one region R1, everything telecom):
             B3: K3 (no role): phone calls 2023-07-01, 2024-07-01 and 2025-06-30
   deals     won: D0 B3 1,000 on 2023-03-01 (Q3) | D3 B3 34,000 on 2025-01-20 (Q3)
                  D1 B1 92,000 on 2025-04-15 (Q1) | D2 B2 21,000 on 2025-06-15 (Q2)
+  owners    (account_owners, the CRM's history) B1: AR Q3 2023-01-01 .. 2024-08-20, then
+            AR Q1 from 2024-08-21 (open), and AR Q2 from 2025-06-20 (open: overlaps Q1's
+            window, the later start wins), SR Q4 from 2025-06-30 (not used);
+            B3: AR Q1 from 2025-06-20 (11 recorded days of Q2 2025)
+  plans     P1 on B1 (owner Q3), three items owned by the SR Q4: I1 key due 2024-08-10,
+            I2 key due 2024-09-10 (both done in time), I3 general due 2024-11-10 (not done)
   calendars months 2023-07 .. 2025-06 (first interaction 2023-07-01, 24 months);
             quarters Q1 2023 .. Q2 2025 (first won deal 2023-03-01, 10 quarters)
 """
@@ -32,7 +38,7 @@ import duckdb
 import pytest
 from support.pipeline import gate_fixture
 
-from rapport.dbt_runner import build
+from rapport.dbt_runner import DbtResult, build
 
 pytestmark = pytest.mark.xdist_group("time-validity")
 
@@ -42,14 +48,19 @@ BUILD_ID = "time-validity-fixture"
 
 
 @pytest.fixture(scope="module")
-def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DbtResult]:
     work = tmp_path_factory.mktemp("time-validity")
     db_path = work / "warehouse.duckdb"
     gate_fixture(db_path, FIXTURES, BUILD_ID, AS_OF)
     result = build(db_path, AS_OF, BUILD_ID, target_path=work / "dbt-target", echo=None)
     assert result.success, "dbt build failed:\n" + (
         "\n".join(str(f) for f in result.failures) or result.error)
-    connection = duckdb.connect(str(db_path), read_only=True)
+    return db_path, result
+
+
+@pytest.fixture(scope="module")
+def con(built: tuple[Path, DbtResult]) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(str(built[0]), read_only=True)
     yield connection
     connection.close()
 
@@ -338,3 +349,147 @@ def test_ownership_of_the_period_is_inferred_from_ar_activity_and_won_deals(con)
         "select denominator from marts.fct_key_actions "
         "where rep_id = 'Q1' and year = 2025 and quarter = 2 and action_no = 3"
     ).fetchone()[0] == 2
+
+
+# --- ownership of the period: recorded history first (account_owners) -----------------------
+
+
+def owners_of(con, account: str) -> dict[tuple[int, int], dict]:
+    return {(r["year"], r["quarter"]): r for r in rows(
+        con, "select * from intermediate.int_accounts_owner_of_period where account_id = ?",
+        [account])}
+
+
+def test_recorded_ownership_decides_the_ar_of_the_period(con):
+    b1 = owners_of(con, "B1")
+    # every quarter of B1 (Q1 2023 .. Q2 2025) is covered by recorded AR windows
+    assert len(b1) == 10 and {r["owner_source"] for r in b1.values()} == {"recorded"}
+    # Q1 2023 .. Q2 2024: Q3's window (from 2023-01-01) covers every day; the inference said
+    # today's AR Q1 (nobody worked B1 then: 'current')
+    q1_2023 = b1[(2023, 1)]
+    assert (q1_2023["period_ar_rep_id"], q1_2023["recorded_days_held"]) == ("Q3", 90)  # 31+28+31
+    assert (q1_2023["inferred_ar_rep_id"], q1_2023["unrecorded_days"]) == ("Q1", 0)
+    assert b1[(2024, 2)]["period_ar_rep_id"] == "Q3"
+    # Q3 2024, the hand-over: Q3 Jul 1 .. Aug 20 = 31 + 20 = 51 days, Q1 Aug 21 .. Sep 30 =
+    # 11 + 30 = 41 days -> Q3, who held it longer
+    q3_2024 = b1[(2024, 3)]
+    assert (q3_2024["period_ar_rep_id"], q3_2024["recorded_days_held"]) == ("Q3", 51)
+    # Q4 2024 and Q1 2025: Q1 all 92 and 90 days
+    assert (b1[(2024, 4)]["period_ar_rep_id"], b1[(2024, 4)]["recorded_days_held"]) == ("Q1", 92)
+    assert (b1[(2025, 1)]["period_ar_rep_id"], b1[(2025, 1)]["recorded_days_held"]) == ("Q1", 90)
+    # Q2 2025: Q2's window from 2025-06-20 overlaps Q1's open one; the later start wins from
+    # then on: Q1 Apr 1 .. Jun 19 = 30 + 31 + 19 = 80 days, Q2 Jun 20 .. 30 = 11 -> Q1
+    q2_2025 = b1[(2025, 2)]
+    assert (q2_2025["period_ar_rep_id"], q2_2025["recorded_days_held"]) == ("Q1", 80)
+    assert q2_2025["unrecorded_days"] == 0
+    recorded = one(con, "select * from intermediate.int_accounts_owner_recorded "
+                        "where account_id = 'B1' and year = 2025 and quarter = 2", [])
+    assert (recorded["recorded_days"], recorded["period_days"]) == (91, 91)  # 80 + 11
+
+
+def test_a_few_recorded_days_do_not_outweigh_the_unrecorded_ones(con):
+    b3 = owners_of(con, "B3")
+    # B3 Q2 2025: Q1 is recorded from 2025-06-20 only: 11 days held, 91 - 11 = 80 days with
+    # no record -> the unknown holder of those 80 days wins: the inference decides (Q1 by
+    # J2, evidence 1), owner_source inferred
+    q2 = b3[(2025, 2)]
+    assert (q2["period_ar_rep_id"], q2["owner_source"], q2["evidence"]) == ("Q1", "inferred", 1)
+    assert (q2["recorded_ar_rep_id"], q2["recorded_days_held"], q2["unrecorded_days"]) == (
+        "Q1", 11, 80)
+    # the quarters without any record are the inference's, as before
+    assert (b3[(2024, 4)]["period_ar_rep_id"], b3[(2024, 4)]["owner_source"]) == ("Q3", "current")
+    assert b3[(2024, 4)]["recorded_ar_rep_id"] is None
+    b2 = owners_of(con, "B2")
+    assert [(k, r["period_ar_rep_id"], r["owner_source"]) for k, r in b2.items()] == [
+        ((2025, 2), "Q2", "inferred")]
+
+
+def test_recorded_ownership_moves_the_owned_accounts_of_the_key_actions(con):
+    owned = {(r["rep_id"], r["year"], r["quarter"]): r["accounts"] for r in rows(
+        con, "select rep_id, year, quarter, string_agg(account_id || ':' || owner_source, ',' "
+             "order by account_id) as accounts from intermediate.int_actions_owned_accounts "
+             "group by all")}
+    # Q3 owned B1 by the record until Q3 2024 (the inference gave B1 to today's AR Q1) and
+    # B3 by inference (J1, his call of 2024-07-01)
+    assert owned[("Q3", 2024, 3)] == "B1:recorded,B3:inferred"
+    assert owned[("Q3", 2024, 4)] == "B3:current"
+    assert owned[("Q3", 2025, 1)] == "B3:inferred"
+    # Q1 owned nothing until the hand-over quarter, then B1
+    assert ("Q1", 2024, 3) not in owned
+    assert owned[("Q1", 2024, 4)] == "B1:recorded"
+    assert owned[("Q1", 2025, 2)] == "B1:recorded,B3:inferred"
+    scorecard = {(r["rep_id"], r["year"], r["quarter"]): (r["owned_accounts"],
+                                                          r["owned_accounts_inferred"])
+                 for r in rows(con, "select * from marts.fct_rep_scorecard")}
+    assert scorecard[("Q3", 2024, 3)] == (2, 1)
+    assert scorecard[("Q1", 2025, 2)] == (2, 1)
+
+
+def test_sr_items_count_for_the_recorded_ar_of_their_quarter(con):
+    credited = {r["plan_item_id"]: (r["period_ar_rep_id"], r["credited_rep_id"], r["credited_to"])
+                for r in rows(con, "select * from intermediate.int_actions_plan_items_credited")}
+    # SR items go to the account's AR of the period (iron_triangle_credit SR -> ar):
+    #   I1 due 2024-08-10, Q3 2024: the recorded AR of the quarter, Q3 (employed then)
+    #   I2 due 2024-09-10: Q1 held B1 that day, but the quarter's AR is Q3 (51 of 92 days):
+    #      one AR per account and quarter
+    #   I3 due 2024-11-10, Q4 2024: Q1
+    # With today's AR (or the inference: nobody worked B1 in 2024) all three were Q1's.
+    assert credited == {
+        "I1": ("Q3", "Q3", "account_ar"),
+        "I2": ("Q3", "Q3", "account_ar"),
+        "I3": ("Q1", "Q1", "account_ar"),
+    }
+    actions = {(r["rep_id"], r["year"], r["quarter"], r["action_no"]): (r["numerator"],
+                                                                       r["denominator"])
+               for r in rows(con, "select * from marts.fct_key_actions where action_no in (4, 6)")}
+    # action 4 (key layer): I1 and I2, both done by their due date -> 2 of 2 for Q3
+    assert actions[("Q3", 2024, 3, 4)] == (2, 2)
+    # action 6 (general layer): I3, not done -> 0 of 1 for Q1 in Q4 2024
+    assert actions[("Q1", 2024, 4, 6)] == (0, 1)
+
+
+def test_overlapping_ar_windows_are_flagged_as_a_warning(built):
+    _, result = built
+    tests = {n.name: (n.status, n.message) for n in result.nodes if n.resource_type == "test"}
+    # B1: Q1's open window (from 2024-08-21) and Q2's (from 2025-06-20) share days: one pair
+    status, message = tests["assert_account_owner_windows_do_not_overlap"]
+    assert (status, message) == ("warn", "Got 1 result, configured to warn if != 0")
+
+
+def test_malformed_account_owner_rows_are_quarantined_with_their_reason(tmp_path):
+    """The fixture's folder with bad account_owners rows appended, through the real ingest
+    and gate (no build)."""
+    from rapport.ingest import load_raw
+    from rapport.quarantine import run_gate
+
+    for path in FIXTURES.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    with (tmp_path / "account_owners.csv").open("a", encoding="utf-8") as out:
+        out.write("B1,AR,QX,2024-01-01,,unknown rep\n"           # row 6
+                  "B3,AR,Q1,2024-05-01,2024-04-30,ends first\n"  # row 7
+                  "B3,XR,Q1,2024-05-01,,no such role\n"          # row 8
+                  "B1,AR,Q1,2023-01-01,,same key as row 1\n"     # row 9
+                  "B9,AR,Q1,2024-01-01,,unknown account\n"       # row 10
+                  "B3,AR,Q1,,,no start\n")                       # row 11
+    con = duckdb.connect()
+    try:
+        load_raw(con, tmp_path)
+        result = run_gate(con, "owners-gate", AS_OF)
+        found = dict(con.execute(
+            "select row_number, detail from meta.dq_quarantine "
+            "where table_name = 'account_owners' order by row_number").fetchall())
+        assert found == {
+            6: "orphan_fk:rep_id=QX",
+            7: "impossible_value:valid_to_before_valid_from",
+            8: "not_allowed:role=XR",
+            9: "duplicate_key:B1|AR|2023-01-01",
+            10: "orphan_fk:account_id=B9",
+            11: "missing_required:valid_from",
+        }
+        # the fixture's own five rows stay clean ('ar' is read as AR)
+        assert (result.counts["account_owners"].clean,
+                result.counts["account_owners"].quarantined) == (5, 6)
+        assert con.execute("select count(*) from validated.account_owners "
+                           "where role = 'AR'").fetchone()[0] == 4
+    finally:
+        con.close()

@@ -382,3 +382,7 @@ BUILDERS = {
     "competitor_stances": competitor_stances,
 }
 TABLE_ORDER = tuple(BUILDERS)
+# Contract tables the generator leaves out on purpose: an absent optional file is an empty
+# table. account_owners (the CRM's owner history): the demo shows the inferred AR of the
+# period (docs/metrics-scorecard.md, "Common rules"), which is what most exports get.
+NOT_GENERATED = frozenset({"account_owners"})

@@ -6,9 +6,9 @@
     Returns one row per table and check that does not reconcile.
 -#}
 {%- set tables = [
-    'regions', 'region_market_types', 'reps', 'accounts', 'contacts', 'contact_assessments',
-    'interactions', 'opportunities', 'opportunity_contacts', 'payments', 'account_strategies',
-    'relationship_plans', 'plan_items', 'complaints', 'feedback_items',
+    'regions', 'region_market_types', 'reps', 'accounts', 'account_owners', 'contacts',
+    'contact_assessments', 'interactions', 'opportunities', 'opportunity_contacts', 'payments',
+    'account_strategies', 'relationship_plans', 'plan_items', 'complaints', 'feedback_items',
     'satisfaction_surveys', 'targets', 'competitor_stances'
 ] -%}
 {%- set build_id = var('build_id', none) -%}

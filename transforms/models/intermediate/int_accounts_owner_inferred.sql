@@ -1,6 +1,7 @@
 {#-
-    Ownership of the period, inferred (issue 16). The contract has no owner history yet, so
-    the AR who owned an account in a quarter is inferred from the quarter's own evidence.
+    Ownership of the period, inferred (issue 16): the AR who owned an account in a quarter,
+    inferred from the quarter's own evidence. int_accounts_owner_of_period uses it where the
+    CRM's owner history (account_owners, int_accounts_owner_recorded) does not decide.
     One row per account per quarter from the quarter the account was created in
     (int_calendar_quarters; created on or before the snapshot day):
       evidence of a rep = activities the rep logged on the account in the quarter, when the
@@ -11,9 +12,10 @@
                           smallest rep_id); owner_source = 'inferred'
                         = today's AR (accounts.ar_rep_id) when nobody has evidence that
                           quarter; owner_source = 'current'
-    Used for the owned accounts of key actions 1, 2, 3 and 9 (int_actions_owned_accounts) and
-    for the account's AR of the iron triangle (int_actions_*_credited). Revenue is not
-    re-credited: a deal counts for the AR on the deal at close (DOMAIN.md 7).
+    Through int_accounts_owner_of_period: the owned accounts of key actions 1, 2, 3 and 9
+    (int_actions_owned_accounts) and the account's AR of the iron triangle
+    (int_actions_*_credited). Revenue is not re-credited: a deal counts for the AR on the
+    deal at close (DOMAIN.md 7).
 -#}
 with
 

@@ -5,7 +5,8 @@
                       role is listed in iron_triangle_credit with credit_to = 'ar' (SR and
                       FR by default: their items go to the account's AR);
       2 'account_ar'  the account's AR of the period of the due date
-                      (int_accounts_owner_inferred) employed on the due date;
+                      (int_accounts_owner_of_period: recorded, else inferred)
+                      employed on the due date;
       3 'current_ar'  today's AR of the account (accounts.ar_rep_id) employed on the due date;
       4 'owner'       the owner (rule as in 1) employed some day of the due date's quarter;
       5 'account_ar'  the AR of the period employed some day of that quarter;
@@ -32,7 +33,7 @@ accounts as (
 period_owners as (
 
     select account_id, quarter_start_date, snapshot_date, period_ar_rep_id
-    from {{ ref('int_accounts_owner_inferred') }}
+    from {{ ref('int_accounts_owner_of_period') }}
 
 ),
 

@@ -1,7 +1,8 @@
 {#-
     One row per assessed rep per quarter per account the rep owned in that quarter: the AR
-    of the period (int_accounts_owner_inferred.period_ar_rep_id: inferred from the quarter's
-    AR activity and won deals, else today's accounts.ar_rep_id; owner_source says which).
+    of the period (int_accounts_owner_of_period.period_ar_rep_id: recorded in account_owners,
+    else inferred from the quarter's AR activity and won deals, else today's
+    accounts.ar_rep_id; owner_source 'recorded', 'inferred' or 'current' says which).
     Accounts created after the quarter's period end are left out (the owner model starts at
     creation). tier is the account's tier that quarter (fct_account_tiers), 'unranked' when
     it has none.
@@ -16,7 +17,7 @@ rep_quarters as (
 
 owners as (
 
-    select * from {{ ref('int_accounts_owner_inferred') }}
+    select * from {{ ref('int_accounts_owner_of_period') }}
 
 ),
 

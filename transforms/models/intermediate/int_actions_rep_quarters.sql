@@ -1,7 +1,7 @@
 {#-
     One row per rep per quarter assessed on the key actions and the scorecard: reps employed
     in the quarter whose role is AR, who are the AR of at least one account (today, or of
-    the period: int_accounts_owner_inferred), or who are
+    the period: int_accounts_owner_of_period), or who are
     credited as owners with plan items or complaints (SR/FR when iron_triangle_credit says
     'owner' for their role).
     market_type is the one the scorecard uses: the region's market type that year, or the
@@ -23,7 +23,7 @@ accounts as (
 
 period_owners as (
 
-    select period_ar_rep_id, year, quarter from {{ ref('int_accounts_owner_inferred') }}
+    select period_ar_rep_id, year, quarter from {{ ref('int_accounts_owner_of_period') }}
 
 ),
 
