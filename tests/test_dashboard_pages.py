@@ -329,3 +329,21 @@ def test_health_page_says_which_months_are_warm_up(warehouse_env):
     _assert_clean(at, "health")
     assert any(c.value.startswith(WARM_UP_NOTE) for c in at.caption), \
         [c.value for c in at.caption]
+
+
+def test_tiers_page_says_when_the_quarters_windows_warm_up(warehouse_env):
+    """The first tiered quarter's 12-month revenue window reaches back before the first deal:
+    the Tiers page says so; the newest quarter (both windows complete) does not."""
+    with duckdb.connect(str(warehouse_env), read_only=True) as con:
+        first, newest = con.execute("""
+            select min((year, quarter)) filter (where not revenue_window_complete),
+                   max((year, quarter)) filter (where window_complete)
+            from marts.fct_account_tiers""").fetchone()
+    assert first is not None and newest is not None
+    at = _open("pages/tiers.py")
+    _assert_clean(at, "tiers")
+    assert not any(c.value.startswith("Warm-up") for c in at.caption)
+    at.sidebar.selectbox(key="filter_quarter").set_value(tuple(first)).run()
+    _assert_clean(at, "tiers")
+    assert any(c.value.startswith("Warm-up: the revenue (12 months)") for c in at.caption), \
+        [c.value for c in at.caption]

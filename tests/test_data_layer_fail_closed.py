@@ -196,6 +196,7 @@ def _every_query(reader: Reader, scope: Scope, p: dict) -> dict[str, object]:
         "tier_counts": lambda: q.tier_counts(reader, scope, f),
         "tier_distribution": lambda: q.tier_distribution(reader, scope, f, "region"),
         "tier_migration": lambda: q.tier_migration(reader, scope, f, py, pq, year, quarter),
+        "tier_windows": lambda: q.tier_windows(reader, scope, f),
     }
     return {name: call() for name, call in calls.items()}
 

@@ -22,6 +22,14 @@ if f.year is None:
     st.stop()
 st.caption(f"{fmt.quarter_label(f.year, f.quarter)} · {fmt.plain(ctx.regions_label())} · "
            "S top 5%, A next 15%, B next 30%, C the rest by composite score.")
+windows = q.tier_windows(reader, scope, f)
+warming = [name for name, complete in (("revenue (12 months)", windows["revenue"]),
+                                        ("win rate (24 months)", windows["winnability"]))
+           if not complete]
+if warming:
+    st.caption("Warm-up: the " + " and ".join(warming) + " window of this quarter reaches "
+               "back before the first deal data, so those scores rest on less history than "
+               "later quarters.")
 
 SCORE = {"min_value": 0, "max_value": 100, "format": "%.0f"}
 SCORE_COLUMNS = {

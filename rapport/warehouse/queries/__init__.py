@@ -85,6 +85,7 @@ from rapport.warehouse.queries.tiers import (
     pareto,
     tier_distribution,
     tier_migration,
+    tier_windows,
 )
 
 # Every function here is called by tests/test_data_layer_fail_closed.py (scoping).
@@ -146,4 +147,5 @@ __all__ = [
     "tier_counts",
     "tier_distribution",
     "tier_migration",
+    "tier_windows",
 ]

@@ -11,6 +11,7 @@ from rapport.warehouse.queries._base import (
     accounts_in_view,
     fetch,
 )
+from rapport.warehouse.queries.options import columns_of
 from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
 
@@ -163,3 +164,22 @@ def accounts_by_tier(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
     order by {TIER_ORDER.format(col='tier')}, rank_in_population, account_name
     """
     return fetch(reader, scope, sql, q)
+
+
+def tier_windows(reader: Reader, scope: Scope, f: Filters) -> dict[str, bool]:
+    """Whether the quarter's revenue (12 months) and win-rate (24 months) windows are
+    complete: {"revenue": bool, "winnability": bool}. The windows end on the quarter's
+    snapshot day, the same for every account; a warehouse built before the warm-up flags
+    reads as complete, a quarter without tiers as complete."""
+    have = set(columns_of(reader, scope, "marts.fct_account_tiers"))
+    if not {"revenue_window_complete", "winnability_window_complete"} <= have or f.year is None:
+        return {"revenue": True, "winnability": True}
+    q = Sql()
+    sql = f"""
+    select
+        coalesce(bool_and(revenue_window_complete), true) as revenue,
+        coalesce(bool_and(winnability_window_complete), true) as winnability
+    from marts.fct_account_tiers
+    where year = {q.bind(f.year)} and quarter = {q.bind(f.quarter)}
+    """
+    return fetch(reader, scope, sql, q).row(0, named=True)
