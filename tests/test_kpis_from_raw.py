@@ -273,37 +273,60 @@ def test_composite_scores_and_tiers_match_fct_account_tiers(raw, built_warehouse
     assert latest["len"].sum() == accounts and set(latest["tier"]) == {"S", "A", "B", "C"}
 
 
-def test_concentration_at_the_as_of_month_matches_fct_relationship_health(raw, built_warehouse):
+def test_concentration_in_every_month_matches_fct_relationship_health(raw, built_warehouse):
+    """Concentration of every account in every month: the activities of the 12 calendar
+    months ending with the month (up to its snapshot day, the as-of date in the as-of month),
+    the top rep's share, the HHI of the rep shares, the top rep (ties: the smallest rep_id),
+    and privately held (top share >= 0.6, health >= 70, at least 5 activities; the seeds'
+    defaults, pinned by test_the_seeds_hold_the_defaults_this_test_recomputes_with)."""
     as_of = raw["as_of"]
-    # first day of the 12th month back, counting the as-of month (valid for a 12-month window,
-    # which the seed test pins)
-    window_start = date(as_of.year - (1 if as_of.month < CONCENTRATION_MONTHS else 0),
-                        (as_of.month - CONCENTRATION_MONTHS) % 12 + 1, 1)
-    per_rep = raw["interactions"].filter(
-        (pl.col("occurred_at").dt.date() >= window_start)
-        & (pl.col("occurred_at").dt.date() <= as_of)
-    ).group_by("account_id", "rep_id").len("activities")
+    seeds = _csv(SEEDS, "relationship_score_settings")
+    setting = dict(zip(seeds["setting"], seeds["value"].cast(pl.Float64)))
+    month_no = pl.col("month").dt.year() * 12 + pl.col("month").dt.month()
+    per_rep_month = raw["interactions"].filter(pl.col("occurred_at").dt.date() <= as_of).with_columns(
+        month=pl.col("occurred_at").dt.date().dt.truncate("1mo")
+    ).group_by("account_id", "rep_id", "month").len("activities").with_columns(
+        month_no=month_no)
+    health = _mart(built_warehouse, """
+        select account_id, month_end_date, cast(activity_count_12m as double) as activity_count_12m,
+               top_rep_share, rep_hhi, top_rep_id, health_score, is_privately_held
+        from marts.fct_relationship_health""")
+    months = health.select("account_id", "month_end_date").with_columns(
+        target_no=pl.col("month_end_date").dt.year() * 12 + pl.col("month_end_date").dt.month())
+    per_rep = months.join(per_rep_month, on="account_id").filter(
+        (pl.col("month_no") <= pl.col("target_no"))
+        & (pl.col("month_no") > pl.col("target_no") - CONCENTRATION_MONTHS)
+    ).group_by("account_id", "month_end_date", "rep_id").agg(pl.col("activities").sum())
     mine = per_rep.with_columns(
-        total=pl.col("activities").sum().over("account_id")
-    ).group_by("account_id").agg(
+        total=pl.col("activities").sum().over("account_id", "month_end_date")
+    ).group_by("account_id", "month_end_date").agg(
         activity_count_12m=pl.col("total").first().cast(pl.Float64),
         top_rep_share=(pl.col("activities").max() / pl.col("total").first()),
         rep_hhi=((pl.col("activities") / pl.col("total")) ** 2).sum(),
-        # the most active rep; ties: the smallest rep_id
         top_rep_id=pl.col("rep_id").sort_by(["activities", "rep_id"],
                                             descending=[True, False]).first(),
     )
-    theirs = _mart(built_warehouse, f"""
-        select account_id, cast(activity_count_12m as double) as activity_count_12m,
-               top_rep_share, rep_hhi, top_rep_id
-        from marts.fct_relationship_health
-        where snapshot_date = date '{as_of:%Y-%m-%d}' and activity_count_12m > 0""")
-    assert window_start.day == 1 and mine.height > 0
-    _assert_same(mine.drop("top_rep_id"), theirs.drop("top_rep_id"), ["account_id"],
+    theirs = health.filter(pl.col("activity_count_12m") > 0)
+    assert mine.height > health["account_id"].n_unique(), "only one month per account?"
+    _assert_same(mine.drop("top_rep_id"), theirs.select(mine.drop("top_rep_id").columns),
+                 ["account_id", "month_end_date"],
                  ["activity_count_12m", "top_rep_share", "rep_hhi"], "fct_relationship_health")
-    tops = mine.join(theirs, on="account_id", suffix="_mart").filter(
+    tops = mine.join(theirs, on=["account_id", "month_end_date"], suffix="_mart").filter(
         pl.col("top_rep_id") != pl.col("top_rep_id_mart"))
-    assert tops.is_empty(), f"top rep differs:\n{tops.head(5)}"
+    assert tops.is_empty(), f"top rep differs in {tops.height} of {mine.height}:\n{tops.head(5)}"
+    held = health.join(mine, on=["account_id", "month_end_date"], how="left",
+                       suffix="_mine").with_columns(
+        mine=pl.col("top_rep_share_mine").fill_null(0.0)
+        >= setting["privately_held_min_top_rep_share"])
+    held = held.with_columns(mine=pl.col("mine")
+                             & (pl.col("health_score") >= setting["privately_held_min_health"])
+                             & (pl.col("activity_count_12m_mine").fill_null(0)
+                                >= setting["privately_held_min_activities"]))
+    wrong = held.filter(pl.col("mine") != pl.col("is_privately_held"))
+    assert wrong.is_empty(), (
+        f"privately held differs in {wrong.height} of {held.height} account-months:\n"
+        f"{wrong.head(5)}")
+    assert held["mine"].any() and not held["mine"].all()
 
 
 def test_health_rows_start_at_each_accounts_creation(raw, built_warehouse):
