@@ -1,8 +1,10 @@
 {#-
     Validity windows (issue 16): no mart row for an entity outside its window.
       accounts  fct_relationship_health, fct_account_tiers: snapshot_date >= created_date
-      reps      fct_rep_performance: employed at least one day of the quarter
-                (hire_date <= period end, leave_date null or >= quarter start)
+      contacts  fct_power_map, fct_opportunity_power_map: created_date <= as_of_date
+      reps      fct_rep_performance, fct_key_actions, fct_rep_scorecard: employed at least
+                one day of the quarter (hire_date <= period end, leave_date null or >=
+                quarter start)
     One row per offending mart row; the test passes when there is none.
 -#}
 with
@@ -16,6 +18,12 @@ accounts as (
 reps as (
 
     select rep_id, hire_date, leave_date from {{ ref('stg_reps') }}
+
+),
+
+contacts as (
+
+    select contact_id, created_date from {{ ref('stg_contacts') }}
 
 ),
 
@@ -51,22 +59,58 @@ tiers_before as (
 
 ),
 
+rep_quarters as (
+
+    select 'fct_rep_performance' as mart, rep_id, year, quarter
+    from {{ ref('fct_rep_performance') }}
+    union all
+    select distinct 'fct_key_actions' as mart, rep_id, year, quarter
+    from {{ ref('fct_key_actions') }}
+    union all
+    select 'fct_rep_scorecard' as mart, rep_id, year, quarter
+    from {{ ref('fct_rep_scorecard') }}
+
+),
+
 reps_outside as (
 
     select
-        'fct_rep_performance' as mart,
-        performance.rep_id as entity_id,
+        rep_quarters.mart,
+        rep_quarters.rep_id as entity_id,
         quarters.snapshot_date
-    from {{ ref('fct_rep_performance') }} as performance
+    from rep_quarters
     inner join reps
-        on performance.rep_id = reps.rep_id
+        on rep_quarters.rep_id = reps.rep_id
     inner join quarters
         on
-            performance.year = quarters.year
-            and performance.quarter = quarters.quarter
+            rep_quarters.year = quarters.year
+            and rep_quarters.quarter = quarters.quarter
     where
         reps.hire_date > quarters.snapshot_date
         or reps.leave_date < quarters.quarter_start_date
+
+),
+
+power_map_rows as (
+
+    select 'fct_power_map' as mart, contact_id, as_of_date
+    from {{ ref('fct_power_map') }}
+    union all
+    select 'fct_opportunity_power_map' as mart, contact_id, as_of_date
+    from {{ ref('fct_opportunity_power_map') }}
+
+),
+
+contacts_after as (
+
+    select
+        power_map_rows.mart,
+        power_map_rows.contact_id as entity_id,
+        power_map_rows.as_of_date as snapshot_date
+    from power_map_rows
+    inner join contacts
+        on power_map_rows.contact_id = contacts.contact_id
+    where contacts.created_date > power_map_rows.as_of_date
 
 )
 
@@ -75,3 +119,5 @@ union all
 select * from tiers_before
 union all
 select * from reps_outside
+union all
+select * from contacts_after
