@@ -182,6 +182,83 @@ def test_salesforce_export_imports_every_row_or_quarantines_it_with_its_reason(t
     assert column(con, "select count(*) from validated.interactions") == 8
 
 
+def test_salesforce_owner_history_becomes_ar_windows_and_team_roles(tmp_path):
+    """The Salesforce fixture plus tests/fixtures/crm/salesforce_owners/ (AccountHistory and
+    AccountTeamMember): account_owners is filled, every other table is written exactly as
+    without the two files."""
+    export = tmp_path / "export"
+    shutil.copytree(FIXTURES / "salesforce", export)
+    for path in (FIXTURES / "salesforce_owners").iterdir():
+        shutil.copy(path, export / path.name)
+    result = run(export, MAPPINGS / "salesforce.yml", tmp_path / "with")
+    without = run("salesforce", MAPPINGS / "salesforce.yml", tmp_path / "without")
+    for name, table in result.outcome.tables.items():
+        if name != "account_owners":
+            assert table.rows == without.outcome.tables[name].rows, name
+    assert_every_row_accounted(result, export, {
+        "User.csv": ("reps", 7),
+        "Account.csv": ("accounts", 7),
+        "Contact.csv": ("contacts", 6),
+        "Opportunity.csv": ("opportunities", 13),
+        "OpportunityContactRole.csv": ("opportunity_contacts", 6),
+        "Task.csv": ("interactions", 7),
+        "Event.csv": ("interactions", 5),
+        "AccountHistory.csv": ("account_owners", 13),
+        "AccountTeamMember.csv": ("account_owners", 5),
+    })
+    owner_files = {"AccountHistory.csv", "AccountTeamMember.csv"}
+    assert {k: v for k, v in quarantined(result).items() if k[0] in owner_files} == {
+        ("AccountHistory.csv", 2): "excluded_by_where",  # the names row of change 1
+        ("AccountHistory.csv", 4): "excluded_by_where",  # the names row of change 3
+        ("AccountHistory.csv", 5): "excluded_by_where",  # Industry, not Owner
+        ("AccountHistory.csv", 6): "excluded_by_where",  # the 'created' row
+        ("AccountHistory.csv", 8): "duplicate_key",  # Sunrise's second change that day
+        ("AccountHistory.csv", 10): "unparseable_date",  # CreatedDate 01/02/2025
+        ("AccountTeamMember.csv", 3): "excluded_by_where",  # Account Manager: the owner is AR
+    }
+    nordwind, helix, sunrise, orbit, kestrel, pioneer = (
+        "0018d00000AaBb1AAF", "0018d00000CcDd2AAF", "0018d00000EeFf3AAF",
+        "0018d00000GgHh4AAF", "0018d00000IiJj5AAF", "0018d00000MmNn7AAF")
+    ghost = "0058d000009ZzZzAAK"
+    rows = [(r["account_id"], r["role"], r["rep_id"], r["valid_from"], r["valid_to"], r["note"])
+            for r in result.outcome.tables["account_owners"].rows]
+    assert rows == [
+        # Nordwind: Tom -> Jürgen (15-character id, normalised) on 2023-06-01, Jürgen -> Kim
+        # at 23:30 UTC on 2024-09-15: Jürgen's window ends the day before
+        (nordwind, "AR", SF_U2, "2023-06-01", "2024-09-14", "AccountHistory"),
+        (nordwind, "AR", SF_U1, "2024-09-15", "", "AccountHistory"),
+        # Sunrise: two changes on 2024-01-10, the first row of the day is kept
+        (sunrise, "AR", SF_U3, "2024-01-10", "", "AccountHistory"),
+        # Kestrel: to Jürgen (id lower-cased by a spreadsheet); the next row's date does not
+        # parse, so it takes no part and Jürgen's window stays open
+        (kestrel, "AR", SF_U2, "2025-02-01", "", "AccountHistory"),
+        (pioneer, "AR", SF_U4, "2023-08-01", "2024-04-30", "AccountHistory"),
+        (pioneer, "AR", ghost, "2024-05-01", "", "AccountHistory"),
+        (orbit, "AR", SF_U3, "2024-03-01", "", "AccountHistory"),
+        # today's team: solution and fulfilment roles, from the day they were added, open
+        (nordwind, "SR", SF_U3, "2024-02-01", "", "AccountTeamMember"),
+        (nordwind, "FR", SF_U4, "2024-03-01", "", "AccountTeamMember"),
+        (sunrise, "SR", SF_U1, "2024-05-05", "", "AccountTeamMember"),
+        (sunrise, "SR", SF_U4, "2024-06-01", "", "AccountTeamMember"),  # 'solution  engineer'
+    ]
+    assert helix not in {r[0] for r in rows}  # never reassigned: no row, inferred
+    table = result.report["tables"]["account_owners"]
+    assert table["windows_closed"] == {"valid_to": 2}
+    text = (result.report_dir / "import_report.txt").read_text(encoding="utf-8")
+    assert ("account_owners.valid_to: set to the day before the next change on 2 row(s)"
+            in text)
+
+    con = gate(result, tmp_path)
+    # The build's gate: the ghost user is no rep; Orbit's account was quarantined by the import
+    found = gate_quarantine(con, {
+        "contacts": "contact_id", "opportunities": "opportunity_id",
+        "opportunity_contacts": "contact_id", "account_owners": "account_id"})
+    assert {q for q in found if q[0] == "account_owners"} == {
+        ("account_owners", pioneer, "orphan_fk"), ("account_owners", orbit, "orphan_fk")}
+    assert len(found) == 4 + 2  # the plain export's four, unchanged
+    assert column(con, "select count(*) from validated.account_owners") == 9
+
+
 # ---------------------------------------------------------------- HubSpot
 
 HUBSPOT_FILES = {
@@ -271,6 +348,44 @@ def test_hubspot_with_fuzzy_joins_on_matches_the_spellings_and_reports_every_mat
     con = gate(result, tmp_path)
     # Kim 150000.5 + 4014 5000 = 155000.5; Jürgen 80000 + 4006 150000 = 230000; Tom 25000.
     assert revenue_per_rep(con) == {"101": 155000.5, "102": 230000.0, "104": 25000.0}
+
+
+def test_hubspot_owner_history_becomes_ar_windows(tmp_path):
+    """The HubSpot fixture plus a companies_property_history.csv (tests/fixtures/crm/
+    hubspot_owners/): hubspot_owner_id's past values become AR windows."""
+    export = tmp_path / "export"
+    shutil.copytree(FIXTURES / "hubspot", export)
+    shutil.copy(FIXTURES / "hubspot_owners" / "companies_property_history.csv", export)
+    result = run(export, MAPPINGS / "hubspot.yml", tmp_path / "with")
+    without = run("hubspot", MAPPINGS / "hubspot.yml", tmp_path / "without")
+    for name, table in result.outcome.tables.items():
+        if name != "account_owners":
+            assert table.rows == without.outcome.tables[name].rows, name
+    assert_every_row_accounted(result, export, {
+        **HUBSPOT_FILES, "companies_property_history.csv": ("account_owners", 7)})
+    assert quarantined(result) == {
+        **HUBSPOT_QUARANTINE,
+        ("companies_property_history.csv", 3): "excluded_by_where",  # the name property
+    }
+    rows = [(r["account_id"], r["role"], r["rep_id"], r["valid_from"], r["valid_to"])
+            for r in result.outcome.tables["account_owners"].rows]
+    assert rows == [
+        ("2001", "AR", "102", "2023-01-05", "2024-09-30"),  # until the day before 101's
+        ("2001", "AR", "101", "2024-10-01", ""),
+        ("2003", "AR", "103", "2023-03-05", ""),
+        ("2006", "AR", "101", "2023-07-05", "2024-01-31"),
+        ("2006", "AR", "", "2024-02-01", "2024-02-29"),  # owner removed for February
+        ("2006", "AR", "104", "2024-03-01", ""),
+    ]
+    table = result.report["tables"]["account_owners"]
+    assert table["windows_closed"] == {"valid_to": 3}
+    assert table["warnings"] == [("rep_id: 1 of 6 rows blank; the contract requires it, so "
+                                  "`rapport build` will quarantine them")]
+    con = gate(result, tmp_path)
+    assert con.execute("select table_name, reasons from meta.dq_quarantine "
+                       "where table_name = 'account_owners'").fetchall() == [
+        ("account_owners", "missing_required")]
+    assert column(con, "select count(*) from validated.account_owners") == 5
 
 
 # ---------------------------------------------------------------- Dynamics 365
@@ -414,6 +529,29 @@ def test_spreadsheet_example_mapping_joins_names_fuzzily_and_reports_each_match(
         "lena.koch@nordwind.example": 3, "sofia.rossi@helix.example": -1,
         "omar.haddad@nordwind.example": 1,
     }
+
+
+def test_dynamics365_imports_a_kept_account_owners_file(tmp_path):
+    """Dynamics has no owner-history export: an account_owners.csv in the contract's columns
+    beside the export is imported, its GUIDs normalised like every other id."""
+    export = tmp_path / "export"
+    shutil.copytree(FIXTURES / "dynamics365", export)
+    shutil.copy(FIXTURES / "dynamics365_owners" / "account_owners.csv", export)
+    result = run(export, MAPPINGS / "dynamics365.yml", tmp_path / "with")
+    without = run("dynamics365", MAPPINGS / "dynamics365.yml", tmp_path / "without")
+    for name, table in result.outcome.tables.items():
+        if name != "account_owners":
+            assert table.rows == without.outcome.tables[name].rows, name
+    rows = [(r["account_id"], r["role"], r["rep_id"], r["valid_from"], r["valid_to"])
+            for r in result.outcome.tables["account_owners"].rows]
+    assert rows == [
+        (f"{DY_A}1", "AR", f"{DY_U}2", "2023-01-05", "2024-09-30"),  # braces, upper case
+        (f"{DY_A}1", "AR", f"{DY_U}1", "2024-10-01", ""),
+        (f"{DY_A}3", "sr", f"{DY_U}4", "2024-01-15", ""),  # the gate reads it as SR
+    ]
+    con = gate(result, tmp_path)
+    assert con.execute("select role, count(*) from validated.account_owners group by 1 "
+                       "order by 1").fetchall() == [("AR", 2), ("SR", 1)]
 
 
 # ---------------------------------------------------------------- partial data

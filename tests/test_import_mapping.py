@@ -256,3 +256,45 @@ tables:
         "rows; make the source values agree if they are the same"
     )
     assert result.report["tables"]["regions"]["warnings"] == [warning]
+
+
+def test_a_windows_spec_is_checked_against_the_table_and_the_source(tmp_path):
+    """`windows:` (change events -> validity windows) names a source's mapped columns and
+    two date columns; every mistake is listed."""
+    path = write(tmp_path / "windows.yml", """
+mapping_version: 1
+tables:
+  account_owners:
+    sources:
+      - file: history.csv
+        windows: {by: [account_id, rolle], from: note, to: valid_to, until: x}
+        columns: {account_id: Account, role: {value: AR}, rep_id: Owner, valid_from: Day}
+      - file: changes.csv
+        windows: {by: [account_id, rep_id], from: valid_to, to: valid_to}
+        columns: {account_id: Account, role: {value: AR}, rep_id: Owner, valid_from: Day}
+""")
+    with pytest.raises(MappingError) as caught:
+        load_mapping(path, contract())
+    message = str(caught.value)
+    for expected in [
+        "tables.account_owners.sources[0].windows: expected {by: [columns], from:",
+        "tables.account_owners.sources[1].windows.from: valid_to is not mapped in this source",
+        "tables.account_owners.sources[1].windows.to: a column other than `from`",
+    ]:
+        assert expected in message, expected
+    path = write(tmp_path / "windows2.yml", """
+mapping_version: 1
+tables:
+  account_owners:
+    file: history.csv
+    windows: {by: [account_id, rolle], from: note, to: valid_to}
+    columns: {account_id: Account, role: {value: AR}, rep_id: Owner, valid_from: Day}
+""")
+    with pytest.raises(MappingError) as caught:
+        load_mapping(path, contract())
+    message = str(caught.value)
+    for expected in [
+        "tables.account_owners.windows.by: account_owners has no column 'rolle'",
+        "tables.account_owners.windows.from: note is a string, not a date",
+    ]:
+        assert expected in message, expected

@@ -10,8 +10,10 @@ So, per source file and table: rows read = rows written + rows quarantined.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from rapport.contract import Contract, Table
@@ -23,6 +25,7 @@ from rapport.importer.mapping import (
     MappingError,
     SourceSpec,
     TableMapping,
+    WindowsSpec,
     template_fields,
 )
 from rapport.importer.sources import SourceFile, find_file, read_source
@@ -101,6 +104,7 @@ class TableOutcome:
     defaults: Counter = field(default_factory=Counter)
     blanked: dict[str, list[str]] = field(default_factory=dict)
     first_taken: Counter = field(default_factory=Counter)
+    windows_closed: Counter = field(default_factory=Counter)
     unmapped_columns: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -351,6 +355,7 @@ class Importer:
         counts = SourceCounts(table=table.name, file=data.path.name, blank_lines=data.blank_lines)
         outcome.sources.append(counts)
         mapped = {s.target for s in source.columns}
+        written_before = len(outcome.rows)  # this source's rows follow
         for number, row in enumerate(data.rows, start=1):
             counts.read += 1
             problems: list[Problem] = []
@@ -399,6 +404,11 @@ class Importer:
             outcome.rows.append({c: values.get(c, "") for c in table.columns})
             outcome.lineage.append((data.path.name, number))
             self._keep_notes(outcome, notes, data.path.name, number)
+        if source.windows is not None:
+            closed = close_windows(outcome.rows[written_before:], source.windows)
+            if closed:
+                outcome.windows_closed[source.windows.to_column] += closed
+            mapped.add(source.windows.to_column)
         outcome.unmapped_columns = sorted(
             set(outcome.unmapped_columns) | (set(table.columns) - mapped)
         )
@@ -537,6 +547,32 @@ class Importer:
                 name for name in present if name not in self._used and not name.startswith(".")
             ],
         )
+
+
+def close_windows(rows: list[dict[str, str]], spec: WindowsSpec) -> int:
+    """Rows of one source as change events (a source's `windows:`): in each group of rows
+    with the same `by` values, a row with a blank `to` gets the day before the group's next
+    later `from` (ISO dates, as the import writes them); the group's last rows stay open.
+    Only rows the import writes take part. Returns how many `to` values were filled."""
+    groups: dict[tuple[str, ...], list[dict[str, str]]] = {}
+    for row in rows:
+        try:  # the import writes dates as YYYY-MM-DD; anything else takes no part
+            date.fromisoformat(row.get(spec.from_column) or "")
+        except ValueError:
+            continue
+        groups.setdefault(tuple(row.get(c, "") for c in spec.by), []).append(row)
+    filled = 0
+    for group in groups.values():
+        starts = sorted({row[spec.from_column] for row in group})
+        for row in group:
+            if row.get(spec.to_column):
+                continue
+            later = bisect_right(starts, row[spec.from_column])
+            if later < len(starts):
+                row[spec.to_column] = (date.fromisoformat(starts[later])
+                                       - timedelta(days=1)).isoformat()
+                filled += 1
+    return filled
 
 
 def blank_value_warnings(table: Table, rows: list[dict[str, str]]) -> list[str]:

@@ -104,6 +104,17 @@ class WhereSpec:
 
 
 @dataclass(frozen=True)
+class WindowsSpec:
+    """Rows of a source are change events (an owner change: who holds it from a day on):
+    within a group of rows with the same `by` values, a row whose `to` is blank holds until
+    the day before the group's next later `from`; the group's last row stays open."""
+
+    by: tuple[str, ...]  # contract columns that group the events (account_id, role)
+    from_column: str  # the contract date column the event starts on (valid_from)
+    to_column: str  # the contract date column filled with the day before the next (valid_to)
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     file: str  # a file name or a glob pattern inside the source folder
     columns: tuple[ColumnSpec, ...]
@@ -111,6 +122,7 @@ class SourceSpec:
     where: tuple[WhereSpec, ...] = ()
     delimiter: str = ","
     encoding: str = "utf-8-sig"
+    windows: WindowsSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -513,6 +525,31 @@ class _Checker:
             )
         return tuple(found)
 
+    def windows(self, where: str, table: Table, node: Any, mapped: set[str]) -> WindowsSpec | None:
+        if not isinstance(node, dict) or set(node) - {"by", "from", "to", "description"}:
+            self.fail(where, "expected {by: [columns], from: <date column>, to: <date column>}")
+            return None
+        by = self.names(f"{where}.by", node.get("by", ""))
+        for column in by:
+            if column not in table.columns:
+                self.fail(f"{where}.by", f"{table.name} has no column {column!r}")
+            elif column not in mapped:
+                self.fail(f"{where}.by", f"{column} is not mapped in this source")
+        ends = {}
+        for key in ("from", "to"):
+            column = node.get(key)
+            if not isinstance(column, str) or column not in table.columns:
+                self.fail(f"{where}.{key}", f"a column of {table.name}, not {column!r}")
+            elif table.columns[column].type != "date":
+                self.fail(f"{where}.{key}", f"{column} is a {table.columns[column].type}, "
+                          "not a date")
+            ends[key] = column if isinstance(column, str) else ""
+        if ends["from"] and ends["from"] not in mapped:
+            self.fail(f"{where}.from", f"{ends['from']} is not mapped in this source")
+        if ends["from"] and ends["from"] == ends["to"]:
+            self.fail(f"{where}.to", "a column other than `from`")
+        return WindowsSpec(by=by, from_column=ends["from"], to_column=ends["to"])
+
     # ---------- tables
 
     def source(
@@ -530,7 +567,8 @@ class _Checker:
         self.keys(
             where,
             node,
-            {"file", "optional", "where", "columns", "delimiter", "encoding", "description"},
+            {"file", "optional", "where", "windows", "columns", "delimiter", "encoding",
+             "description"},
         )
         file = self.text(f"{where}.file", node.get("file"), allow_empty=False)
         columns_node = node.get("columns")
@@ -570,6 +608,8 @@ class _Checker:
             where=self.where(f"{where}.where", node["where"]) if "where" in node else (),
             delimiter=delimiter.replace("\\t", "\t"),
             encoding=str(node.get("encoding", defaults["encoding"])),
+            windows=self.windows(f"{where}.windows", table, node["windows"],
+                                 set(columns_node)) if "windows" in node else None,
         )
 
     def derive(

@@ -63,6 +63,7 @@ def build_report(
                 c: {"count": len(v), "examples": v[:3]} for c, v in sorted(table.blanked.items())
             },
             "first_of_several_taken": dict(sorted(table.first_taken.items())),
+            "windows_closed": dict(sorted(table.windows_closed.items())),
             "columns_not_mapped": table.unmapped_columns
             if table.status in ("imported", "derived")
             else [],
@@ -139,6 +140,9 @@ def render_text(report: dict[str, Any]) -> str:
             )
         for column, count in table["first_of_several_taken"].items():
             notes.append(f"  {name}.{column}: first of several values taken on {count} row(s)")
+        for column, count in table.get("windows_closed", {}).items():
+            notes.append(f"  {name}.{column}: set to the day before the next change on "
+                         f"{count} row(s) (windows:)")
         notes += [f"  {w}" for w in table["warnings"]]
     if notes:
         lines += ["Applied by the mapping (rows written):", *notes, ""]
