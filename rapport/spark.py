@@ -210,17 +210,6 @@ def get_session() -> Any:
     return session
 
 
-def stop_session() -> None:
-    """Stop the process's Spark session and forget its folder (the JVM stays up)."""
-    global _SESSION_DIR
-    from pyspark.sql import SparkSession
-
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        active.stop()
-    _SESSION_DIR = None
-
-
 def warm_up(after: threading.Thread | None = None) -> threading.Thread:
     """Start the process's Spark session on a thread (Java and Spark take 20-50 s to start).
 

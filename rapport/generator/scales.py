@@ -26,10 +26,6 @@ class Scale:
         """First day of activity: `years` whole years ending on `end`."""
         return date(self.end.year - self.years, self.end.month, self.end.day) + timedelta(days=1)
 
-    @property
-    def account_years(self) -> float:
-        return self.accounts * self.years
-
 
 DEMO = Scale("demo", DEMO_INTERACTIONS, accounts=300, contacts=3_000, reps=60, regions=7, years=2)
 BENCH = Scale("bench", 10_000_000, accounts=50_000, contacts=500_000, reps=2_000, regions=30,

@@ -49,6 +49,3 @@ class Scope:
         """A stable text form, used in cache keys so that two scopes never share a result."""
         regions = "*" if self.region_ids is None else ",".join(sorted(self.region_ids))
         return f"regions={regions};pii={int(self.may_see_pii)}"
-
-    def allows_region(self, region_id: str | None) -> bool:
-        return self.region_ids is None or region_id in self.region_ids
