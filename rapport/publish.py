@@ -12,7 +12,7 @@ means the build was killed: ``interrupted``), ``passed`` (a good build, candidat
 rollback), ``checks_failed``, ``structural_error``, ``error`` and ``rolled_back`` (a good build
 that a rollback stepped away from).
 
-This module imports only the standard library and duckdb, so the dashboard may import it.
+This module imports only the standard library and duckdb.
 """
 
 from __future__ import annotations

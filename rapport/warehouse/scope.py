@@ -1,8 +1,8 @@
 """Who is asking: the rows and columns a query may return.
 
 A `Scope` travels with every query of the data-access layer (rapport.warehouse.queries) and
-is applied in SQL, below the pages: a page cannot forget it. Access control (roles, logins)
-builds scopes; the dashboard uses `Scope.all_access()` until then.
+is applied in SQL, below the pages: a page cannot forget it. Access control
+(rapport.auth: the users file's roles and regions) builds each viewer's scope.
 """
 
 from __future__ import annotations
