@@ -68,7 +68,7 @@ bench: install
 	$(BIN)/rapport bench
 
 lint: install
-	$(BIN)/ruff check rapport dashboard tests
+	$(BIN)/ruff check rapport dashboard expectations tests
 
 clean:
 	rm -rf data/raw/*.csv data/raw/*.parquet data/warehouse/* transforms/target transforms/logs

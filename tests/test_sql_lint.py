@@ -20,8 +20,8 @@ pytestmark = pytest.mark.xdist_group("sql-lint")
 
 SQLFLUFF = Path(sys.executable).with_name("sqlfluff")
 
-# Every model of the project.
-LINTED = sorted(TRANSFORMS_DIR.glob("models/**/*.sql"))
+# Every model and every singular data test of the project (macros are Jinja more than SQL).
+LINTED = sorted([*TRANSFORMS_DIR.glob("models/**/*.sql"), *TRANSFORMS_DIR.glob("tests/*.sql")])
 
 
 def sqlfluff(args: list[str], tmp_path: Path, stdin: str | None = None):
