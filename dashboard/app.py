@@ -48,6 +48,10 @@ def _refusal(title: str, url_path: str):
     return refused
 
 
+def _home() -> None:  # never runs: the router switches to the first page before (below)
+    st.switch_page(START)
+
+
 # A page the role may not see is absent from the menu; its URL opens a hidden page that
 # refuses it (so a direct link says why instead of silently showing another page).
 PAGES: dict[str, list] = {}
@@ -56,15 +60,24 @@ _default = next(p for p in ("overview", *viewer.pages) if viewer.may_open(p))
 for section, entries in SECTIONS.items():
     for url_path, title in entries:
         if viewer.may_open(url_path):
-            entry = st.Page(f"pages/{url_path}.py", title=title, url_path=url_path,
-                            default=url_path == _default)
+            entry = st.Page(f"pages/{url_path}.py", title=title, url_path=url_path)
+            if url_path == _default:
+                START = entry
         else:
             entry = st.Page(_refusal(title, url_path), title=title, url_path=url_path,
                             visibility="hidden")
             REFUSED.append(entry)
         PAGES.setdefault(section, []).append(entry)
+# Streamlit serves its default page at the root URL only ("/"), never at its url_path, so a
+# page that is the default cannot be linked to ("/overview" said "Page not found"). Every
+# page is therefore a normal page at /<url_path>, and the default is a hidden page at "/"
+# that switches to the first page the role may open (the URL then reads /overview).
+HOME = st.Page(_home, title=START.title, url_path="home", default=True, visibility="hidden")
+PAGES[next(iter(PAGES))].insert(0, HOME)
 
 page = st.navigation(PAGES)
+if page is HOME:
+    st.switch_page(START)
 with st.sidebar:
     st.caption(context.mode_label(viewer))
 context.local_mode_banner(viewer)
