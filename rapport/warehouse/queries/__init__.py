@@ -74,8 +74,11 @@ from rapport.warehouse.queries.power_map import (
     power_map_accounts,
 )
 from rapport.warehouse.queries.scorecards import (
+    company_benchmark,
+    dimension1_components,
     key_actions,
     region_comparison,
+    region_fte_by_role,
     rep_performance,
     scorecard,
 )
@@ -114,10 +117,12 @@ __all__ = [
     "build_history",
     "build_info",
     "columns_of",
+    "company_benchmark",
     "coverage",
     "deal_power_map",
     "deals",
     "defaults_applied",
+    "dimension1_components",
     "dq_results",
     "freshness",
     "health_bands",
@@ -139,6 +144,7 @@ __all__ = [
     "quarantine_samples",
     "quarters",
     "region_comparison",
+    "region_fte_by_role",
     "regions",
     "rep_performance",
     "row_counts",
