@@ -26,7 +26,7 @@ import duckdb
 import polars as pl
 import pytest
 
-# defaults of the seeds (DOMAIN.md): tier_score_settings, tier_element_weights, tier_cutoffs,
+# defaults of the seeds (docs/domain.md): tier_score_settings, tier_element_weights, tier_cutoffs,
 # relationship_score_settings; the test reads the seeds too and fails if they were changed
 REVENUE_WINDOW_MONTHS = 12
 WIN_RATE_WINDOW_MONTHS = 24

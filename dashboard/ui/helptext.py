@@ -1,7 +1,8 @@
 """Help text for every metric the dashboard shows: what it is and its formula.
 
 The formulas are computed in the warehouse (dbt models, weights in seeds); these texts
-explain them. Keep them in step with the domain model (docs/metrics.md) and docs/dashboard.md.
+explain them. Keep them in step with the domain model (docs/domain.md), the formulas
+(docs/metrics.md, docs/metrics-scorecard.md) and docs/dashboard.md.
 """
 
 HELP: dict[str, str] = {

@@ -4,8 +4,8 @@ Every batch's SQL is run in DuckDB and only its result becomes a pandas DataFram
 that may break a row-level expectation (a violations frame, see expectations/_base.py), a
 one-row aggregate or a small cross-table result, never a whole big table. Each frame is
 validated through an ephemeral GX context with a pandas data source, a dataframe asset and a
-whole-dataframe batch definition (TOOLCHAIN.md: the SQL route through duckdb-engine fails on
-every expectation).
+whole-dataframe batch definition: GX's SQL route on a DuckDB file (through duckdb-engine)
+fails on every expectation with "list index out of range" (GX issues #10738, #11579).
 
 Imports great_expectations (about 5 s): never import this module from the dashboard.
 """

@@ -1,5 +1,6 @@
 """Driving the dashboard in a real browser: a `rapport serve` process on a free port and
-Debian's chromium through Playwright (never `playwright install`; ../shared/TOOLCHAIN.md)."""
+Debian's chromium (/usr/bin/chromium, `apt-get install chromium`) through Playwright. Never
+`playwright install`: it downloads a browser, which the build machines cannot do."""
 
 from __future__ import annotations
 

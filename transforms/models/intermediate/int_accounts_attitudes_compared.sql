@@ -1,6 +1,6 @@
 {#-
     One row per account per calendar month: our standing against competitors where their
-    stance is recorded (DOMAIN.md 2.4, "relationships are relative").
+    stance is recorded (docs/domain.md 2.4, "relationships are relative").
       our_avg_attitude        mean attitude toward us, in force on the snapshot day, over the
                               account's assessed contacts (null: none assessed)
       competitor_avg_attitude mean of the latest stance on or before the snapshot day of each

@@ -1,6 +1,6 @@
 {#-
     One row per account per calendar month: how concentrated the account's relationship
-    activities are on one rep (privatisation risk, DOMAIN.md 2.4), over the concentration
+    activities are on one rep (privatisation risk, docs/domain.md 2.4), over the concentration
     window (default the 12 calendar months ending with the snapshot month):
       activity_count = the account's activities in the window
       top_rep_id     = the rep with most of them (ties: the smallest rep_id)

@@ -1,5 +1,5 @@
 {#-
-    One row per account per calendar month: the general relationship (DOMAIN.md 2.2).
+    One row per account per calendar month: the general relationship (docs/domain.md 2.2).
     Over the account's active contacts (is_active not false, created on or before the
     snapshot day), a contact is touched when its last activity falls in the general window
     (default the trailing 90 days):

@@ -2,7 +2,7 @@
     One row per account per calendar month: the key relationship score (0..100), the
     influence-weighted mean over the account's active role holders (contacts with a
     decision role) of their contact key score = 100 * (0.6 * support_norm + 0.4 * intimacy).
-    An account without an active role holder scores 0. DOMAIN.md 2.1.
+    An account without an active role holder scores 0. docs/domain.md 2.1.
     Validity: rows only from the account's creation (created on or before the snapshot day;
     every month when created_date is empty); role holders count from their own creation
     (int_contacts_monthly has no row for a contact before it).

@@ -1,5 +1,5 @@
 {#-
-    One row per account per calendar month: the organisational relationship (DOMAIN.md 2.3).
+    One row per account per calendar month: the organisational relationship (docs/domain.md 2.3).
       org_level          = highest organisational element (1 communication, 2 matching,
                            3 joining, 4 identification) evidenced by an activity in the
                            trailing org window (default 24 months); 0 = none

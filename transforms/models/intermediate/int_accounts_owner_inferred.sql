@@ -15,7 +15,7 @@
     Through int_accounts_owner_of_period: the owned accounts of key actions 1, 2, 3 and 9
     (int_actions_owned_accounts) and the account's AR of the iron triangle
     (int_actions_*_credited). Revenue is not re-credited: a deal counts for the AR on the
-    deal at close (DOMAIN.md 7).
+    deal at close (docs/domain.md 7).
 -#}
 with
 

@@ -1,6 +1,6 @@
 {#-
     One row per account per quarter: the four tier elements and the composite score
-    (DOMAIN.md 3), measured on the quarter's snapshot day (quarter end, or as_of_date):
+    (docs/domain.md 3), measured on the quarter's snapshot day (quarter end, or as_of_date):
       revenue_ttm         won amount with close date in the trailing revenue window (12 months)
       revenue_score       100 * revenue_ttm / the highest revenue_ttm in the account's industry
       potential_score     100 * spend_potential / the highest spend_potential in the industry

@@ -7,7 +7,7 @@
     Validity: a contact has rows only from the month in which it was created on (created
     on or before the snapshot day; every month when created_date is empty); activity logged
     before the created date still counts toward its maxima.
-    DOMAIN.md 2.1. Settings: relationship_score_settings.
+    docs/domain.md 2.1. Settings: relationship_score_settings.
     Running maxima use a range frame: one row per month per partition, so it equals the rows
     frame, and DuckDB evaluates it as a cumulative aggregate (about twice as fast). They run
     over the active months only and are then spread to the months after (a third less CPU

@@ -1,5 +1,5 @@
 {#-
-    One row per alert on as_of_date (DOMAIN.md 2.1, 2.4). alert_type:
+    One row per alert on as_of_date (docs/domain.md 2.1, 2.4). alert_type:
       no_approver                  the account has no active contact with decision role A
       approver_or_decider_opposes  an active A or D contact opposes us (attitude -1)
       no_coach_on_s_a              an S or A account (tier_order <= setting

@@ -1,6 +1,6 @@
 {#-
     One row per account per quarter, from the quarter of the first event (interaction or
-    won deal) to the quarter of as_of_date: the S/A/B/C tier (DOMAIN.md 3).
+    won deal) to the quarter of as_of_date: the S/A/B/C tier (docs/domain.md 3).
     The scoring population of a quarter is the accounts that existed at its snapshot day
     (created on or before it, int_accounts_tier_scored): no row before an account's
     creation, population_size varies by quarter, and an account's first quarter is 'new'.

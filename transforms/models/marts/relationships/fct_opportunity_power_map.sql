@@ -1,6 +1,6 @@
 {#-
     One row per opportunity x contact of opportunity_contacts: the power map of one deal
-    (DOMAIN.md 2.1, power map per opportunity and fishbone). The contact's role and
+    (docs/domain.md 2.1, power map per opportunity and fishbone). The contact's role and
     evaluation group are the ones recorded for this deal (they may differ from the contact's
     account-level role in dim_contacts); the influence weight follows the deal role (seed
     role_influence_weights). Attitude, intimacy, the contact's key score, the last touch and

@@ -1,6 +1,6 @@
 {#-
     One row per account x contact, for contacts with a decision role or an attitude in
-    force on as_of_date: the power map (DOMAIN.md 2.1). Influence weight by role (seed
+    force on as_of_date: the power map (docs/domain.md 2.1). Influence weight by role (seed
     role_influence_weights), support (attitude) and intimacy now, the contact's key score
     = 100 * (0.6 * support_norm + 0.4 * intimacy), and "who moved": the attitude on
     compare_date (as_of_date minus var compare_days, default 90) and the change since

@@ -1,7 +1,7 @@
 {#-
     One row per account per month-end, from the first interaction month to the as-of month
     (the running month is measured on as_of_date). The three layers, health, band, trend,
-    concentration and the competitor comparison (DOMAIN.md 2.4):
+    concentration and the competitor comparison (docs/domain.md 2.4):
       health_score = 0.5 * key_score + 0.25 * general_score + 0.25 * org_score
       health_band  = strong >= 70, developing 40..69, weak < 40 (seed health_bands)
       is_privately_held = top_rep_share >= 0.6 and health_score >= 70 (and at least 5
