@@ -55,6 +55,7 @@ from typing import Any
 
 import duckdb
 
+from rapport.contract import SQL_TYPES
 from rapport.paths import PROJECT_ROOT, data_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -63,8 +64,6 @@ BUILD_TIMEOUT = 4 * 3600
 _STAGE_DONE = re.compile(r"^\[\s*[\d.]+s\] ([a-z][a-z ]*): done in ([\d.]+) s", re.MULTILINE)
 _QUIET = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1",
           "GX_ANALYTICS_ENABLED": "False", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-_CONTRACT_TYPES = {"string": "varchar", "integer": "bigint", "decimal": "double",
-                   "date": "date", "timestamp": "timestamp", "boolean": "boolean"}
 
 # The dashboard's pages as tests/support/browser.py lists them: url path, title, plotly
 # charts drawn without interaction.
@@ -402,7 +401,7 @@ def _floor_load(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
         con.execute(f"create schema if not exists {schema}")
     for table in contract().tables.values():
         path = find_table_file(ws.raw, table)
-        types = {c.name: _CONTRACT_TYPES[c.type] for c in table.columns.values()}
+        types = {c.name: SQL_TYPES[c.type] for c in table.columns.values()}
         if path is None:
             cols = ", ".join(f'"{c}" {t}' for c, t in types.items())
             con.execute(f'create table validated."{table.name}" ({cols}, _source_file varchar, '

@@ -13,6 +13,9 @@ import yaml
 from rapport.paths import CONTRACT_FILE, SEEDS_DIR
 
 TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
+# the SQL type a contract type is stored as (DuckDB names; the raw and validated schemas)
+SQL_TYPES = {"string": "varchar", "integer": "bigint", "decimal": "double", "date": "date",
+             "timestamp": "timestamp", "boolean": "boolean"}
 NUMBER_TYPES = ("integer", "decimal")
 MOMENT_TYPES = ("date", "timestamp")
 

@@ -51,20 +51,12 @@ from datetime import date, timedelta
 
 import duckdb
 
-from rapport.contract import Column, Contract, Table, contract
+from rapport.contract import SQL_TYPES, Column, Contract, Table, contract
 
 log = logging.getLogger(__name__)
 
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 FALSE_WORDS = ("false", "f", "0", "no", "n")
-_SQL_TYPES = {
-    "string": "varchar",
-    "integer": "bigint",
-    "decimal": "double",
-    "date": "date",
-    "timestamp": "timestamp",
-    "boolean": "boolean",
-}
 
 
 @dataclass(frozen=True)
@@ -166,7 +158,7 @@ def typed_expression(column: Column, text: str) -> str:
         # a timestamp in a date column gives its date in UTC
         return (f"coalesce(cast({_fast(text, _FAST_DATE)} as date), "
                 f"cast({timestamp_expression(text)} as date))")
-    return f"try_cast({text} as {_SQL_TYPES[column.type]})"
+    return f"try_cast({text} as {SQL_TYPES[column.type]})"
 
 
 def _unparseable_hint(column: Column, text: str) -> str:

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 import yaml
 
+from rapport.contract import SQL_TYPES
 from rapport.generate import generate, rep_habits, run_generate
 from rapport.generator.tables import NOT_GENERATED
 
@@ -24,8 +25,6 @@ CONTRACT = yaml.safe_load((ROOT / "rapport" / "contract.yml").read_text(encoding
 TABLES: dict = {t: s for t, s in CONTRACT["tables"].items() if t not in NOT_GENERATED}
 AS_OF = "2026-06-30"
 SMALL = 20_000  # interactions
-SQL_TYPES = {"string": "varchar", "integer": "bigint", "decimal": "double", "date": "date",
-             "timestamp": "timestamp", "boolean": "boolean"}
 
 
 def _taxonomy() -> list[str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rapport.contract import contract
+from rapport.contract import SQL_TYPES, contract
 from rapport.dbt_runner import DbtResult, run_dbt
 from rapport.quarantine import create_meta_tables
 
@@ -34,14 +34,6 @@ pytestmark = pytest.mark.xdist_group("warehouse-scorecard")
 FIXTURES = Path(__file__).parent / "fixtures" / "scorecard"
 AS_OF = "2025-06-30"
 BUILD_ID = "scorecard-fixture"
-SQL_TYPES = {
-    "string": "varchar",
-    "integer": "bigint",
-    "decimal": "double",
-    "date": "date",
-    "timestamp": "timestamp",
-    "boolean": "boolean",
-}
 MARTS = ["fct_rep_performance", "fct_region_performance", "fct_key_actions", "fct_rep_scorecard"]
 OWN_PATHS = [
     "models/intermediate/_int_perf__models.yml",
@@ -150,8 +142,9 @@ def test_every_mart_and_its_tests_were_built(built, con):
     assert set(MARTS) <= built_models
     unit_tests = [n for n in result.nodes if n.resource_type == "unit_test"]
     data_tests = [n for n in result.nodes if n.resource_type == "test"]
-    # 25 unit tests in the scorecard's YAML files; data tests on every mart and seed.
-    assert len(unit_tests) == 25 and all(n.status == "pass" for n in unit_tests)
+    # 27 unit tests in the scorecard's YAML files (2 of them the recorded owner of the
+    # period, account_owners); data tests on every mart and seed.
+    assert len(unit_tests) == 27 and all(n.status == "pass" for n in unit_tests)
     assert len(data_tests) > 100 and all(n.status == "pass" for n in data_tests)
     # Nothing owned is credited to nobody (the iron triangle's singular test).
     assert "assert_owned_items_are_credited" in {n.name for n in data_tests}
