@@ -15,7 +15,8 @@
     owned_accounts:   accounts the rep owned in the quarter (int_actions_owned_accounts, the
                       AR of the period); owned_accounts_inferred: how many of them by
                       inference from the quarter's activity and deals (owner_source
-                      'inferred'; the rest are today's AR, 'current').
+                      'inferred'; the rest are recorded in account_owners, 'recorded', or
+                      today's AR, 'current').
     Scores are rounded to 6 decimals so that every engine ranks the same numbers.
 -#}
 with
