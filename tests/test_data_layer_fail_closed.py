@@ -156,10 +156,13 @@ def _every_query(reader: Reader, scope: Scope, p: dict) -> dict[str, object]:
         "alert_counts": lambda: q.alert_counts(reader, scope, f),
         "alerts": lambda: q.alerts(reader, scope, f, limit=100_000),
         "alerts_of_account": lambda: q.alerts(reader, scope, q.Filters(), account_id=acc),
+        "alerts_of_type_page": lambda: q.alerts(
+            reader, scope, f, alert_type="approver_or_decider_opposes", limit=5, offset=0),
         "attitude_moves": lambda: q.attitude_moves(reader, scope, acc, long_ago),
         "build_history": lambda: q.build_history(reader, scope),
         "build_attempts": lambda: q.build_attempts(reader, scope),
         "coverage": lambda: q.coverage(reader, scope),
+        "dbt_tests": lambda: q.dbt_tests(reader, scope, build_id),
         "layers": lambda: q.layers(reader, scope),
         "defaults_applied": lambda: q.defaults_applied(reader, scope),
         "incomplete_rows": lambda: q.incomplete_rows(reader, scope, "opportunities",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import polars as pl
 
 from rapport.warehouse.queries._base import (
     ALERT_ORDER,
+    ALERT_TYPES,
     OTHER_REGION_CONTACT,
     TIER_ORDER,
     Filters,
@@ -130,8 +132,6 @@ def tier_counts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
     return fetch(reader, scope, sql, q)
 
 
-
-
 # Alerts about something nobody holds (no approver, no coach) need the account's contacts
 # and their decision roles; "untouched 90 days" needs logged activities. Without those
 # inputs they would fire for every account (85 "No approver" alerts on an export without
@@ -157,24 +157,79 @@ def _alert_filter(reader: Reader, scope: Scope, q: Sql) -> str:
     )"""
 
 
+# Severity of each alert type (the Overview's worklist is ordered by severity, then tier):
+# high = a deal can be lost now (an approver or decision maker opposes; an S/A account with
+# nobody coaching us), medium = a relationship is slipping (a supporter also backs a
+# competitor; a role holder untouched for 90 days), low = a structural gap to plan for (one
+# rep holds the account; no approver identified). Types the dashboard does not know are low.
+SEVERITIES = ("high", "medium", "low")
+ALERT_SEVERITY = {
+    "approver_or_decider_opposes": "high",
+    "no_coach_on_s_a": "high",
+    "competitor_stance_conflict": "medium",
+    "key_contact_untouched_90d": "medium",
+    "privately_held": "low",
+    "no_approver": "low",
+}
+assert set(ALERT_SEVERITY) == set(ALERT_TYPES), "every alert type needs a severity"
+
+
+def _severity_sql(column: str) -> str:
+    whens = " ".join(f"when {text_literal(t)} then {text_literal(s)}"
+                     for t, s in ALERT_SEVERITY.items())
+    return f"case {column} {whens} else {text_literal(SEVERITIES[-1])} end"
+
+
+def _severity_rank_sql(column: str) -> str:
+    whens = " ".join(f"when {text_literal(t)} then {SEVERITIES.index(s) + 1}"
+                     for t, s in ALERT_SEVERITY.items())
+    return f"case {column} {whens} else {len(SEVERITIES)} end"
+
+
+def _alerts_in_view(q: Sql, scope: Scope, f: Filters) -> str:
+    """CTE `accounts_in_view` for alerts. Alerts are the current state (the build's as-of
+    date), so the quarter does not apply; the tier filter applies to the alert's tier (the
+    account's current tier), in _alert_where."""
+    return accounts_in_view(q, scope, replace(f, year=None, quarter=None, tiers=()))
+
+
+def _alert_where(reader: Reader, scope: Scope, q: Sql, f: Filters,
+                 alert_type: str | None) -> str:
+    kind = f"alerts.alert_type = {q.bind(alert_type)}" if alert_type is not None else "true"
+    return f"""{q.one_of('alerts.tier', f.tiers)}
+        and {kind}
+        and {_alert_filter(reader, scope, q)}"""
+
+
 def alerts(reader: Reader, scope: Scope, f: Filters, *, account_id: str | None = None,
-           limit: int = 50) -> pl.DataFrame:
-    """Alerts on the accounts in view (or on one account), the most urgent first.
+           alert_type: str | None = None, limit: int | None = 50,
+           offset: int = 0) -> pl.DataFrame:
+    """Alerts on the accounts in view (or on one account, or of one type): a page of
+    `limit` rows from `offset` (limit None: all of them), the most urgent first: severity
+    (ALERT_SEVERITY), then the tier S, A, B, C, none, then the type's urgency (ALERT_TYPES),
+    account and contact (ties broken by the ids, so pages never overlap).
+
+    Alerts describe the build's as-of date, whatever the quarter of `f`; the tier filter of
+    `f` applies to the alert's tier (the account's current tier).
 
     An alert of a visible account about a contact of an account outside the scope
     (inconsistent data) is kept, as the account's alert, without the contact: contact_name
     and detail read "(contact of another region)", contact_title, decision_role and
     contact_id are null."""
     q = Sql()
-    accounts = accounts_in_view(q, scope, f)
+    accounts = _alerts_in_view(q, scope, f)
     one = f"alerts.account_id = {q.bind(account_id)}" if account_id is not None else "true"
     joins, visible = contact_region(q, scope, "alerts.contact_id")
     other = text_literal(OTHER_REGION_CONTACT)
+    page = ""
+    if limit is not None:
+        page = f"limit {q.bind(max(int(limit), 0))} offset {q.bind(max(int(offset), 0))}"
     sql = f"""
     with {accounts},
 
     final as (
         select
+            {_severity_sql('alerts.alert_type')} as severity,
             alerts.alert_type,
             alerts.tier,
             accounts_in_view.account_name,
@@ -193,40 +248,55 @@ def alerts(reader: Reader, scope: Scope, f: Filters, *, account_id: str | None =
                 else {other}
             end as detail,
             alerts.account_id,
-            case when {visible} then alerts.contact_id end as contact_id
+            case when {visible} then alerts.contact_id end as contact_id,
+            {_severity_rank_sql('alerts.alert_type')} as severity_rank,
+            case alerts.alert_type {ALERT_ORDER} else 99 end as type_rank,
+            alerts.contact_id as sort_contact_id
         from marts.fct_account_alerts as alerts
         inner join accounts_in_view on accounts_in_view.account_id = alerts.account_id
         left join marts.dim_contacts as contacts on contacts.contact_id = alerts.contact_id
         {joins}
-        where {one} and {_alert_filter(reader, scope, q)}
+        where {one} and {_alert_where(reader, scope, q, f, alert_type)}
     )
 
-    select * from final
+    select * exclude (severity_rank, type_rank, sort_contact_id)
+    from final
     order by
-        case alert_type {ALERT_ORDER} else 99 end,
+        severity_rank,
         {TIER_ORDER.format(col='tier')},
+        type_rank,
+        alert_type,
         account_name,
-        contact_name
-    limit {q.bind(int(limit))}
+        account_id,
+        contact_name nulls first,
+        sort_contact_id nulls first,
+        detail
+    {page}
     """
     return fetch(reader, scope, sql, q)
 
 
 def alert_counts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
-    """Alerts per type on the accounts in view: alert_type, alerts, accounts."""
+    """Alerts per type on the accounts in view, the most severe first: alert_type,
+    severity, alerts, accounts. Their sum is the number of rows alerts() lists unfiltered
+    by type (same scope, filters and rules)."""
     q = Sql()
-    accounts = accounts_in_view(q, scope, f)
+    accounts = _alerts_in_view(q, scope, f)
     sql = f"""
     with {accounts}
 
     select
         alerts.alert_type,
+        {_severity_sql('alerts.alert_type')} as severity,
         count(*) as alerts,
         count(distinct alerts.account_id) as accounts
     from marts.fct_account_alerts as alerts
     inner join accounts_in_view on accounts_in_view.account_id = alerts.account_id
-    where {_alert_filter(reader, scope, q)}
+    where {_alert_where(reader, scope, q, f, None)}
     group by alerts.alert_type
-    order by case alerts.alert_type {ALERT_ORDER} else 99 end
+    order by
+        {_severity_rank_sql('alerts.alert_type')},
+        case alerts.alert_type {ALERT_ORDER} else 99 end,
+        alerts.alert_type
     """
     return fetch(reader, scope, sql, q)
