@@ -119,7 +119,7 @@ try:
         reader=reader, scope=scope, filters=filters, build=build,
         region_names=dict(zip(regions["region_id"].to_list(),
                               regions["region_name"].to_list())),
-        quarters=quarters, viewer_email=viewer.email,
+        quarters=quarters, viewer_email=viewer.email, pages=viewer.pages,
     )
     with context.page_context(ctx):
         page.run()

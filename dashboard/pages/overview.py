@@ -1,10 +1,14 @@
-"""Overview (sales leadership): results of the quarter, health bands, tiers, top alerts."""
+"""Overview (sales leadership): results of the quarter, health bands, tiers, and the alerts
+as a worklist (every alert, by type, most severe first, paged, each row opening its
+account)."""
+
+import math
 
 import polars as pl
 import streamlit as st
 from ui import fmt
 from ui.charts import BAND_COLOURS, TIER_COLOURS, bars
-from ui.context import current
+from ui.context import current, open_account
 from ui.helptext import help_for
 from ui.widgets import (
     FILTERS_TOO_NARROW,
@@ -12,15 +16,27 @@ from ui.widgets import (
     chart,
     coverage_line,
     empty,
+    export_csv,
     layer_missing,
     layer_text,
     metric,
+    safe_file_name,
     table,
 )
 
+from rapport.warehouse import Reader, WarehouseChanged
 from rapport.warehouse import queries as q
+from rapport.warehouse.queries.overview import ALERT_SEVERITY, SEVERITIES
+
+# Alert worklist state, in this page's own session keys
+ALERTS_TYPE, ALERTS_PAGE, ALERTS_SIZE = "alerts_type", "alerts_page", "alerts_page_size"
+PAGE_SIZES = (25, 50, 100)
+_OPENING = "_alerts_opening"  # (page, account id) set by a row's open button
 
 ctx = current()
+opening = st.session_state.pop(_OPENING, None)
+if opening:  # a row's "Power map" or "Health" button was clicked: go there first
+    open_account(*opening)
 reader, scope, f = ctx.reader, ctx.scope, ctx.filters
 
 st.title("Overview")
@@ -157,8 +173,80 @@ with right:
                     "Revenue share", format="percent", help=help_for("revenue_share")),
             })
 
-# -- Alerts -------------------------------------------------------------------------------
-st.subheader("Top alerts")
+# -- Alerts: the worklist -----------------------------------------------------------------
+SEVERITY_COLOURS = {"high": "red", "medium": "orange", "low": "gray"}  # markdown colours
+# The count cards: buttons drawn as cards (a big count over a label that may wrap), this
+# page's own CSS, scoped to the container `alert_cards`.
+CARD_CSS = """<style>
+.st-key-alert_cards button { min-height: 5.4rem; align-items: flex-start; padding-top: .5rem; }
+.st-key-alert_cards button [data-testid="stMarkdownContainer"],
+.st-key-alert_cards button [data-testid="stMarkdownContainer"] p {
+    white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.3;
+}
+.st-key-alert_cards button strong { font-size: 1.45rem; font-weight: 600; }
+</style>"""
+ALL = "all"  # the card of every alert type
+
+
+def _type_label(code: str, *, short: bool = False) -> str:
+    """The label of an alert type; a code this app does not know is data: plain text."""
+    text = fmt.alert_label(code, short=short)
+    return text if code in fmt.ALERT_LABELS else fmt.plain(text)
+
+
+def _choose_type(code: str) -> None:
+    st.session_state[ALERTS_TYPE] = code
+    _first_page()
+
+
+def _first_page() -> None:
+    st.session_state[ALERTS_PAGE] = 1
+
+
+def _open_row(url_path: str, key: str, account_ids: tuple[str, ...]) -> None:
+    """A row's open button: note where to go; the next run switches there first (a widget
+    callback cannot switch pages)."""
+    click = st.session_state.get(key)
+    if click is not None and 0 <= click["row"] < len(account_ids):
+        st.session_state[_OPENING] = (url_path, account_ids[click["row"]])
+
+
+def _readable(alerts: pl.DataFrame, *, short: bool = False) -> pl.DataFrame:
+    """Alert rows as the table (short labels, as on the cards) and the CSV show them."""
+    labels = fmt.ALERT_SHORT_LABELS if short else fmt.ALERT_LABELS
+    return alerts.with_columns(
+        pl.col("severity").str.to_titlecase(),
+        pl.col("alert_type").replace_strict(labels, default=pl.col("alert_type")),
+        pl.col("contact_name").fill_null("(whole account)"),
+        pl.col("decision_role").fill_null(""),
+    )
+
+
+def _all_alerts_csv(identity, scope, f, alert_type, who: str, file_name: str) -> bytes:
+    """Every alert of the filter (not only the page shown), made when Download is clicked,
+    from the same warehouse file the page was drawn from."""
+    with Reader(identity.path) as fresh:
+        if fresh.identity != identity:
+            raise WarehouseChanged()
+        rows = _readable(q.alerts(fresh, scope, f, alert_type=alert_type, limit=None))
+    return export_csv(rows, file_name, who, scope.cache_key())
+
+
+severity_text = "; ".join(
+    f":{SEVERITY_COLOURS[level]}[{level}]: "
+    + ", ".join(fmt.alert_label(t, short=True) for t in q.ALERT_TYPES
+                if ALERT_SEVERITY[t] == level)
+    for level in SEVERITIES)
+as_of = ctx.build.get("as_of_date")
+st.subheader("Alerts", help=(
+    "Every alert on the accounts in view, most urgent first: by severity (" + severity_text
+    + "), then by tier (S, A, B, C, no tier), then by account. Click a count to list only "
+    "that type; a row's Power map or Health button opens its account there."))
+st.caption(
+    f"**As of {fmt.date(as_of)}** (the build's as-of date): alerts describe the accounts' "
+    f"current state, not {fmt.quarter_label(f.year, f.quarter)}. Region and industry filters "
+    "apply; the tier filter applies to the account's current tier. Most urgent first: "
+    f"severity ({severity_text}), then tier S to C, then account.")
 counts = q.alert_counts(reader, scope, f)
 contacts_ok = layers.available("power_map")
 if not contacts_ok:
@@ -171,24 +259,102 @@ elif counts.is_empty():
           "Alerts come from the power map (contacts' roles and assessments) and activity "
           "concentration; none fired, or " + FILTERS_TOO_NARROW.lower())
 else:
-    cols = st.columns(len(counts))
-    for col, row in zip(cols, counts.iter_rows(named=True)):
-        # the labels of known alert types are this app's text; another code is data
-        known = row["alert_type"] in fmt.ALERT_LABELS
-        short, long_ = (fmt.alert_label(row["alert_type"], short=True),
-                        fmt.alert_label(row["alert_type"]))
-        col.metric(short if known else fmt.plain(short), fmt.count(row["alerts"]),
-                   help=f"{long_ if known else fmt.plain(long_)}: {row['alerts']} "
-                        f"alert(s) on {row['accounts']} account(s).", border=True)
-    top = q.alerts(reader, scope, f, limit=25).with_columns(
-        pl.col("alert_type").replace_strict(fmt.ALERT_LABELS, default=pl.col("alert_type")),
-        pl.col("contact_name").fill_null("(whole account)"),
-    )
-    table(top, key="alerts", file_name="top_alerts", hide=("account_id", "contact_id"),
-          column_config={
-              "alert_type": st.column_config.TextColumn("Alert"),
-              "tier": st.column_config.TextColumn("Tier", help=help_for("tier")),
-              "account_name": "Account", "region_name": "Region", "industry": "Industry",
-              "contact_name": "Contact", "contact_title": "Title",
-              "decision_role": "Role", "detail": "Detail",
-          })
+    per_type = {r["alert_type"]: r for r in counts.iter_rows(named=True)}
+    total = int(counts["alerts"].sum())
+    if st.session_state.get(ALERTS_TYPE, ALL) not in (ALL, *per_type):
+        _choose_type(ALL)  # the chosen type has no alert under the new filters
+    chosen = st.session_state.get(ALERTS_TYPE, ALL)
+
+    # The count cards: each a button that lists only its type ("All alerts": every type).
+    st.html(CARD_CSS)
+    with st.container(key="alert_cards"):
+        cards = [(ALL, "All alerts", "", total, int(counts["accounts"].sum()))] + [
+            (code, _type_label(code, short=True), SEVERITY_COLOURS.get(r["severity"], ""),
+             r["alerts"], r["accounts"]) for code, r in per_type.items()]
+        for col, (code, short, colour, n, accounts) in zip(st.columns(len(cards)), cards):
+            what = ("alerts of every type" if code == ALL
+                    else f"{_type_label(code)}, {ALERT_SEVERITY.get(code, SEVERITIES[-1])} "
+                         "severity")
+            number = f"**{fmt.count(n)}**"
+            if colour and code != chosen:  # on the chosen (filled) card, the text is white
+                number = f":{colour}[{number}]"
+            col.button(
+                f"{number}  \n{short}", key=f"alert_card_{code}",
+                type="primary" if code == chosen else "secondary", width="stretch",
+                on_click=_choose_type, args=(code,),
+                help=f"{what}: {n} alert(s) on {accounts} account(s)"
+                     + (". Click to list them." if code != chosen else ", listed below."))
+
+    shown_total = total if chosen == ALL else int(per_type[chosen]["alerts"])
+    # The pager's widgets forget their values when another page is shown; the page and the
+    # page size are kept beside them, so "open" then Back returns to the same rows.
+    for key, default in ((ALERTS_SIZE, PAGE_SIZES[0]), (ALERTS_PAGE, 1)):
+        if key not in st.session_state:
+            st.session_state[key] = st.session_state.get(f"_{key}_kept", default)
+    size = st.session_state[ALERTS_SIZE]
+    pages = max(1, math.ceil(shown_total / size))
+    st.session_state[ALERTS_PAGE] = min(max(int(st.session_state[ALERTS_PAGE]), 1), pages)
+    page_no = st.session_state[ALERTS_PAGE]
+    st.session_state[f"_{ALERTS_PAGE}_kept"] = page_no
+    st.session_state[f"_{ALERTS_SIZE}_kept"] = size
+    first = (page_no - 1) * size
+    kind = None if chosen == ALL else chosen
+    rows = _readable(q.alerts(reader, scope, f, alert_type=kind, limit=size, offset=first),
+                     short=True)
+    account_ids = tuple(rows["account_id"].to_list())
+    rows_text = (f"Rows {first + 1}–{first + rows.height} of {fmt.count(shown_total)} "
+                 + ("alerts" if chosen == ALL else f"“{_type_label(chosen)}” alerts"))
+    st.caption(rows_text + (f" · page {page_no} of {pages}" if pages > 1 else ""))
+
+    # Each row opens its account: Power map (two clicks from a card: the card, then the
+    # row's button) and Relationship health's drill-down, for the pages the role may open.
+    opens: dict = {}
+    if ctx.may_open("power_map"):
+        rows = rows.with_columns(pl.lit(":material/hub: Power map").alias("open_map"))
+        opens["open_map"] = st.column_config.ButtonColumn(
+            "Open", type="tertiary", width=110, key="alerts_open_map", on_click=_open_row,
+            args=("power_map", "alerts_open_map", account_ids),
+            help="Opens the Power map of the row's account.")
+    if ctx.may_open("health"):
+        rows = rows.with_columns(pl.lit(":material/monitor_heart: Health").alias("open_health"))
+        opens["open_health"] = st.column_config.ButtonColumn(
+            "Open", type="tertiary", width=95, key="alerts_open_health", on_click=_open_row,
+            args=("health", "alerts_open_health", account_ids),
+            help="Opens Relationship health with the row's account chosen in its Account "
+                 "drill-down tab.")
+    st.dataframe(
+        rows, hide_index=True, key="table_alerts",
+        height=min(rows.height, 25) * 35 + 38,
+        column_order=["severity", "alert_type", "tier", "account_name", *opens,
+                      "contact_name", "decision_role", "detail", "region_name", "industry",
+                      "contact_title"],
+        column_config={
+            "severity": st.column_config.TextColumn(
+                "Severity", width=70,
+                help="High: a deal can be lost now; medium: a relationship is slipping; "
+                     "low: a gap to plan for."),
+            "alert_type": st.column_config.TextColumn("Alert", width=140),
+            "tier": st.column_config.TextColumn("Tier", width=40, help=help_for("tier")),
+            "account_name": st.column_config.TextColumn("Account", width=190),
+            "contact_name": st.column_config.TextColumn("Contact", width=130),
+            "decision_role": st.column_config.TextColumn("Role", width=45),
+            "detail": st.column_config.TextColumn("Detail", width=300),
+            "region_name": "Region", "industry": "Industry", "contact_title": "Title",
+            **opens,
+        })
+
+    pager = st.columns([2, 1, 1, 2], vertical_alignment="bottom")
+    pager[0].caption(rows_text)
+    if pages > 1:
+        pager[1].number_input(f"Page (1–{pages})", min_value=1, max_value=pages, step=1,
+                              key=ALERTS_PAGE)
+    pager[2].selectbox("Rows per page", PAGE_SIZES, key=ALERTS_SIZE, on_change=_first_page)
+    file_name = safe_file_name(
+        f"alerts_{'all' if chosen == ALL else chosen}_as_of_{as_of or 'build'}")
+    pager[3].download_button(
+        f"Download all {fmt.count(shown_total)} alerts (CSV)",
+        data=lambda: _all_alerts_csv(reader.identity, scope, f, kind, ctx.viewer_email,
+                                     file_name),
+        file_name=f"{file_name}.csv", mime="text/csv", key="download_alerts",
+        on_click="ignore", width="stretch",
+        help="Every alert of the list (all its pages), with the account and contact ids.")

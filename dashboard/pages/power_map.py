@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 from ui import fmt
 from ui.charts import fishbone_figure, power_map_figure
-from ui.context import current
+from ui.context import ACCOUNT_PARAM, current
 from ui.helptext import help_for
 from ui.widgets import FILTERS_TOO_NARROW, chart, empty, layer_missing, metric, table
 
@@ -23,16 +23,7 @@ if not layers.available("power_map") and not layers.available("deal_power_map"):
     layer_missing(layers.get("power_map"), "The power map")
     st.stop()
 accounts = q.power_map_accounts(reader, scope, f)
-if accounts.is_empty():
-    empty("No account matches the filters.", FILTERS_TOO_NARROW)
-    st.stop()
 mapped = accounts.filter((pl.col("mapped_contacts") > 0) | (pl.col("deals_with_contacts") > 0))
-if mapped.is_empty():
-    empty("No contact has a decision role or an attitude assessment, and no deal has contacts "
-          "recorded, so there is no power map.",
-          "Fill contacts.decision_role (A/D/S/E/I), load contact_assessments.csv or "
-          "opportunity_contacts.csv (contact roles per deal), then run `rapport build`.")
-    st.stop()
 
 
 def _account_label(r: dict) -> str:
@@ -44,16 +35,62 @@ def _account_label(r: dict) -> str:
 
 labels = {r["account_id"]: _account_label(r) for r in mapped.iter_rows(named=True)}
 account_maps = {r["account_id"]: r["mapped_contacts"] for r in mapped.iter_rows(named=True)}
+
+# An account asked for in the URL (`?account=<id>`: a row opened on the Overview, or a
+# shared link) is checked against the viewer's scope: an id outside it, or unknown, shows
+# "not found" and nothing else. This page keeps its own account (PM_FOCUS): choosing an
+# account on Relationship health does not change it. The URL then names the account shown
+# (PM_ASKED: what this page last wrote there), so only a different id is a new request.
+PM_ACCOUNT, PM_FOCUS, PM_ASKED, PM_LINKED = "pm_account", "pm_focus", "_pm_asked", "_pm_linked"
+asked = st.query_params.get(ACCOUNT_PARAM)
+new_request = asked is not None and asked != st.session_state.get(PM_ASKED)
+linked = asked if new_request else st.session_state.get(PM_LINKED)
+showing = st.session_state.get(PM_ACCOUNT, st.session_state.get(PM_FOCUS))
+if linked is not None and linked not in labels and (new_request or linked == showing):
+    # an account outside the list (the sidebar filters, or no mapped contact) opened by a
+    # link: listed first while it is shown
+    found = q.account(reader, scope, linked)
+    if found.is_empty() and new_request:
+        st.warning(f"Account “{fmt.plain(asked[:80])}” not found: no account you may see "
+                   "has this id. Open an account from the Overview's alerts, or show the "
+                   "first account of the list.", icon=":material/search_off:")
+        if st.button("Show the power map of the first account", key="pm_not_found"):
+            st.query_params.clear()
+            st.session_state.pop(PM_ASKED, None)
+            st.rerun()
+        st.stop()
+    if not found.is_empty():
+        row = found.row(0, named=True)
+        labels = {linked: f"{row['account_name']} ({row['current_tier'] or 'no tier'}; "
+                          "opened by link: outside the filters or without a mapped contact)",
+                  **labels}
+        account_maps.setdefault(linked, 0)
+        st.session_state[PM_LINKED] = linked
+if not labels:
+    if accounts.is_empty():
+        empty("No account matches the filters.", FILTERS_TOO_NARROW)
+    else:
+        empty("No contact has a decision role or an attitude assessment, and no deal has "
+              "contacts recorded, so there is no power map.",
+              "Fill contacts.decision_role (A/D/S/E/I), load contact_assessments.csv or "
+              "opportunity_contacts.csv (contact roles per deal), then run `rapport build`.")
+    st.stop()
 ids = list(labels)
-focus = st.session_state.get("focus_account")
+if new_request:
+    st.session_state[PM_ACCOUNT] = asked  # a new request wins, once
+elif st.session_state.get(PM_ACCOUNT) not in ids:
+    focus = st.session_state.get(PM_FOCUS)
+    st.session_state[PM_ACCOUNT] = focus if focus in ids else ids[0]
 as_of = ctx.build.get("as_of_date") or dt.date.today()
 
 c1, c2, c3 = st.columns([3, 1.3, 1.3])
-account_id = c1.selectbox("Account", ids, index=ids.index(focus) if focus in ids else 0,
-                          format_func=labels.get, key="pm_account",
+account_id = c1.selectbox("Account", ids, format_func=labels.get, key=PM_ACCOUNT,
                           help="Accounts in view with at least one mapped contact or one deal "
                                "with contacts recorded, S first.")
-st.session_state["focus_account"] = account_id
+st.session_state[PM_FOCUS] = account_id
+# the URL names the account shown (a reload or a shared link opens it again)
+st.query_params[ACCOUNT_PARAM] = account_id
+st.session_state[PM_ASKED] = account_id
 colour_by = c2.radio("Colour", ["intimacy", "recency"], horizontal=True, key="pm_colour",
                      format_func=str.capitalize,
                      help=f"Intimacy: {help_for('intimacy')} Recency: days since last touch.")

@@ -209,6 +209,10 @@ class PageContext:
     region_names: dict[str, str] = field(default_factory=dict)
     quarters: pl.DataFrame = field(default_factory=pl.DataFrame)
     viewer_email: str = ""
+    pages: tuple[str, ...] = ()  # the url_paths of the pages the viewer may open
+
+    def may_open(self, url_path: str) -> bool:
+        return url_path in self.pages
 
     @property
     def quarter_end(self):
@@ -223,6 +227,25 @@ class PageContext:
         if not ids:
             return "all regions" if self.scope.sees_all_regions else "your regions"
         return ", ".join(self.region_names.get(i, i) for i in ids)
+
+
+# -- Opening one account on another page ---------------------------------------------------
+# A page that shows one account reads it from the URL, `?account=<id>`, and checks it against
+# the viewer's scope (an id outside it reads "not found"). Each page keeps its own choice of
+# account in its own session keys: choosing an account on one page never changes another's,
+# except through open_account, the explicit "open" of a row.
+ACCOUNT_PARAM = "account"
+HEALTH_FOCUS = "focus_account"  # the Relationship health drill-down's account (health.py)
+
+
+def open_account(url_path: str, account_id: str) -> NoReturn:
+    """Switch to a page ("power_map" or "health") on one account: the id goes in the URL
+    (`/power_map?account=<id>`); Relationship health also gets it as its drill-down's
+    account. Call it during a script run, not in a widget callback."""
+    if url_path == "health":
+        st.session_state[HEALTH_FOCUS] = account_id
+    st.switch_page(f"pages/{url_path}.py", query_params={ACCOUNT_PARAM: account_id})
+    raise AssertionError("unreachable")  # st.switch_page raises
 
 
 _CURRENT: ContextVar[PageContext | None] = ContextVar("rapport_page_context", default=None)
