@@ -1,0 +1,124 @@
+"""Issue 18, parts 1 and 5, in a real browser (`rapport serve` on the built warehouse, Debian's
+chromium): every page's URL opens that page directly (the Overview's too: it said "Page not
+found"), an alert card then the row's Power map button open the alert's account on the Power
+map (two clicks), and an account id the viewer cannot see, in the URL, shows no data.
+
+One server for the module; its first request is the deep link to /overview (a fresh server).
+Run: .venv/bin/pytest -m browser tests/test_browser_alerts.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from support.browser import (
+    EXCEPTION,
+    IDLE,
+    PAGES,
+    VIEWPORT,
+    chromium,
+    dashboard_server,
+    screenshot,
+    wait_rendered,
+)
+
+from rapport.warehouse import Reader, Scope
+from rapport.warehouse import queries as q
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+NOT_FOUND = "Page not found"
+# Where a row's "Power map" button is: the alerts table's first columns have fixed widths
+# in dashboard/pages/overview.py (severity 70, alert 140, tier 40, account 190 px), and the
+# header and rows are 35 px high.
+MAP_BUTTON_X = 70 + 140 + 40 + 190 + 55
+ROW_PX = 35
+
+
+@pytest.fixture(scope="module")
+def server(built_warehouse: Path):
+    with dashboard_server(built_warehouse) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def _no_error(tab, what: str) -> None:
+    assert tab.locator(EXCEPTION).count() == 0, f"{what}: error element shown"
+    assert tab.get_by_text(NOT_FOUND).count() == 0, f"{what}: {NOT_FOUND}"
+
+
+def test_every_pages_url_opens_that_page(server, page):
+    # first request of the fresh server: the Overview's own URL
+    page.goto(f"{server}/overview")
+    wait_rendered(page, "Overview", 2)
+    _no_error(page, "/overview")
+    assert page.url.endswith("/overview")
+    for target in PAGES[1:]:
+        page.goto(f"{server}/{target.url_path}")
+        wait_rendered(page, target.title, 0)
+        _no_error(page, f"/{target.url_path}")
+        # (the Power map then names its account in the URL: ?account=...)
+        assert urlparse(page.url).path == f"/{target.url_path}", page.url
+    # the root shows the first page, under its own URL
+    page.goto(server)
+    wait_rendered(page, "Overview", 0)
+    _no_error(page, "/")
+    assert page.url.endswith("/overview"), page.url
+
+
+def test_an_alert_card_then_its_row_open_the_power_map_of_the_account(
+        server, page, built_warehouse):
+    with Reader(built_warehouse) as reader:
+        counts = q.alert_counts(reader, Scope.all_access(), q.Filters())
+        kind = counts.sort("alerts")["alert_type"][0]  # the shortest list
+        first = q.alerts(reader, Scope.all_access(), q.Filters(), alert_type=kind,
+                         limit=1).row(0, named=True)
+    page.goto(f"{server}/overview")
+    wait_rendered(page, "Overview", 0)
+    card = page.locator(f".st-key-alert_card_{kind} button").first
+    try:
+        card.click()  # click 1: the card lists only its type
+        page.wait_for_function(
+            "key => document.querySelector(`.st-key-${key} button`).getAttribute('kind')"
+            " === 'primary'", arg=f"alert_card_{kind}", timeout=30_000)
+        page.wait_for_selector(IDLE)
+        table = page.locator('[data-testid="stDataFrame"]').last
+        table.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)  # the grid draws once visible
+        box = table.bounding_box()
+        # click 2: the first row's Power map button
+        page.mouse.click(box["x"] + MAP_BUTTON_X, box["y"] + ROW_PX + ROW_PX / 2)
+        page.wait_for_url(f"**/power_map?account={first['account_id']}", timeout=30_000)
+        wait_rendered(page, "Power map", 1)
+        _no_error(page, "power map")
+        # the Account box shows the alert's account
+        account = page.get_by_role("combobox", name="Account", exact=True)
+        assert first["account_name"] in account.input_value()
+    except Exception:
+        screenshot(page, "alerts-open-failure")
+        raise
+
+
+@pytest.mark.parametrize("asked", ["NO-SUCH-ACCOUNT", "ACC0001' or '1'='1"])
+def test_an_unknown_account_in_the_url_shows_no_data(server, page, asked):
+    page.goto(f"{server}/power_map?account={asked}")
+    wait_rendered(page, "Power map", 0)
+    page.get_by_text("not found").first.wait_for()
+    _no_error(page, "power map, unknown account")
+    for kind in ("stPlotlyChart", "stDataFrame", "stMetric"):
+        assert page.locator(f'[data-testid="{kind}"]').count() == 0, kind
