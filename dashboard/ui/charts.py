@@ -144,41 +144,91 @@ def fishbone_figure(pm: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def key_action_heatmap(cells: pl.DataFrame, action_names: dict[int, str]) -> go.Figure:
-    """Reps (rows) x the nine key actions (columns), 0-100%; blank = not scored."""
-    reps = cells["rep_name"].unique(maintain_order=True).to_list()
+def key_action_heatmap(cells: pl.DataFrame, action_names: dict[int, str], *,
+                       short_names: dict[int, str] | None = None,
+                       row_labels: dict[str, str] | None = None,
+                       dimension2: dict[str, float | None] | None = None) -> go.Figure:
+    """Reps (rows) x the nine key actions (columns), 0-100%.
+
+    Columns are labelled with `short_names` (the action's full name when none is given),
+    the full name on hover. A cell that is not scored is grey, says "not scored" and gives
+    the reason on hover; a scored one gives numerator / denominator. Rows are keyed by
+    rep_id when the cells have it (rep_name otherwise), in the order of `row_labels` (key ->
+    the label shown; the order of the cells without it). With `dimension2` (key -> 0-100) a
+    last column shows each rep's dimension 2, the mean of the actions scored."""
+    key = "rep_id" if "rep_id" in cells.columns else "rep_name"
+    reps = list(row_labels) if row_labels else cells[key].unique(maintain_order=True).to_list()
+    labels = row_labels or {r: str(r) for r in reps}
+    names = (dict(cells.select("rep_id", "rep_name").unique(subset="rep_id", keep="first")
+                  .iter_rows()) if key == "rep_id" else {})
     actions = sorted(action_names)
-    lookup = {(r["rep_name"], r["action_no"]): r for r in cells.iter_rows(named=True)}
-    z, text, hover = [], [], []
+    short = short_names or {}
+
+    def column(n: int) -> str:
+        """'8 Complaints<br>closed': the number and the short name, wrapped at about 12
+        characters a line (a column is narrow)."""
+        lines = [str(n)]
+        for word in (short.get(n) or action_names[n]).split():
+            if len(lines[-1]) + 1 + len(word) > 12 and lines[-1] != str(n):
+                lines.append(word)
+            else:
+                lines[-1] += " " + word
+        return "<br>".join(chart_text(line) for line in lines)
+
+    xs = [column(n) for n in actions]
+    lookup = {(r[key], r["action_no"]): r for r in cells.iter_rows(named=True)}
+    z, text, hover, grey, grey_hover = [], [], [], [], []
     for rep in reps:
-        z_row, t_row, h_row = [], [], []
+        z_row, t_row, h_row, g_row, gh_row = [], [], [], [], []
+        who = chart_text(names.get(rep, labels.get(rep, rep)))
         for n in actions:
             r = lookup.get((rep, n))
             score = None if r is None or r["score"] is None else 100 * r["score"]
+            head = f"{who}<br>{n}. {chart_text(action_names[n])}"
             z_row.append(math.nan if score is None else score)
             t_row.append("" if score is None else f"{score:.0f}%")
-            head = f"{chart_text(rep)}<br>{n}. {chart_text(action_names[n])}"
-            if r is None:
-                h_row.append(f"{head}<br>no data")
-            elif r["score"] is None:
-                h_row.append(f"{head}<br>not scored: "
-                             f"{chart_text(r['not_scored_reason'] or 'no denominator')}")
-            else:
-                h_row.append(f"{head}<br>{r['numerator']:g} / "
-                             f"{r['denominator']:g} = {score:.0f}%")
+            h_row.append("" if score is None else
+                         f"{head}<br>{r['numerator']:g} / {r['denominator']:g} = {score:.0f}%")
+            g_row.append(math.nan if score is not None else 0)
+            gh_row.append("" if score is not None else f"{head}<br>not scored: " + (
+                "no cell for this rep" if r is None
+                else chart_text(r["not_scored_reason"] or "no denominator")))
+        if dimension2 is not None:
+            d2 = dimension2.get(rep)
+            z_row.append(math.nan if d2 is None else d2)
+            t_row.append("" if d2 is None else f"{d2:.0f}")
+            h_row.append("" if d2 is None else
+                         f"{who}<br>dimension 2 = 100 x mean of the actions scored = {d2:.1f}")
+            g_row.append(math.nan if d2 is not None else 0)
+            gh_row.append("" if d2 is not None else
+                          f"{who}<br>dimension 2 not scored: no action could be scored")
         z.append(z_row)
         text.append(t_row)
         hover.append(h_row)
-    fig = go.Figure(go.Heatmap(
-        z=z, x=[str(n) for n in actions], y=[chart_text(r) for r in reps], zmin=0, zmax=100,
-        colorscale="RdYlGn", text=text, texttemplate="%{text}", hovertext=hover,
-        hoverinfo="text", colorbar={"title": "Score %"}, xgap=2, ygap=2,
+        grey.append(g_row)
+        grey_hover.append(gh_row)
+    if dimension2 is not None:
+        xs.append("Dim 2<br>(mean)")
+    ys = [chart_text(labels.get(r, r)) for r in reps]
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(  # not scored: grey, under the scores
+        z=grey, x=xs, y=ys, zmin=0, zmax=1, colorscale=[[0, "#e6e6e6"], [1, "#e6e6e6"]],
+        showscale=False, text=[["not<br>scored" if not math.isnan(v) else "" for v in row]
+                               for row in grey],
+        texttemplate="%{text}", textfont={"color": "#757575", "size": 10},
+        hovertext=grey_hover, hoverinfo="text", hoverongaps=False, xgap=2, ygap=2,
     ))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(type="category", title="Key action (1-3 information completeness, "
-                                            "4-6 plan completion, 7-9 satisfaction)")
-    fig.update_layout(title="Nine key actions, 0-100% (blank = not scored; hover for "
-                            "numerator / denominator)")
+    fig.add_trace(go.Heatmap(
+        z=z, x=xs, y=ys, zmin=0, zmax=100, colorscale="RdYlGn", text=text,
+        texttemplate="%{text}", hovertext=hover, hoverinfo="text", hoverongaps=False,
+        colorbar={"title": "Score %", "thickness": 12}, xgap=2, ygap=2,
+    ))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category", tickfont={"size": 10}, tickangle=0)
+    if dimension2 is not None:  # a gap between the actions and their mean
+        fig.add_vline(x=len(actions) - 0.5, line_width=6, line_color="white")
+    fig.update_layout(title="Nine key actions, 0-100% (grey = not scored; hover for the "
+                            "numerator / denominator or the reason)")
     return fig
 
 

@@ -31,7 +31,8 @@ def scorecard(reader: Reader, scope: Scope, region_id: str, year: int,
     rep scored on fewer key actions than the seed's minimum (no rank then; the minimum in
     force is `min_scored_actions`), and owned_accounts / owned_accounts_inferred say how
     many of the accounts the rep was measured on were the rep's by inference (warehouses
-    built before these columns get ranked = rank given, owned counts and minimum null).
+    built before these columns get ranked = rank given, owned counts and minimum null);
+    is_market_type_defaulted: the region had no market type that year (the default).
 
     previous_rank_in_region / previous_total_score / previous_ranked: the same rep's row of
     the previous quarter in the same region (null when the rep had none); total_change =
@@ -41,7 +42,8 @@ def scorecard(reader: Reader, scope: Scope, region_id: str, year: int,
     optional = ", ".join(
         f"scorecards.{c}" if c in have else f"cast(null as {kind}) as {c}"
         for c, kind in (("owned_accounts", "bigint"), ("owned_accounts_inferred", "bigint"),
-                        ("min_scored_actions", "integer")))
+                        ("min_scored_actions", "integer"),
+                        ("is_market_type_defaulted", "boolean")))
     py, pq = previous_quarter(year, quarter)
     q = Sql()
     sql = f"""
