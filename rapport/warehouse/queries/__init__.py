@@ -34,6 +34,7 @@ from rapport.warehouse.queries.coverage import (
 from rapport.warehouse.queries.data_quality import (
     build_attempts,
     build_history,
+    dbt_tests,
     dq_results,
     freshness,
     quarantine_counts,
@@ -119,6 +120,7 @@ __all__ = [
     "columns_of",
     "company_benchmark",
     "coverage",
+    "dbt_tests",
     "deal_power_map",
     "deals",
     "defaults_applied",
