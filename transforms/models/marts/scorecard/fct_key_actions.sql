@@ -4,6 +4,21 @@
     scored, not_scored_reason then says why. Each action's measure: its int_actions_* model
     and docs/metrics-scorecard.md.
 -#}
+{#-
+    The models that measure the key actions, each with one row per rep x quarter x action_no
+    it measures (1, 2, 3, 4-6, 7, 8, 9) and numerator, denominator, not_scored_reason. Only
+    the complaints (action 8) carry a satisfaction average; the other rows give null.
+-#}
+{%- set action_models = [
+    'int_actions_strategy_set',
+    'int_actions_plan_made',
+    'int_actions_information_managed',
+    'int_actions_plan_items_done',
+    'int_actions_activities_logged',
+    'int_actions_complaints_closed',
+    'int_actions_feedback_collected',
+] %}
+{%- set with_satisfaction = ['int_actions_complaints_closed'] %}
 with
 
 rep_quarters as (
@@ -18,49 +33,8 @@ key_actions as (
 
 ),
 
-strategy_set as (
-
-    select * from {{ ref('int_actions_strategy_set') }}
-
-),
-
-plan_made as (
-
-    select * from {{ ref('int_actions_plan_made') }}
-
-),
-
-information_managed as (
-
-    select * from {{ ref('int_actions_information_managed') }}
-
-),
-
-plan_items_done as (
-
-    select * from {{ ref('int_actions_plan_items_done') }}
-
-),
-
-activities_logged as (
-
-    select * from {{ ref('int_actions_activities_logged') }}
-
-),
-
-complaints_closed as (
-
-    select * from {{ ref('int_actions_complaints_closed') }}
-
-),
-
-feedback_collected as (
-
-    select * from {{ ref('int_actions_feedback_collected') }}
-
-),
-
 measured as (
+    {%- for action_model in action_models %}
 
     select
         rep_id,
@@ -70,86 +44,17 @@ measured as (
         numerator,
         denominator,
         not_scored_reason,
-        cast(null as {{ type_double() }}) as satisfaction_avg
-    from strategy_set
-
-    union all
-
-    select
-        rep_id,
-        year,
-        quarter,
-        action_no,
-        numerator,
-        denominator,
-        not_scored_reason,
-        cast(null as {{ type_double() }}) as satisfaction_avg
-    from plan_made
-
-    union all
-
-    select
-        rep_id,
-        year,
-        quarter,
-        action_no,
-        numerator,
-        denominator,
-        not_scored_reason,
-        cast(null as {{ type_double() }}) as satisfaction_avg
-    from information_managed
-
-    union all
-
-    select
-        rep_id,
-        year,
-        quarter,
-        action_no,
-        numerator,
-        denominator,
-        not_scored_reason,
-        cast(null as {{ type_double() }}) as satisfaction_avg
-    from plan_items_done
-
-    union all
-
-    select
-        rep_id,
-        year,
-        quarter,
-        action_no,
-        numerator,
-        denominator,
-        not_scored_reason,
-        cast(null as {{ type_double() }}) as satisfaction_avg
-    from activities_logged
-
-    union all
-
-    select
-        rep_id,
-        year,
-        quarter,
-        action_no,
-        numerator,
-        denominator,
-        not_scored_reason,
+        {%- if action_model in with_satisfaction %}
         satisfaction_avg
-    from complaints_closed
+        {%- else %}
+        cast(null as {{ type_double() }}) as satisfaction_avg
+        {%- endif %}
+    from {{ ref(action_model) }}
+    {%- if not loop.last %}
 
     union all
-
-    select
-        rep_id,
-        year,
-        quarter,
-        action_no,
-        numerator,
-        denominator,
-        not_scored_reason,
-        cast(null as {{ type_double() }}) as satisfaction_avg
-    from feedback_collected
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
