@@ -4,7 +4,8 @@
     FTE: the summed FTE by days of the region's reps employed in the quarter (each rep's
     contracted FTE x days employed / days in the period); per head = sum / FTE.
     fte_contracted: the summed contracted FTE of the same reps (what fte was before FTE by days).
-    Targets: targets with scope 'region'. Growth and completion as in fct_rep_performance.
+    Targets: targets with scope 'region'. Growth and completion as in fct_rep_performance
+    (both: macros/performance_ratios.sql).
 -#}
 with
 
@@ -90,21 +91,7 @@ measured as (
 
 with_prior_year as (
 
-    select
-        measured.*,
-        prior_year.revenue as revenue_prior_year,
-        prior_year.profit as profit_prior_year,
-        targets.revenue_target,
-        targets.profit_target
-    from measured
-    left join measured as prior_year
-        on measured.region_id = prior_year.region_id
-            and measured.year - 1 = prior_year.year
-            and measured.quarter = prior_year.quarter
-    left join targets
-        on measured.region_id = targets.scope_id
-            and measured.year = targets.year
-            and measured.quarter = targets.quarter
+    {{ with_prior_year_and_target('measured', 'targets', 'region_id') }}
 
 ),
 
@@ -119,26 +106,7 @@ final as (
         revenue,
         profit,
         fte,
-        revenue / nullif(fte, 0) as revenue_per_head,
-        profit / nullif(fte, 0) as profit_per_head,
-        revenue_prior_year,
-        profit_prior_year,
-        case
-            when revenue_prior_year > 0
-                then (revenue - revenue_prior_year) / revenue_prior_year
-        end as revenue_yoy_growth,
-        case
-            when profit_prior_year > 0
-                then (profit - profit_prior_year) / profit_prior_year
-        end as profit_yoy_growth,
-        revenue_target,
-        profit_target,
-        case
-            when revenue_target > 0 then revenue / revenue_target
-        end as revenue_target_completion,
-        case
-            when profit_target > 0 then profit / profit_target
-        end as profit_target_completion,
+        {{ performance_ratios() }},
         cash_collected,
         revenue_without_profit,
         deals_won,
