@@ -711,8 +711,8 @@ def regions_view() -> None:
         fig = bars(long, "region_name", "per_head", color="measure", barmode="group",
                    x_title="", y_title="Per head", x_order=order,
                    title="Per-head revenue and profit (dashed: company)")
-        for measure, colour, where in (("revenue_per_head", "#0d47a1", "top left"),
-                                       ("profit_per_head", "#64b5f6", "bottom left")):
+        for measure, colour, where in (("revenue_per_head", "#0d47a1", "top right"),
+                                       ("profit_per_head", "#64b5f6", "top right")):
             if bench.get(measure) is not None:
                 fig.add_hline(y=bench[measure], line_dash="dash", line_color=colour,
                               annotation_text=f"company {fmt.money(bench[measure])}",
@@ -728,7 +728,7 @@ def regions_view() -> None:
         if bench.get("mean_total_score") is not None:
             fig.add_hline(y=bench["mean_total_score"], line_dash="dash", line_color="#424242",
                           annotation_text=f"company {fmt.score(bench['mean_total_score'])}",
-                          annotation_position="top left", annotation_font_size=10)
+                          annotation_position="top right", annotation_font_size=10)
         chart(fig, key="region_scores", height=330)
     table(both.with_columns(pl.col("market_type").fill_null("all types")).select(
               "region_name", "market_type", "revenue_per_head", "profit_per_head",
