@@ -16,15 +16,23 @@ import polars as pl
 
 from rapport.warehouse.queries import DECISION_ROLES, EVALUATION_GROUPS
 
-from .fmt import ATTITUDE_LABELS, ROLE_LABELS, chart_text, label
+from .fmt import ATTITUDE_LABELS, COLUMN_KINDS, ROLE_LABELS, chart_text, code_label, label
 
 ATTITUDE_COLOURS = {-1: "#c62828", 0: "#9e9e9e", 1: "#9ccc65", 2: "#43a047", 3: "#1b5e20"}
 TIER_COLOURS = {"S": "#1b5e20", "A": "#43a047", "B": "#fbc02d", "C": "#9e9e9e"}
 BAND_COLOURS = {"strong": "#2e7d32", "developing": "#f9a825", "weak": "#c62828"}
-PART_COLOURS = {"Health": "#0d47a1", "Key": "#64b5f6", "General": "#e53935", "Org": "#fb8c00"}
+# Health and its three parts: four hues that no band uses (red / amber / green mean the
+# bands), health drawn darkest and thickest on top. The same colours on the table's bars.
+PART_COLOURS = {"Health": "#212121", "Key": "#1e88e5", "General": "#8e24aa", "Org": "#00897b"}
 MARKET_COLOURS = {"mature": "#1565c0", "new": "#43a047", "saline_alkali": "#fb8c00"}
 STATUS_COLOURS = {"pass": "#43a047", "warn": "#fbc02d", "fail": "#c62828", "error": "#6a1b9a",
                   "not_applicable": "#9e9e9e"}
+# Build outcomes (meta.build_history.status and the build records): published green,
+# refused red, anything else grey.
+BUILD_COLOURS = {"passed": "#43a047", "rolled_back": "#81c784", "running": "#9e9e9e"}
+REFUSED_COLOUR = "#c62828"
+# tier change of an account against the quarter before (fct_account_tiers.tier_change)
+CHANGE_COLOURS = {"up": "#2e7d32", "down": "#c62828", "same": "#9e9e9e", "new": "#1e88e5"}
 NO_ROLE = "-"
 
 
@@ -274,47 +282,95 @@ def bars(df: pl.DataFrame, x: str, y: str, *, color: str | None = None,
          order: list | None = None, colours: dict | None = None, text: bool = False,
          horizontal: bool = False, barmode: str = "stack", title: str = "",
          x_title: str = "", y_title: str = "", legend_title: str | None = None,
-         x_order: list | None = None) -> go.Figure:
+         x_order: list | None = None, kinds: dict[str, str] | None = None,
+         text_format: str = "{:,.0f}", min_text: float | None = None) -> go.Figure:
     """Bars of y by x, one trace per value of `color` (stacked or grouped).
 
-    With text, each bar's value is written inside it; where a bar is one value only (no
-    `color`, or `color` is `x`) a value too long for its bar goes above it instead of being
-    hidden (the 15 accounts of tier S at demo scale)."""
+    Codes are drawn as their labels (fmt.code_label): the categories of `x` and the legend
+    entries of `color` when the column is one of fmt.COLUMN_KINDS, or named in `kinds`
+    (column -> kind); `order`, `x_order` and `colours` stay keyed by the codes.
+
+    With text, each bar's value is written inside it (`text_format`); where a bar is one
+    value only (no `color`, or `color` is `x`) a value too long for its bar goes above it
+    instead of being hidden (the 15 accounts of tier S at demo scale). In a stack every
+    segment is labelled, a small one in smaller type rather than not at all; with
+    `min_text`, values below it are left unlabelled (a 1% share has no room for '1.0%':
+    hover and the table give it)."""
     fig = go.Figure()
     one_per_bar = color is None or color == x
+    x_kind, c_kind = _kind(x, kinds), _kind(color, kinds)
     for i, (key, part) in enumerate(_groups(df, color, order)):
-        xs, ys = _texts(part[x].to_list()), _texts(part[y].to_list())
+        xs = _texts(_labelled(part[x].to_list(), x_kind))
+        values = part[y].to_list()
         fig.add_trace(go.Bar(
-            x=ys if horizontal else xs, y=xs if horizontal else ys,
+            x=values if horizontal else xs, y=xs if horizontal else values,
             orientation="h" if horizontal else "v",
-            name=chart_text(key if key is not None else y_title),
+            name=chart_text(_labelled([key], c_kind)[0] if key is not None else y_title),
             marker_color=_colour(key, i, colours),
-            text=[f"{v:,.0f}" if isinstance(v, int | float) else v for v in ys]
-            if text else None,
+            text=[("" if min_text is not None and v < min_text else text_format.format(v))
+                  if isinstance(v, int | float) else v for v in values] if text else None,
             textposition=("auto" if one_per_bar else "inside") if text else None,
             insidetextanchor="middle", textangle=0, cliponaxis=False,
         ))
     # one bar per x: overlay, because a stack lays every value inside its bar
     fig.update_layout(barmode="overlay" if one_per_bar else barmode,
                       showlegend=color is not None,
-                      uniformtext=None if one_per_bar else {"minsize": 10, "mode": "hide"})
+                      uniformtext=None if one_per_bar else {"minsize": 8, "mode": "show"})
     if x_order is None and df.schema[x] == pl.String:
         x_order = df[x].unique(maintain_order=True).to_list()  # as the rows come
     if x_order:
         axis = fig.update_yaxes if horizontal else fig.update_xaxes
-        axis(categoryorder="array", categoryarray=_texts(list(x_order)))
+        axis(categoryorder="array", categoryarray=_texts(_labelled(list(x_order), x_kind)))
     return _layout(fig, title, x_title, y_title, legend_title)
+
+
+def legend_below(fig: go.Figure) -> go.Figure:
+    """The legend in one row under the chart, in trace order (S, A, B, C): a narrow chart
+    keeps its full width for the bars."""
+    fig.update_layout(legend={"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top",
+                              "traceorder": "normal"})
+    return fig
+
+
+def _kind(column: str | None, kinds: dict[str, str] | None) -> str | None:
+    if column is None:
+        return None
+    return (kinds or {}).get(column) or COLUMN_KINDS.get(column)
+
+
+def _labelled(values: list, kind: str | None) -> list:
+    """Codes of a kind as their labels (other values as they are)."""
+    if kind is None:
+        return values
+    return [code_label(kind, v) if isinstance(v, str) else v for v in values]
+
+
+def integer_axis(fig: go.Figure, values, *, axis: str = "y") -> go.Figure:
+    """A count axis without half rows: whole-number ticks (one per unit up to ten)."""
+    top = max([v for v in values if v is not None] or [0])
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(tickformat=",d", rangemode="tozero", dtick=1 if top <= 10 else None)
+    return fig
 
 
 def lines(df: pl.DataFrame, x: str, y: str, *, color: str, order: list | None = None,
           colours: dict | None = None, title: str = "", x_title: str = "",
-          y_title: str = "", legend_title: str | None = None) -> go.Figure:
-    """One line with markers per value of `color`."""
+          y_title: str = "", legend_title: str | None = None,
+          emphasis: str | None = None) -> go.Figure:
+    """One line with markers per value of `color`; the `emphasis` line is thicker and drawn
+    on top (health over its parts), the others thinner with small markers."""
     fig = go.Figure()
-    for i, (key, part) in enumerate(_groups(df, color, order)):
-        fig.add_trace(go.Scatter(x=_texts(part[x].to_list()), y=part[y].to_list(),
-                                 mode="lines+markers", name=chart_text(key),
-                                 line={"color": _colour(key, i, colours)}))
+    groups = list(enumerate(_groups(df, color, order)))
+    groups.sort(key=lambda item: item[1][0] == emphasis)  # the emphasised one last (on top)
+    for i, (key, part) in groups:
+        strong = emphasis is not None and key == emphasis
+        fig.add_trace(go.Scatter(
+            x=_texts(part[x].to_list()), y=part[y].to_list(), mode="lines+markers",
+            name=chart_text(_labelled([key], _kind(color, None))[0]),
+            line={"color": _colour(key, i, colours),
+                  "width": 4 if strong else 2},
+            marker={"size": 7 if strong else 4 if emphasis else 6},
+            legendrank=1 if strong else 10 + i))
     return _layout(fig, title, x_title, y_title, legend_title)
 
 
@@ -355,7 +411,8 @@ def dots(df: pl.DataFrame, x: str, y: str, *, color: str | None = None,
         texts = ["<br>".join(f"{chart_text(h)}: {chart_text(r[h])}" for h in hover)
                  for r in part.iter_rows(named=True)]
         fig.add_trace(go.Scatter(x=part[x].to_list(), y=part[y].to_list(), mode="markers",
-                                 name=chart_text(key), hovertext=texts, marker={
+                                 name=chart_text(_labelled([key], _kind(color, None))[0]),
+                                 hovertext=texts, marker={
                                      "size": 11, "color": _colour(key, i, colours)}))
     return _layout(fig, title, x_title, y_title, legend_title)
 

@@ -39,7 +39,9 @@ HELP: dict[str, str] = {
                  "minus 15 without an executive visit in 12 months (floor 0).",
     "health_change_1m": "Health now - health one month earlier.",
     "health_change_3m": "Health now - health three months earlier.",
-    "health_trend": "Health at each month-end of the last 12 months.",
+    "health_trend": "Health at each month-end of the last 12 months, drawn between the "
+                    "account's own lowest and highest value (so a small move shows; compare "
+                    "levels with the Health column).",
     "breadth": "Distinct contacts touched in the trailing 90 days / active contacts.",
     "department_coverage": "Departments touched in 90 days / departments with contacts.",
     "level_coverage": "Of the levels high / middle / low, the share touched in 90 days.",
@@ -66,6 +68,8 @@ HELP: dict[str, str] = {
               "the cumulative share of revenue against the share of accounts.",
     "migration": "Tier in the later quarter against the tier in the earlier quarter "
                  "(up = towards S). Accounts without a tier in either quarter are left out.",
+    "tier_change": "Tier now against the quarter before: ▲ up (towards S), ▼ down, = same, "
+                   "new (no tier the quarter before).",
     # Power map
     "attitude": "-1 opposes, 0 neutral or never contacted, 1 supports (not exclusively), "
                 "2 supports exclusively, 3 coach.",
@@ -99,6 +103,12 @@ HELP: dict[str, str] = {
                  "error (the check could not run; blocks publishing); not applicable (not "
                  "run: it needs data this build did not get, see the Coverage tab; never a "
                  "pass).",
+    "dq_if_broken": "What happens when this check fails: 'blocks publishing' (the build is "
+                    "refused, the served warehouse stays as it was) or 'warning only' (the "
+                    "build is published, the failure is reported). It is the check's "
+                    "setting, not its result: see Status for the result.",
+    "dbt_tests": "dbt's data tests and unit tests, one row each, read from the build's dbt "
+                 "run results (builds/<build id>.dbt/run_results.json).",
 }
 
 

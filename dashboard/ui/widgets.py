@@ -84,7 +84,8 @@ def table(df: pl.DataFrame, *, key: str, file_name: str,
     if isinstance(height, int) and ROW_PX * (df.height + 1) + 3 < height:
         height = "auto"  # a short table: no empty rows below it
     st.dataframe(
-        df, column_order=shown, column_config=_with_date_formats(df, column_config),
+        df, column_order=shown,
+        column_config=_with_headers(df, _with_date_formats(df, column_config)),
         hide_index=True,
         height=height, key=f"table_{key}",
     )
@@ -107,12 +108,100 @@ def _with_date_formats(df: pl.DataFrame,
         given = config.get(name)
         if given is not None and not isinstance(given, str):
             continue
-        label = given if isinstance(given, str) else None
+        label = given if isinstance(given, str) else fmt.header(name)
         if dtype == pl.Date:
             config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
         elif isinstance(dtype, pl.Datetime):
             config[name] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
     return config
+
+
+def _with_headers(df: pl.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
+    """Every column without a label gets a human header (fmt.header): no snake_case name is
+    shown as a header. A number column the page turned into text (fmt.na_text: 'n/a' for a
+    gap) keeps its label, help and width but is drawn as right-aligned text (a number
+    config would mark every text cell as invalid)."""
+    for name, dtype in df.schema.items():
+        given = config.get(name)
+        if given is None:
+            config[name] = fmt.header(name)
+        elif (isinstance(given, dict) and dtype == pl.String
+              and (given.get("type_config") or {}).get("type") in ("number", "progress")):
+            config[name] = st.column_config.TextColumn(
+                given.get("label") or fmt.header(name), help=given.get("help"),
+                width=given.get("width"), alignment="right")
+    return config
+
+
+# -- Column configs on the formatting layer (fmt): one style for every page ----------------
+
+SCORE_FORMAT = "%.0f"
+
+
+def score_column(label: str, *, help: str | None = None, color: str | None = None,
+                 width: str | int | None = None) -> Any:
+    """A 0-100 score as a bar with its value; `color` gives the bar a meaning (the part's
+    colour of the trend charts, charts.PART_COLOURS), never the theme's red for all."""
+    return st.column_config.ProgressColumn(label, help=help, min_value=0, max_value=100,
+                                           format=SCORE_FORMAT, color=color or "gray",
+                                           width=width)
+
+
+def percent_column(label: str, *, help: str | None = None,
+                   width: str | int | None = None) -> Any:
+    """A column made by fmt.as_percent (0-100): '45.3%' (fmt.PERCENT_FORMAT)."""
+    return st.column_config.NumberColumn(label, help=help, format=fmt.PERCENT_FORMAT,
+                                         width=width)
+
+
+def money_column(label: str, *, help: str | None = None,
+                 width: str | int | None = None) -> Any:
+    """An amount: compact ('1.4M'), sortable, with the currency in the header
+    ('Revenue 12m (€)', fmt.money_header)."""
+    text = help or ""
+    text = f"{text} Amounts in {fmt.currency().describe()}.".strip()
+    return st.column_config.NumberColumn(fmt.money_header(label), help=text,
+                                         format="compact", width=width)
+
+
+def tag_column(label: str, colours: Mapping[str, str], *, help: str | None = None,
+               width: str | int | None = None) -> Any:
+    """A column of fmt.as_tags values drawn as coloured tags: `colours` maps each shown
+    value (a label) to its colour, e.g. {'Weak': '#c62828', ...}."""
+    return st.column_config.MultiselectColumn(label, help=help, width=width,
+                                              options=list(colours),
+                                              color=list(colours.values()))
+
+
+def coded_tags(kind: str, colours: Mapping[str, str]) -> dict[str, str]:
+    """{label: colour} of a kind of code from {code: colour} (charts.BAND_COLOURS...)."""
+    return {fmt.code_label(kind, code): colour for code, colour in colours.items()}
+
+
+def na_help(help: str | None, reason: str) -> str:
+    """A column's help with what 'n/a' means in it."""
+    return f"{help or ''} n/a: {reason}".strip()
+
+
+def views(labels: Sequence[str], *, key: str, default: str | None = None) -> list:
+    """Tabs that run only the open view: `for` each returned tab, `if tab.open:` draw it.
+    Streamlit reruns the page when another tab is chosen (st.tabs with on_change="rerun");
+    the choice is kept in st.session_state[key]."""
+    if key in st.session_state and st.session_state[key] not in labels:
+        del st.session_state[key]
+    # the same `default` on every run: it is part of the widget's identity (a changed
+    # default would be a new widget, back on its default tab)
+    return list(st.tabs(list(labels), key=key, on_change="rerun",
+                        default=default if default in labels else None))
+
+
+def keep(**defaults: Any) -> None:
+    """The choices made in a view keep their value while another view is open: Streamlit
+    forgets a widget's value in a run that does not draw it, so a page with views calls
+    this first with the keys of its views' widgets and their defaults (create those widgets
+    without a default of their own: the value comes from here)."""
+    for key, default in defaults.items():
+        st.session_state[key] = st.session_state.get(key, default)
 
 
 def chart(fig: go.Figure, *, key: str, height: int = 360) -> None:
@@ -121,12 +210,21 @@ def chart(fig: go.Figure, *, key: str, height: int = 360) -> None:
 
 
 def metric(label: str, value: str, *, help_key: str, delta: str | None = None,
-           delta_color: str = "normal", extra_help: str = "") -> None:
+           delta_color: str = "normal", extra_help: str = "",
+           width: str | int = "stretch") -> None:
     text = help_for(help_key)
     if extra_help:
         text = f"{text} {extra_help}".strip()
     st.metric(label, value, delta=delta, delta_color=delta_color, help=text or None,
-              border=True)
+              border=True, width=width)
+
+
+def metric_row() -> Any:
+    """A row of metrics that never cuts a label: `with metric_row():` then
+    `metric(..., width="content")` for each; a tile is as wide as its label and value, and
+    the row wraps onto a second line on a narrow screen instead of writing 'Revenue target
+    comp...'."""
+    return st.container(horizontal=True, wrap=True, gap="small")
 
 
 def empty(what: str, how: str = "") -> None:
@@ -239,6 +337,8 @@ _FIRST_TABLES = ("contacts", "interactions", "opportunity_contacts", "contact_as
                  "targets")
 _FIRST_LAYERS = ("relationship_health", "power_map", "profit", "key_actions", "activities",
                  "targets")
+# the layers some page shows (meta.layers): one of them unavailable is worth a look
+PAGE_LAYERS = (*_FIRST_LAYERS, "revenue", "cash", "deal_power_map")
 
 
 def _first(names: list[str], first: tuple[str, ...]) -> list[str]:
