@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := False
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test install install-spark data build serve chromium java bench lint clean
+.PHONY: demo test install install-spark data build serve chromium java bench lint docs clean
 
 demo: install data build serve
 
@@ -69,6 +69,18 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check rapport dashboard expectations tests
+
+# The dbt docs site (models, tests, seeds, and the dashboard's pages as exposures) for the
+# served warehouse: built from a copy, so the served file is never opened for writing.
+DOCS_DIR := $(if $(RAPPORT_DATA_DIR),$(RAPPORT_DATA_DIR),data)/dbt-docs
+docs: install
+	@test -f $(if $(RAPPORT_DATA_DIR),$(RAPPORT_DATA_DIR),data)/warehouse/rapport.duckdb || { echo "no served warehouse: run make build first"; exit 2; }
+	rm -rf $(DOCS_DIR) && mkdir -p $(DOCS_DIR)
+	cp $(if $(RAPPORT_DATA_DIR),$(RAPPORT_DATA_DIR),data)/warehouse/rapport.duckdb $(DOCS_DIR)/catalog.duckdb
+	cd transforms && RAPPORT_DBT_DB_PATH=$(abspath $(DOCS_DIR))/catalog.duckdb \
+		DBT_TARGET_PATH=$(abspath $(DOCS_DIR))/site DBT_LOG_PATH=$(abspath $(DOCS_DIR))/logs \
+		DBT_SEND_ANONYMOUS_USAGE_STATS=False $(abspath $(BIN))/dbt docs generate --profiles-dir . --static
+	@echo "dbt docs: open $(DOCS_DIR)/site/static_index.html"
 
 clean:
 	rm -rf data/raw/*.csv data/raw/*.parquet data/warehouse/* transforms/target transforms/logs
