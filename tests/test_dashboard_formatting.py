@@ -375,8 +375,8 @@ VIEW_QUERIES = {
         "Account drill-down": {"account_health_history", "power_map", "account_contacts",
                                "account_activities", "account_activity_summary"},
     },
-    "pages/data_quality.py": {
-        "Check results": {"dq_results", "dbt_tests"},
+    "pages/data_quality.py": {  # check results and counts are the build's summary (always)
+        "Check results": set(),
         "Quarantine": {"row_counts"},
         "Coverage and incomplete rows": {"incomplete_rows", "defaults_applied"},
         "Freshness and build history": {"freshness", "build_history"},

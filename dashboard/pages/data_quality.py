@@ -3,9 +3,11 @@ reasons), the served build and its check results (one row per dbt test), quarant
 by table and reason with readable samples, coverage (layers, incomplete rows, defaults),
 freshness of the marts, build history (refused builds included).
 
-One view at a time (ui.widgets.views): only the open view's queries run. The page opens on
-the view that needs attention (a refused build, quarantined rows, a layer the pages cannot
-show), else on the check results. The sidebar filters do not apply here and are hidden."""
+One view at a time (ui.widgets.views): above the views, the served build's summary (build
+attempts, check counts, quarantine counts, coverage: small reads of meta tables) is read on
+every render; each view reads the rest only when open. The page opens on the view that needs
+attention (a refused build, quarantined rows, a layer the pages cannot show), else on the
+check results. The sidebar filters do not apply here and are hidden."""
 
 import datetime as dt
 import json
@@ -107,6 +109,30 @@ with st.container(border=True):
     if line:
         st.caption(line)
 
+# The served build's check results (one row per dbt test in place of the build's one `dbt`
+# row), counted above the views: part of the build's summary, like the quarantine counts
+results = q.dq_results(reader, scope, build_id)
+tests = q.dbt_tests(reader, scope, build_id)
+if not results.is_empty() and "status" not in results.columns \
+        and "success" in results.columns:
+    results = results.with_columns(
+        pl.when(pl.col("success")).then(pl.lit("pass")).otherwise(pl.lit("fail"))
+        .alias("status"))
+if not tests.is_empty() and "suite" in results.columns:
+    results = pl.concat([results.filter(pl.col("suite") != "dbt"), tests],
+                        how="diagonal_relaxed")
+if not results.is_empty():
+    counts = results.group_by("status").len()
+    n = dict(zip(counts["status"].to_list(), counts["len"].to_list()))
+    shown_statuses = [*STATUSES[:4], *(["not_applicable"] if n.get("not_applicable") else [])]
+    with metric_row():
+        for name in shown_statuses:
+            metric(f"Checks {fmt.label(name).lower()}", fmt.count(n.get(name, 0)),
+                   help_key="dq_status", width="content")
+    if not tests.is_empty():
+        st.caption(f"dbt: {fmt.count(tests.height)} tests. "
+                   f"{fmt.plain(help_for('dbt_tests'))}")
+
 CHECKS, QUARANTINE, COVERAGE, HISTORY = (
     "Check results", "Quarantine", "Coverage and incomplete rows",
     "Freshness and build history")
@@ -158,32 +184,10 @@ def readable_results(results: pl.DataFrame) -> pl.DataFrame:
 
 if checks_tab.open:
     with checks_tab:
-        results = q.dq_results(reader, scope, build_id)
-        tests = q.dbt_tests(reader, scope, build_id)
-        if not results.is_empty() and "status" not in results.columns \
-                and "success" in results.columns:
-            results = results.with_columns(
-                pl.when(pl.col("success")).then(pl.lit("pass")).otherwise(pl.lit("fail"))
-                .alias("status"))
-        if not tests.is_empty() and "suite" in results.columns:
-            # one row per dbt test in place of the build's one `dbt` row
-            results = pl.concat([results.filter(pl.col("suite") != "dbt"), tests],
-                                how="diagonal_relaxed")
         if results.is_empty():
             empty("No check results for this build (meta.dq_results is empty).",
                   "Checks run during `rapport build`; run `rapport check` to re-run them.")
         else:
-            counts = results.group_by("status").len()
-            n = dict(zip(counts["status"].to_list(), counts["len"].to_list()))
-            shown_statuses = [*STATUSES[:4], *(["not_applicable"] if n.get("not_applicable")
-                                               else [])]
-            with metric_row():
-                for name in shown_statuses:
-                    metric(f"Checks {fmt.label(name).lower()}", fmt.count(n.get(name, 0)),
-                           help_key="dq_status", width="content")
-            if not tests.is_empty():
-                st.caption(f"dbt: {fmt.count(tests.height)} tests. "
-                           f"{fmt.plain(help_for('dbt_tests'))}")
             kinds = results.with_columns(suite_kind().alias("kind")) \
                 .group_by("kind", "status").len().sort("kind")
             fig = bars(kinds, "kind", "len", color="status", horizontal=True,
