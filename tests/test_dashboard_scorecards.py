@@ -232,8 +232,8 @@ def test_rep_detail_shows_each_component_and_the_total_arithmetic_of_the_mart(wa
                 continue
             assert s["component_score"] == pytest.approx(e["score"], abs=1e-4)
             v = e["value"]
-            text = (f"{100 * v:+.0f}%" if e["component"].endswith("_growth")
-                    else f"{100 * v:.0f}%" if e["component"].endswith("_completion")
+            text = (f"{100 * v:+.1f}%" if e["component"].endswith("_growth")  # one style
+                    else f"{100 * v:.1f}%" if e["component"].endswith("_completion")
                     else fmt.money(v))
             assert s["value"] == text, (e["component"], s["value"], text)
             if e["scaling"] == "percentile_in_region":
@@ -431,3 +431,161 @@ def test_only_the_chosen_view_runs_its_queries(warehouse_env, monkeypatch):
         at.segmented_control(key="sc_view").set_value(view).run()
         _assert_clean(at)
         assert set(called) == expected, (view, sorted(set(called)))
+
+
+# --- the formatting layer on Scorecards, Overview and Power map (issue 18 parts 3, 4) -------
+# The same check as tests/test_dashboard_formatting.py makes for Tiers, Health and Data
+# quality: no None, nan or labelled code in a visible cell or header, one percent style, and
+# the currency in every money header.
+
+FORMATTED_VIEWS = {
+    "pages/scorecards.py": ("sc_view", ["Ranking", "Rep detail", "Region against region"]),
+    "pages/overview.py": (None, [None]),
+    "pages/power_map.py": (None, [None]),
+}
+MONEY = ("revenue", "profit", "revenue_per_head", "profit_per_head", "revenue_ttm")
+
+
+def _visible_tables(at: AppTest):
+    """(visible columns, headers, configs, rows) of each table as the browser gets it."""
+    for frame in at.dataframe:
+        config = json.loads(frame.proto.columns or "{}")
+        df = frame.value
+        visible = list(frame.proto.column_order) or list(df.columns)
+        headers = [(config.get(c) or {}).get("label") or c for c in visible]
+        yield visible, headers, config, (df[visible].to_dict("records") if len(df) else [])
+
+
+def _cells(value) -> list:
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()
+    if isinstance(value, list):
+        return [v for item in value for v in _cells(item)]
+    return [value]
+
+
+def _each_view(page: str):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page(page).run()
+    _assert_clean(at)
+    key, views = FORMATTED_VIEWS[page]
+    for view in views:
+        if key is not None:
+            at.segmented_control(key=key).set_value(view).run()
+            _assert_clean(at)
+        yield at, f"{page} / {view}"
+
+
+@pytest.mark.parametrize("page", list(FORMATTED_VIEWS))
+def test_no_none_nan_or_code_in_a_visible_cell_or_header(warehouse_env, page, monkeypatch,
+                                                         tmp_path):
+    config_file = tmp_path / "dashboard.yml"
+    config_file.write_text("currency:\n  code: CHF\n  symbol: 'Fr.'\n", encoding="utf-8")
+    monkeypatch.setenv(fmt.DASHBOARD_CONFIG_ENV, str(config_file))
+    codes = {code for labels in fmt.code_labels().values() for code, label in labels.items()
+             if "_" in code and label != code}
+    seen = 0
+    for at, where in _each_view(page):
+        for metric in at.metric:
+            assert metric.value not in ("None", "nan"), (where, metric.label)
+            if "%" in metric.value:
+                assert re.fullmatch(r"-?[\d,]+\.\d%", metric.value), (where, metric.label,
+                                                                     metric.value)
+        for visible, headers, config, rows in _visible_tables(at):
+            seen += 1
+            for column, header in zip(visible, headers, strict=True):
+                assert "_" not in header, f"{where}: header {header!r}"
+                spec = (config.get(column) or {}).get("type_config") or {}
+                assert spec.get("format") != "percent", f"{where}: {column} as 'percent'"
+                if str(spec.get("format") or "").endswith("%%"):
+                    assert spec["format"] == fmt.PERCENT_FORMAT, (where, column)
+                if column in MONEY:
+                    assert header.endswith("(Fr.)"), (where, header)
+                if spec.get("type") == "progress":  # a score bar: never the theme's red
+                    assert (config[column].get("color") or "gray") != "red", (where, column)
+            booleans = {c for c in visible
+                        if ((config.get(c) or {}).get("type_config") or {}).get("type")
+                        == "checkbox"}
+            for row in rows:
+                for column, value in row.items():
+                    if column in booleans:
+                        continue
+                    for cell in _cells(value):
+                        assert cell is not None and not (
+                            isinstance(cell, float) and math.isnan(cell)), (
+                            f"{where}: empty cell in {column!r}")
+                        if isinstance(cell, str):
+                            assert cell not in ("None", "nan", "NaN", "null"), (where, column)
+                            assert cell not in codes, f"{where}: code {cell!r} in {column!r}"
+    assert seen >= len(FORMATTED_VIEWS[page][1]), page  # not vacuous
+
+
+def test_the_rankings_key_columns_fit_1280_pixels(warehouse_env):
+    """The ranking's visible columns add up to what a 1280-pixel screen has beside the
+    sidebar: 820 px of content in Streamlit's wide layout, less the table's borders."""
+    at = _open()
+    visible, _headers, config, _rows = next(t for t in _visible_tables(at) if "Scored" in t[1])
+    widths = [(config.get(c) or {}).get("width") for c in visible]
+    assert all(isinstance(w, int) for w in widths), dict(zip(visible, widths, strict=True))
+    assert sum(widths) <= 812, sum(widths)
+
+
+# --- Relationship health: a Power map button per account, and ?account= ---------------------
+
+def _health(at: AppTest, account_id: str | None = None) -> AppTest:
+    at.query_params.pop("account", None)
+    if account_id is not None:
+        at.query_params["account"] = account_id
+    at.switch_page("pages/health.py").run()
+    _assert_clean(at)
+    return at
+
+
+def test_a_health_row_opens_its_account_on_the_power_map(warehouse_env):
+    at = _health(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
+    table = next(d for d in at.dataframe if "open_map" in d.value.columns)
+    config = json.loads(table.proto.columns)
+    assert config["open_map"]["type_config"]["type"] == "button"
+    assert "open_map" in table.proto.column_order
+    mapped = set(_marts(warehouse_env, "select distinct account_id from marts.fct_power_map "
+                                       "where decision_role is not null")["account_id"])
+    row = next(r for _, r in table.value.iterrows() if r["account_id"] in mapped)
+    # what the row's button leaves for the next run (its callback's work)
+    at.session_state["_health_opening"] = row["account_id"]
+    at.run()
+    _assert_clean(at)
+    assert [t.value for t in at.title] == ["Power map"]
+    assert at.selectbox(key="pm_account").value == row["account_id"]
+    assert at.query_params.get("account") == row["account_id"]
+
+
+def test_health_opens_the_drill_down_on_the_account_of_the_url(warehouse_env):
+    at = _health(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
+    first = at.dataframe[0].value["account_id"].iloc[0]
+    wanted = next(a for a in at.dataframe[0].value["account_id"] if a != first)
+    at = _health(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), wanted)
+    assert at.session_state["health_view"] == "Account drill-down"
+    assert at.selectbox(key="health_account").value == wanted
+
+
+def test_health_says_not_found_for_an_account_outside_the_scope(warehouse_env, monkeypatch,
+                                                                tmp_path):
+    regions = _marts(warehouse_env, "select region_id, account_id from marts.dim_accounts "
+                                    "order by region_id, account_id")
+    mine = regions["region_id"][0]
+    theirs = regions.filter(pl.col("region_id") != mine)["account_id"][0]
+    users = tmp_path / "users.yml"
+    users.write_text(f"users:\n  dir@example.com: {{role: regional_director, "
+                     f"regions: [{mine}]}}\n", encoding="utf-8")
+    monkeypatch.setenv("RAPPORT_USERS", str(users))
+    monkeypatch.setenv("RAPPORT_AS_USER", "dir@example.com")
+    monkeypatch.setenv("RAPPORT_AUDIT_LOG", str(tmp_path / "audit.log"))
+    for asked in (theirs, "NO-SUCH-ACCOUNT"):
+        at = _health(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), asked)
+        said = " ".join(w.value for w in at.warning).replace("\\", "")
+        assert "not found" in said, (asked, said)
+        assert not at.dataframe and not at.metric and not at.get("plotly_chart"), asked
+    # Non-vacuous: the leadership (every region) opens it in the drill-down.
+    monkeypatch.delenv("RAPPORT_AS_USER")
+    at = _health(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), theirs)
+    assert at.selectbox(key="health_account").value == theirs and not at.warning

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 from ui import fmt
 from ui.charts import BAND_COLOURS, PART_COLOURS, WARM_UP_NOTE, lines, mark_warm_up
-from ui.context import current
+from ui.context import ACCOUNT_PARAM, HEALTH_FOCUS, current, open_account
 from ui.fmt import labeller
 from ui.helptext import help_for
 from ui.widgets import (
@@ -31,7 +31,13 @@ from ui.widgets import (
 
 from rapport.warehouse import queries as q
 
+# A row's "Power map" button (Accounts view) was clicked: go there first (a widget callback
+# cannot switch pages).
+_OPENING = "_health_opening"
 ctx = current()
+opening = st.session_state.pop(_OPENING, None)
+if opening:
+    open_account("power_map", opening)
 reader, scope, f = ctx.reader, ctx.scope, ctx.filters
 
 st.title("Relationship health")
@@ -119,9 +125,41 @@ def part_lines(frame: pl.DataFrame, value_name: str) -> pl.DataFrame:
 
 
 ACCOUNTS, DRILL = "Accounts", "Account drill-down"
+
+# An account asked for in the URL (`?account=<id>`: a shared link, or a row opened on the
+# Overview) opens the drill-down on it, once per new id; it is checked against the viewer's
+# scope first, as on the Power map: an id outside it, or unknown, reads "not found" and
+# shows no data. HEALTH_ASKED: the last id this page took from the URL.
+HEALTH_ASKED, HEALTH_LINKED = "_health_asked", "_health_linked"
+asked = st.query_params.get(ACCOUNT_PARAM)
+if asked is not None and asked != st.session_state.get(HEALTH_ASKED):
+    found = q.account(reader, scope, asked)
+    if found.is_empty():
+        st.warning(f"Account “{fmt.plain(asked[:80])}” not found: no account you may see "
+                   "has this id. Open an account from the Overview's alerts or from the "
+                   "Accounts view.", icon=":material/search_off:")
+        if st.button("Show the accounts", key="health_not_found"):
+            st.query_params.clear()
+            st.rerun()
+        st.stop()
+    st.session_state[HEALTH_ASKED] = asked
+    st.session_state[HEALTH_FOCUS] = asked
+    st.session_state[HEALTH_LINKED] = (asked, found["account_name"][0])
+    st.session_state.pop("health_account", None)  # the drill-down's index: HEALTH_FOCUS
+    st.session_state["health_view"] = DRILL
+elif asked is None:
+    st.session_state.pop(HEALTH_ASKED, None)  # a later link to the same id is new again
+
 keep(health_sort="health", health_desc=False, health_bands=[],
      health_columns="Parts and trend", health_window=365)
 accounts_tab, drill_tab = views([ACCOUNTS, DRILL], key="health_view")
+
+
+def _open_map(account_ids: tuple[str, ...]) -> None:
+    """A row's Power map button: note the account; the next run switches there first."""
+    click = st.session_state.get("health_open_map")
+    if click is not None and 0 <= click["row"] < len(account_ids):
+        st.session_state[_OPENING] = account_ids[click["row"]]
 
 
 def account_list() -> pl.DataFrame:
@@ -175,14 +213,28 @@ if accounts_tab.open:
                                "top_rep_share"),
                 formats={"health_change_1m": fmt.signed, "health_change_3m": fmt.signed}),
                 "health_band")
-            visible = [*FIRST, *COLUMN_GROUPS[group]]
-            table(shown, key="account_health", file_name=f"account_health_{month_end}",
+            opens = {}
+            if ctx.may_open("power_map"):
+                shown = shown.with_columns(pl.lit(":material/hub: Power map").alias("open_map"))
+                opens["open_map"] = st.column_config.ButtonColumn(
+                    "Open", type="tertiary", width=105, key="health_open_map",
+                    on_click=_open_map, args=(tuple(shown["account_id"].to_list()),),
+                    help="Opens the Power map of the row's account.")
+            visible = [*FIRST, *opens, *COLUMN_GROUPS[group]]
+            table(shown.select(*visible, *[c for c in shown.columns if c not in visible]),
+                  key="account_health", file_name=f"account_health_{month_end}",
                   hide=[c for c in shown.columns if c not in visible],
-                  column_config=HEALTH_COLUMNS, height=400)
+                  column_config={**HEALTH_COLUMNS, **opens}, height=400)
 
 if drill_tab.open:
     with drill_tab:
         options = account_list().select("account_id", "account_name")
+        linked = st.session_state.get(HEALTH_LINKED)
+        if linked and linked[0] not in options["account_id"].to_list():
+            # opened by a link, outside the filters: listed first while it is chosen
+            options = pl.concat([pl.DataFrame({"account_id": [linked[0]],
+                                               "account_name": [linked[1]]},
+                                              schema=options.schema), options])
         if options.is_empty():
             empty("No account to drill into.", FILTERS_TOO_NARROW)
             st.stop()

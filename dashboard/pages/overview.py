@@ -20,6 +20,10 @@ from ui.widgets import (
     layer_missing,
     layer_text,
     metric,
+    metric_row,
+    money_column,
+    na_help,
+    percent_column,
     safe_file_name,
     table,
 )
@@ -70,61 +74,60 @@ else:
     if f.industries or f.tiers:
         st.caption("Industry and tier filters do not apply to results: revenue is credited "
                    "to reps, who sell across industries and tiers.")
-    row1 = st.columns(4)
-    with row1[0]:
+    tiles = metric_row()  # labels never cut: each tile as wide as its label
+    with tiles:
         metric("Revenue", fmt.money(cur["revenue"]), help_key="revenue",
                delta=fmt.delta_ratio(cur["revenue"], old.get("revenue")),
-               extra_help=help_for("vs_previous"))
+               extra_help=help_for("vs_previous"), width="content")
     profit_ok = layers.available("profit")
     no_profit = "" if profit_ok else layer_text(layers.get("profit"), "Profit")
-    with row1[1]:
+    with tiles:
         metric("Profit", fmt.money(cur["profit"]) if profit_ok else fmt.NOT_AVAILABLE,
                help_key="profit",
                delta=fmt.delta_ratio(cur["profit"], old.get("profit")) if profit_ok else None,
-               extra_help=no_profit or help_for("vs_previous"))
-    with row1[2]:
+               extra_help=no_profit or help_for("vs_previous"), width="content")
+    with tiles:
         metric("Revenue per head", fmt.money(cur["revenue_per_head"]),
                help_key="revenue_per_head",
                delta=fmt.delta_ratio(cur["revenue_per_head"], old.get("revenue_per_head")),
-               extra_help=help_for("vs_previous"))
-    with row1[3]:
+               extra_help=help_for("vs_previous"), width="content")
+    with tiles:
         metric("Profit per head",
                fmt.money(cur["profit_per_head"]) if profit_ok else fmt.NOT_AVAILABLE,
                help_key="profit_per_head",
                delta=fmt.delta_ratio(cur["profit_per_head"], old.get("profit_per_head"))
                if profit_ok else None,
-               extra_help=no_profit or help_for("vs_previous"))
+               extra_help=no_profit or help_for("vs_previous"), width="content")
     targets_ok, cash_ok = layers.available("targets"), layers.available("cash")
     no_targets = "" if targets_ok else layer_text(layers.get("targets"), "Target completion")
     no_cash = "" if cash_ok else layer_text(layers.get("cash"), "Cash collected")
-    row2 = st.columns(4)
-    with row2[0]:
+    with tiles:
         metric("Revenue target completion",
                fmt.pct(cur["revenue_target_completion"]) if targets_ok
                else fmt.NOT_AVAILABLE,
                help_key="revenue_target_completion",
                delta=fmt.delta_points(cur["revenue_target_completion"],
                                       old.get("revenue_target_completion")),
-               extra_help=no_targets or help_for("vs_previous"))
-    with row2[1]:
+               extra_help=no_targets or help_for("vs_previous"), width="content")
+    with tiles:
         metric("Profit target completion",
                fmt.pct(cur["profit_target_completion"]) if profit_ok and targets_ok
                else fmt.NOT_AVAILABLE,
                help_key="profit_target_completion",
                delta=fmt.delta_points(cur["profit_target_completion"],
                                       old.get("profit_target_completion")),
-               extra_help=no_profit or no_targets or help_for("vs_previous"))
-    with row2[2]:
+               extra_help=no_profit or no_targets or help_for("vs_previous"), width="content")
+    with tiles:
         metric("Revenue target",
                fmt.money(cur["revenue_target"]) if targets_ok else fmt.NOT_AVAILABLE,
-               help_key="revenue_target", extra_help=no_targets)
-    with row2[3]:
+               help_key="revenue_target", extra_help=no_targets, width="content")
+    with tiles:
         metric("Cash collected",
                fmt.money(cur["cash_collected"]) if cash_ok else fmt.NOT_AVAILABLE,
                help_key="cash_collected",
                delta=fmt.delta_ratio(cur["cash_collected"], old.get("cash_collected"))
                if cash_ok else None,
-               extra_help=no_cash or help_for("vs_previous"))
+               extra_help=no_cash or help_for("vs_previous"), width="content")
     for note in (no_profit, no_targets, no_cash):
         if note:
             st.caption(note)
@@ -151,8 +154,9 @@ with left:
         fig.update_layout(showlegend=False)
         chart(fig, key="health_bands", height=300)
         with st.expander("Health band table"):
-            table(bands, key="health_bands", file_name="health_bands",
-                  column_config={"share": st.column_config.NumberColumn("Share", format="percent")})
+            table(fmt.readable(fmt.as_percent(bands, "share")), key="health_bands",
+                  file_name="health_bands",
+                  column_config={"share_pct": percent_column("Share")})
 with right:
     st.subheader("Account tiers", help=help_for("tier"))
     tiers = q.tier_counts(reader, scope, f)
@@ -166,11 +170,13 @@ with right:
         fig.update_layout(showlegend=False)
         chart(fig, key="tier_counts", height=300)
         with st.expander("Tier table"):
-            table(tiers, key="tier_counts", file_name="tier_counts", column_config={
-                "revenue_ttm": st.column_config.NumberColumn(
-                    "Revenue 12m", format="compact", help=help_for("revenue_ttm")),
-                "revenue_share": st.column_config.NumberColumn(
-                    "Revenue share", format="percent", help=help_for("revenue_share")),
+            table(fmt.readable(fmt.as_percent(tiers, "revenue_share"),
+                               formats={"revenue_ttm": fmt.money}),
+                  key="tier_counts", file_name="tier_counts", column_config={
+                "tier": st.column_config.TextColumn("Tier", help=help_for("tier")),
+                "revenue_ttm": money_column("Revenue 12m", help=help_for("revenue_ttm")),
+                "revenue_share_pct": percent_column("Revenue share",
+                                                    help=help_for("revenue_share")),
             })
 
 # -- Alerts: the worklist -----------------------------------------------------------------
@@ -232,8 +238,9 @@ def _all_alerts_csv(identity, scope, f, alert_type, who: str, file_name: str) ->
     return export_csv(rows, file_name, who, scope.cache_key())
 
 
+# plain words (no colour directive in text that also carries data)
 severity_text = "; ".join(
-    f":{SEVERITY_COLOURS[level]}[{level}]: "
+    f"{level}: "
     + ", ".join(fmt.alert_label(t, short=True) for t in q.ALERT_TYPES
                 if ALERT_SEVERITY[t] == level)
     for level in SEVERITIES)
@@ -312,34 +319,43 @@ else:
     if ctx.may_open("power_map"):
         rows = rows.with_columns(pl.lit(":material/hub: Power map").alias("open_map"))
         opens["open_map"] = st.column_config.ButtonColumn(
-            "Open", type="tertiary", width=110, key="alerts_open_map", on_click=_open_row,
+            "Open", type="tertiary", width=100, key="alerts_open_map", on_click=_open_row,
             args=("power_map", "alerts_open_map", account_ids),
             help="Opens the Power map of the row's account.")
     if ctx.may_open("health"):
         rows = rows.with_columns(pl.lit(":material/monitor_heart: Health").alias("open_health"))
         opens["open_health"] = st.column_config.ButtonColumn(
-            "Open", type="tertiary", width=95, key="alerts_open_health", on_click=_open_row,
+            "Open", type="tertiary", width=90, key="alerts_open_health", on_click=_open_row,
             args=("health", "alerts_open_health", account_ids),
             help="Opens Relationship health with the row's account chosen in its Account "
                  "drill-down tab.")
+    shown_cols = ["severity", "alert_type", "tier", "account_name", *opens, "contact_name",
+                  "decision_role", "detail", "region_name", "industry", "contact_title"]
+    # codes as labels (roles, industries), a gap as 'n/a' with its reason in the help
+    rows = fmt.readable(rows.with_columns(pl.col("tier").fill_null("no tier"),
+                                          pl.col("decision_role").replace("", None)),
+                        keep=[c for c in rows.columns
+                              if c not in shown_cols or c == "alert_type"])
     st.dataframe(
         rows, hide_index=True, key="table_alerts",
         height=min(rows.height, 25) * 35 + 38,
-        column_order=["severity", "alert_type", "tier", "account_name", *opens,
-                      "contact_name", "decision_role", "detail", "region_name", "industry",
-                      "contact_title"],
+        column_order=shown_cols,
         column_config={
             "severity": st.column_config.TextColumn(
-                "Severity", width=70,
+                "Severity", width=66,
                 help="High: a deal can be lost now; medium: a relationship is slipping; "
                      "low: a gap to plan for."),
-            "alert_type": st.column_config.TextColumn("Alert", width=140),
+            "alert_type": st.column_config.TextColumn("Alert", width=130),
             "tier": st.column_config.TextColumn("Tier", width=40, help=help_for("tier")),
-            "account_name": st.column_config.TextColumn("Account", width=190),
-            "contact_name": st.column_config.TextColumn("Contact", width=130),
-            "decision_role": st.column_config.TextColumn("Role", width=45),
+            "account_name": st.column_config.TextColumn("Account", width=170),
+            "contact_name": st.column_config.TextColumn("Contact", width=120),
+            "decision_role": st.column_config.TextColumn(
+                "Role", width=95, help=na_help("The contact's decision role.",
+                                                "no role recorded, or an account alert")),
             "detail": st.column_config.TextColumn("Detail", width=300),
-            "region_name": "Region", "industry": "Industry", "contact_title": "Title",
+            "region_name": "Region", "industry": "Industry",
+            "contact_title": st.column_config.TextColumn(
+                "Title", help=na_help(None, "no title recorded, or an account alert")),
             **opens,
         })
 

@@ -7,10 +7,20 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 from ui import fmt
-from ui.charts import fishbone_figure, power_map_figure
+from ui.charts import PART_COLOURS, fishbone_figure, power_map_figure
 from ui.context import ACCOUNT_PARAM, current
 from ui.helptext import help_for
-from ui.widgets import FILTERS_TOO_NARROW, chart, empty, layer_missing, metric, table
+from ui.widgets import (
+    FILTERS_TOO_NARROW,
+    chart,
+    empty,
+    layer_missing,
+    metric,
+    metric_row,
+    na_help,
+    score_column,
+    table,
+)
 
 from rapport.warehouse import queries as q
 
@@ -24,6 +34,22 @@ if not layers.available("power_map") and not layers.available("deal_power_map"):
     st.stop()
 accounts = q.power_map_accounts(reader, scope, f)
 mapped = accounts.filter((pl.col("mapped_contacts") > 0) | (pl.col("deals_with_contacts") > 0))
+
+
+def attitudes(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """Attitude columns in words ('1 supports'); never assessed: n/a (fmt.readable)."""
+    return frame.with_columns(pl.col(c).replace_strict(
+        fmt.ATTITUDE_LABELS, default=None, return_dtype=pl.String) for c in columns
+        if c in frame.columns)
+
+
+def shown(frame: pl.DataFrame, hidden=(), **kwargs) -> pl.DataFrame:
+    """A table as it is shown: codes as labels, gaps as 'n/a' (hidden columns as they are)."""
+    return fmt.readable(frame, keep=hidden, **kwargs)
+
+
+NEVER_ASSESSED = "never assessed"
+NEVER_TOUCHED = "never touched"
 
 
 def _account_label(r: dict) -> str:
@@ -129,21 +155,21 @@ if pm.is_empty():
               "Choose one of its deals above, or fill contacts.decision_role and load "
               "contact_assessments.csv, then run `rapport build`.")
     st.stop()
-m = st.columns(5)
-with m[0]:
+tiles = metric_row()  # labels never cut
+with tiles:
     metric("Mapped contacts" if not deal_id else "Contacts on the deal",
-           fmt.count(pm.height), help_key="influence_weight")
-with m[1]:
-    metric("Coaches", fmt.count(pm["is_coach"].sum()), help_key="attitude")
-with m[2]:
-    metric("Opposing", fmt.count(pm["is_opposing"].sum()), help_key="attitude")
-with m[3]:
+           fmt.count(pm.height), help_key="influence_weight", width="content")
+with tiles:
+    metric("Coaches", fmt.count(pm["is_coach"].sum()), help_key="attitude", width="content")
+with tiles:
+    metric("Opposing", fmt.count(pm["is_opposing"].sum()), help_key="attitude", width="content")
+with tiles:
     metric("Untouched 90 days", fmt.count(pm["is_untouched_90d"].sum()),
-           help_key="days_since_last_touch")
-with m[4]:
+           help_key="days_since_last_touch", width="content")
+with tiles:
     scored = pm.filter(pl.col("decision_role").is_not_null())
     metric("Mean contact score", fmt.score(scored["contact_key_score"].mean()),
-           help_key="contact_key_score")
+           help_key="contact_key_score", width="content")
 
 chart(power_map_figure(pm, colour_by), key="power_map", height=430)
 
@@ -162,11 +188,16 @@ with left:
     if flags.is_empty():
         st.success("No alert on this account.")
     else:
-        table(flags.select("alert_type", "contact_name", "decision_role", "detail",
-                           "contact_id"),
+        table(shown(flags.select("alert_type", "contact_name", "decision_role", "detail",
+                                 "contact_id").with_columns(
+                        pl.col("contact_name").fill_null("(whole account)")),
+                    hidden=("contact_id", "alert_type")),
               key="pm_flags", file_name=f"{account_id}_alerts", hide=("contact_id",),
               column_config={"alert_type": "Alert", "contact_name": "Contact",
-                             "decision_role": "Role", "detail": "Detail"})
+                             "decision_role": st.column_config.TextColumn(
+                                 "Role", help=na_help(None, "no role recorded, or an "
+                                                            "account alert")),
+                             "detail": "Detail"})
 with right:
     st.markdown(f"#### Who moved since {fmt.date(since)}")
     moves = q.attitude_moves(reader, scope, account_id, since)
@@ -174,14 +205,20 @@ with right:
         st.info(f"No attitude changed since {fmt.date(since)}. Pick an earlier date to look "
                 "further back.")
     else:
-        table(moves, key="pm_moves", file_name=f"{account_id}_attitude_moves",
+        table(shown(attitudes(moves, "attitude_before", "attitude_now"),
+                    hidden=("contact_id",),
+                    formats={"attitude_change": lambda v: f"{v:+d}"}),
+              key="pm_moves", file_name=f"{account_id}_attitude_moves",
               hide=("contact_id",), column_config={
                   "contact_name": "Contact", "title": "Title", "decision_role": "Role",
-                  "attitude_before": st.column_config.NumberColumn(
-                      "Before", help=help_for("attitude")),
-                  "attitude_now": st.column_config.NumberColumn("Now", help=help_for("attitude")),
+                  "attitude_before": st.column_config.TextColumn(
+                      "Before", help=na_help(help_for("attitude"),
+                                             "first assessed after that date")),
+                  "attitude_now": st.column_config.TextColumn(
+                      "Now", help=na_help(help_for("attitude"), NEVER_ASSESSED)),
                   "attitude_change": st.column_config.NumberColumn(
-                      "Change", format="%+d", help=help_for("moved")),
+                      "Change", format="%+d",
+                      help=na_help(help_for("moved"), "no attitude before that date")),
                   "assessed_before": "Assessed (before)", "assessed_now": "Assessed (now)",
               })
 
@@ -195,26 +232,43 @@ else:
     chart(fishbone_figure(grouped), key="fishbone", height=420)
 
 st.markdown("#### Contacts on the map")
-table(pm, key="pm_contacts", file_name=f"{deal_id or account_id}_power_map",
-      hide=("contact_id", "compare_date", "attitude_at_compare_date", "attitude_change"),
+# the codes stay beside their labels for the CSV (role_label and group_label are shown)
+PM_HIDDEN = ("contact_id", "compare_date", "attitude_at_compare_date", "attitude_change",
+             "decision_role", "evaluation_group")
+contacts_shown = attitudes(pm, "current_attitude").with_columns(
+    pl.col("decision_role").alias("role_label"),
+    pl.col("evaluation_group").alias("group_label"))
+contacts_shown = contacts_shown.select(
+    *[c if c not in ("decision_role", "evaluation_group") else
+      ("role_label" if c == "decision_role" else "group_label") for c in pm.columns],
+    "decision_role", "evaluation_group")
+table(shown(contacts_shown, hidden=PM_HIDDEN,
+            kinds={"role_label": "decision_role", "group_label": "evaluation_group"},
+            formats={"intimacy": lambda v: f"{v:.2f}", "support_norm": lambda v: f"{v:.2f}",
+                     "contact_key_score": fmt.score,
+                     "influence_weight": lambda v: f"{v:.1f}"}),
+      key="pm_contacts", file_name=f"{deal_id or account_id}_power_map",
+      hide=PM_HIDDEN,
       column_config={
           "contact_name": "Contact", "title": "Title", "department": "Department",
-          "level": "Level", "decision_role": "Role", "evaluation_group": "Evaluation group",
+          "level": "Level", "role_label": "Role", "group_label": "Evaluation group",
           "influence_weight": st.column_config.NumberColumn(
               "Influence", format="%.1f", help=help_for("influence_weight")),
-          "current_attitude": st.column_config.NumberColumn("Attitude",
-                                                            help=help_for("attitude")),
-          "attitude_assessed_date": "Assessed",
-          "support_norm": st.column_config.NumberColumn("Support", format="%.2f",
-                                                        help=help_for("support_norm")),
-          "intimacy": st.column_config.NumberColumn("Intimacy", format="%.2f",
-                                                    help=help_for("intimacy")),
-          "contact_key_score": st.column_config.ProgressColumn(
-              "Contact score", min_value=0, max_value=100, format="%.0f",
-              help=help_for("contact_key_score")),
-          "last_touch_date": "Last touch",
+          "current_attitude": st.column_config.TextColumn(
+              "Attitude", help=na_help(help_for("attitude"), NEVER_ASSESSED)),
+          "attitude_assessed_date": "Assessed",  # a date (n/a: never assessed)
+          "support_norm": st.column_config.NumberColumn(
+              "Support", format="%.2f", help=na_help(help_for("support_norm"),
+                                                     NEVER_ASSESSED)),
+          "intimacy": st.column_config.NumberColumn(
+              "Intimacy", format="%.2f", help=na_help(help_for("intimacy"), NEVER_TOUCHED)),
+          "contact_key_score": score_column(
+              "Contact score", help=na_help(help_for("contact_key_score"),
+                                            "no decision role (not scored)"),
+              color=PART_COLOURS["Key"]),
+          "last_touch_date": "Last touch",  # a date (n/a: never touched)
           "days_since_last_touch": st.column_config.NumberColumn(
-              "Days since", help=help_for("days_since_last_touch")),
+              "Days since", help=na_help(help_for("days_since_last_touch"), NEVER_TOUCHED)),
           "is_untouched_90d": st.column_config.CheckboxColumn("Untouched 90d"),
           "is_opposing": st.column_config.CheckboxColumn("Opposes"),
           "is_coach": st.column_config.CheckboxColumn("Coach"),

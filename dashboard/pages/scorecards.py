@@ -12,7 +12,19 @@ from ui import fmt
 from ui.charts import MARKET_COLOURS, bars, key_action_heatmap
 from ui.context import current
 from ui.helptext import help_for
-from ui.widgets import FILTERS_TOO_NARROW, chart, empty, layer_missing, layer_text, metric, table
+from ui.widgets import (
+    FILTERS_TOO_NARROW,
+    chart,
+    empty,
+    layer_missing,
+    layer_text,
+    metric,
+    money_column,
+    na_help,
+    percent_column,
+    score_column,
+    table,
+)
 
 from rapport.warehouse import queries as q
 
@@ -37,8 +49,8 @@ COMPONENTS = {  # fct_rep_performance measures a dimension-1 component may name
 SCALINGS = {"percentile_in_region": "percentile in region", "capped_ratio": "capped ratio"}
 NINE = 9
 VIEWS = ("Ranking", "Rep detail", "Region against region")
-SCORE = {"min_value": 0, "max_value": 100, "format": "%.1f"}
 D2_COLOUR = "#7e57c2"
+TOTAL_COLOUR = "#455a64"  # the total's bar: neutral (a score, not a warning)
 D1_COLOURS = ["#1565c0", "#64b5f6", "#26a69a", "#80cbc4", "#5c6bc0", "#9fa8da"]
 
 
@@ -52,10 +64,23 @@ def component_value(component: str, value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return fmt.NA
     if component.endswith("_growth"):
-        return f"{100 * value:+.0f}%"
+        return f"{100 * value:+.{fmt.PCT_DIGITS}f}%"
     if component.endswith("_completion"):
-        return share(value)
+        return fmt.pct(value)
     return fmt.money(value)
+
+
+def shown_only(df: pl.DataFrame, visible, **kwargs) -> pl.DataFrame:
+    """fmt.readable on the columns a table shows (codes as labels, gaps as 'n/a'); the
+    hidden ones stay as the mart has them (the CSV's numbers)."""
+    return fmt.readable(df, keep=[c for c in df.columns if c not in set(visible)], **kwargs)
+
+
+def number_text(value: float | None) -> str:
+    """An amount without its currency (the header has it): 1234567 -> '1.23 M'."""
+    text = fmt.money(value)
+    return text.replace(fmt.currency().symbol, "", 1) if fmt.currency().symbol else \
+        text.rsplit(" ", 1)[0]
 
 
 def how_scored(c: dict) -> str:
@@ -99,16 +124,39 @@ def used_weights(row: dict) -> tuple[float, float]:
     return (w1 / left, w2 / left) if left else (0.0, 0.0)
 
 
+PERCENTS = ("revenue_target_completion", "profit_target_completion", "revenue_yoy_growth",
+            "profit_yoy_growth", "weight_dimension1", "weight_dimension2")
+
+
 def display_columns(card: pl.DataFrame) -> pl.DataFrame:
     """The card with the texts the ranking table shows: `rank` ('1', or 'not ranked'),
-    `scored` ('7 of 9') and `previous` (last quarter's rank, '–' without one); the numbers
-    stay beside them for the CSV."""
+    `scored` ('7 of 9'), `previous` (last quarter's rank, '–' without one), `change` (the
+    total's change, 'n/a' without a total last quarter) and the shares as percentages
+    (`*_pct`, fmt.as_percent); the mart's numbers stay beside them for the CSV."""
+    pcts = fmt.as_percent(card.select(PERCENTS), *PERCENTS)
     return card.with_columns(
         pl.when(pl.col("ranked")).then(pl.col("rank_in_region").cast(pl.String))
         .otherwise(pl.lit("not ranked")).alias("rank"),
         pl.format("{} of " + str(NINE), pl.col("actions_scored")).alias("scored"),
         pl.col("previous_rank_in_region").cast(pl.String).fill_null("–").alias("previous"),
+        pl.Series("change", [fmt.signed(v) for v in card["total_change"].to_list()],
+                  dtype=pl.String),
+        *pcts.iter_columns(),
     )
+
+
+def ranking_table(card: pl.DataFrame, columns: dict) -> pl.DataFrame:
+    """The card as a ranking table shows `columns` (first, in their order): codes as labels,
+    a gap as 'n/a' (amounts without the currency, which the header carries)."""
+    shown = display_columns(card)
+    first = [c for c in columns if c in shown.columns]
+    shown = shown.select(*first, *[c for c in shown.columns if c not in first])
+    money = {c: number_text for c in ("revenue_per_head", "profit_per_head", "revenue",
+                                      "profit")}
+    pct = {f"{c}{fmt.PERCENT_SUFFIX}": fmt.pct_points for c in PERCENTS}
+    scores = {c: fmt.score for c in ("dimension1_score", "dimension2_score", "total_score",
+                                     "previous_total_score")}
+    return shown_only(shown, first, formats={**money, **pct, **scores})
 
 
 def rep_labels(card: pl.DataFrame) -> dict[str, str]:
@@ -309,8 +357,7 @@ def ranking_view(card: pl.DataFrame) -> None:
         st.caption(no_actions + " Totals and ranks below rest on dimension 1 and the "
                    "few actions this build can score.")
 
-    shown = display_columns(card)
-    shown = shown.select(*KEY_COLUMNS, *[c for c in shown.columns if c not in KEY_COLUMNS])
+    shown = ranking_table(card, KEY_COLUMNS)
     table(shown, key="scorecard", file_name=f"scorecard_{region_id}_{f.year}Q{f.quarter}",
           column_config=KEY_COLUMNS, hide=[c for c in shown.columns if c not in KEY_COLUMNS])
     unranked = card.filter(~pl.col("ranked"))
@@ -380,67 +427,71 @@ def ranking_view(card: pl.DataFrame) -> None:
                    "won deals (no owner recorded for them).")
     with st.expander("All columns: revenue, profit, FTE, growth, weights, accounts"):
         first = ["rank", "rep_name", *MORE_COLUMNS]
-        every = display_columns(card)
-        every = every.select(*first, *[c for c in every.columns if c not in first])
+        every = ranking_table(card, dict.fromkeys(first))
         table(every, key="scorecard_all",
               file_name=f"scorecard_all_{region_id}_{f.year}Q{f.quarter}",
               hide=[c for c in every.columns if c not in first],
               column_config={**KEY_COLUMNS, **MORE_COLUMNS})
 
 
+# The ranking fits a 1280-pixel screen: the widths below add up to 808 px of the 820 px
+# beside the sidebar (test_the_rankings_key_columns_fit_1280_pixels).
+D1_NA = "dimension 1 not scored (a market type judged on the key actions only, or no result)"
 KEY_COLUMNS = {
     "rank": st.column_config.TextColumn(
-        "Rank", width=76, help=help_for("rank_in_region") + " 'not ranked': fewer key "
+        "Rank", width=72, help=help_for("rank_in_region") + " 'not ranked': fewer key "
         "actions scored than the minimum (the total is still shown)."),
     "scored": st.column_config.TextColumn(
-        "Scored", width=54, help="Key actions scored of the nine; an action that cannot be "
+        "Scored", width=52, help="Key actions scored of the nine; an action that cannot be "
         "scored counts neither for nor against the rep."),
-    "rep_name": st.column_config.TextColumn("Rep", width=100),
-    "total_score": st.column_config.ProgressColumn(
-        "Total", width=78, help=help_for("total_score"), **SCORE),
-    "total_change": st.column_config.NumberColumn(
-        "Δ total", format="%+.1f", width=54,
-        help="Total this quarter - total last quarter (blank: no scorecard last quarter)."),
+    "rep_name": st.column_config.TextColumn("Rep", width=96),
+    "total_score": score_column("Total", help=help_for("total_score"), color=TOTAL_COLOUR,
+                                width=72),
+    "change": st.column_config.TextColumn(
+        "Δ total", width=52, alignment="right",
+        help="Total this quarter - total last quarter. n/a: no scorecard last quarter."),
     "previous": st.column_config.TextColumn(
         "Prev.", width=42, help="Rank in the region last quarter ('–': not ranked or no "
         "scorecard then)."),
     "dimension1_score": st.column_config.NumberColumn(
-        "Dim 1", format="%.1f", width=50, help=help_for("dimension1_score")),
+        "Dim 1", format="%.1f", width=48, help=na_help(help_for("dimension1_score"), D1_NA)),
     "dimension2_score": st.column_config.NumberColumn(
-        "Dim 2", format="%.1f", width=50, help=help_for("dimension2_score")),
-    "revenue_per_head": st.column_config.NumberColumn(
-        "Rev./head", format="compact", width=68, help=help_for("revenue_per_head")),
-    "profit_per_head": st.column_config.NumberColumn(
-        "Profit/head", format="compact", width=72, help=help_for("profit_per_head")),
-    "revenue_target_completion": st.column_config.NumberColumn(
-        "Rev. vs tgt", format="percent", width=70,
-        help=help_for("revenue_target_completion")),
-    "profit_target_completion": st.column_config.NumberColumn(
-        "Profit vs tgt", format="percent", width=76,
-        help=help_for("profit_target_completion")),
+        "Dim 2", format="%.1f", width=48,
+        help=na_help(help_for("dimension2_score"), "no key action could be scored")),
+    "revenue_per_head": money_column("Rev./head", help=help_for("revenue_per_head"),
+                                     width=84),
+    "profit_per_head": money_column(
+        "Profit/head", width=96,
+        help=na_help(help_for("profit_per_head"), "no profit in this build")),
+    "revenue_target_completion_pct": percent_column(
+        "Rev. vs tgt", width=70,
+        help=na_help(help_for("revenue_target_completion"), "no revenue target")),
+    "profit_target_completion_pct": percent_column(
+        "Profit vs tgt", width=76,
+        help=na_help(help_for("profit_target_completion"), "no profit target or no profit")),
 }
 MORE_COLUMNS = {
-    "revenue": st.column_config.NumberColumn("Revenue", format="compact",
-                                             help=help_for("revenue")),
-    "profit": st.column_config.NumberColumn("Profit", format="compact",
-                                            help=help_for("profit")),
+    "revenue": money_column("Revenue", help=help_for("revenue")),
+    "profit": money_column("Profit", help=na_help(help_for("profit"),
+                                                  "no profit in this build")),
     "fte": st.column_config.NumberColumn("FTE", format="%.2f", help=help_for("fte")),
-    "revenue_yoy_growth": st.column_config.NumberColumn(
-        "Revenue growth", format="percent", help=help_for("revenue_yoy_growth")),
-    "profit_yoy_growth": st.column_config.NumberColumn(
-        "Profit growth", format="percent", help=help_for("profit_yoy_growth")),
+    "revenue_yoy_growth_pct": percent_column(
+        "Revenue growth",
+        help=na_help(help_for("revenue_yoy_growth"), "no revenue a year earlier")),
+    "profit_yoy_growth_pct": percent_column(
+        "Profit growth", help=na_help(help_for("profit_yoy_growth"),
+                                      "no profit a year earlier")),
     "previous_total_score": st.column_config.NumberColumn(
-        "Prev. total", format="%.1f", help="Total last quarter."),
+        "Prev. total", format="%.1f",
+        help=na_help("Total last quarter.", "no scorecard last quarter")),
     "owned_accounts": st.column_config.NumberColumn(
         "Accounts", help="Accounts the rep owned in the quarter (the AR of the period)."),
     "owned_accounts_inferred": st.column_config.NumberColumn(
         "Accounts inferred", help="Of them, owned by inference from the quarter's "
         "activities and won deals."),
     "market_type": "Market type",
-    "weight_dimension1": st.column_config.NumberColumn(
-        "w1", format="percent", help=help_for("weights")),
-    "weight_dimension2": st.column_config.NumberColumn(
-        "w2", format="percent", help=help_for("weights")),
+    "weight_dimension1_pct": percent_column("Weight dim 1", help=help_for("weights")),
+    "weight_dimension2_pct": percent_column("Weight dim 2", help=help_for("weights")),
     "actions_scored": st.column_config.NumberColumn(
         "Actions scored", help=help_for("actions_scored")),
     "min_scored_actions": st.column_config.NumberColumn(
@@ -545,31 +596,47 @@ def detail_view(card: pl.DataFrame) -> None:
                 return_dtype=pl.String)).alias("value"),
             pl.struct(components.columns).map_elements(how_scored, return_dtype=pl.String)
             .alias("how"),
+            # what the table shows ('n/a' for a component not scored); the numbers stay
+            # beside them for the CSV
+            pl.col("component_score").map_elements(fmt.score, return_dtype=pl.String,
+                                                    skip_nulls=False).alias("score_shown"),
+            pl.col("points").map_elements(fmt.score, return_dtype=pl.String,
+                                          skip_nulls=False).alias("points_shown"),
+            (pl.col("weight") * 100).alias("weight_pct"),
+            (pl.col("weight_used") * 100).alias("weight_used_pct"),
         )
-        cols = ["component_label", "value", "component_score", "how", "weight"]
+        cols = ["component_label", "value", "score_shown", "how", "weight_pct"]
         renormalised = components.filter(
             pl.col("weight_used").is_not_null()
             & ((pl.col("weight_used") - pl.col("weight")).abs() > 1e-9)).height > 0
         if renormalised:
-            cols.append("weight_used")
-        cols += ["points", "description", "component", "rep_id"]
-        table(shown.select(cols), key="rep_dimension1",
+            cols.append("weight_used_pct")
+        cols += ["points_shown", "description", "component", "rep_id", "component_score",
+                 "weight", "weight_used", "points"]
+        not_scored = "not scored this quarter (no value): left out of dimension 1"
+        table(shown_only(shown.select(cols), cols[:cols.index("description")],
+                         formats={"weight_used_pct": fmt.pct_points}),
+              key="rep_dimension1",
               file_name=f"dimension1_{rep_id}_{f.year}Q{f.quarter}",
-              hide=("component", "rep_id", "description"), column_config={
+              hide=("component", "rep_id", "description", "component_score", "weight",
+                    "weight_used", "points"), column_config={
                   "component_label": st.column_config.TextColumn("Component", width=156),
                   "value": st.column_config.TextColumn("Value", width=70),
-                  "component_score": st.column_config.NumberColumn(
-                      "Score", format="%.1f", width=56, help="0-100."),
+                  "score_shown": st.column_config.TextColumn(
+                      "Score", width=56, alignment="right",
+                      help=na_help("0-100.", not_scored)),
                   "how": st.column_config.TextColumn("How scored", width=380),
-                  "weight": st.column_config.NumberColumn(
-                      "Weight", format="percent", width=60,
+                  "weight_pct": percent_column(
+                      "Weight", width=60,
                       help="The component's weight in the seed scorecard_dimension1_components."),
-                  "weight_used": st.column_config.NumberColumn(
-                      "Weight used", format="percent", width=80,
-                      help="Re-normalised over the components that could be scored."),
-                  "points": st.column_config.NumberColumn(
-                      "Points", format="%.1f", width=60,
-                      help="Score x weight used; dimension 1 is their sum."),
+                  "weight_used_pct": percent_column(
+                      "Weight used", width=80,
+                      help=na_help("Re-normalised over the components that could be scored.",
+                                   not_scored)),
+                  "points_shown": st.column_config.TextColumn(
+                      "Points", width=60, alignment="right",
+                      help=na_help("Score x weight used; dimension 1 is their sum.",
+                                   not_scored)),
               })
         scored = components.filter(pl.col("points").is_not_null())
         st.caption("Dimension 1 = " + " + ".join(
@@ -598,15 +665,16 @@ def detail_view(card: pl.DataFrame) -> None:
                        f"100 × ({' + '.join(f'{s:.2f}' for s in scores)}) / {scores.len()} "
                        f"= {fmt.score(100 * scores.mean())}. An action that cannot be scored "
                        "counts neither for nor against the rep.")
-        table(rep_cells.drop("rep_name").with_columns(
+        actions = fmt.as_percent(rep_cells.drop("rep_name").with_columns(
                   pl.col("numerator", "denominator").round(2),
-                  pl.col("not_scored_reason").fill_null(""),
-                  pl.col("action_group").str.replace_all("_", " ")).with_columns(
+                  pl.col("not_scored_reason").fill_null("")).with_columns(
                   pl.struct("numerator", "denominator").map_elements(
                       lambda r: f"{r['numerator'] or 0:g} / {r['denominator'] or 0:g}",
                       return_dtype=pl.String).alias("ratio")).select(
                       "action_no", "action_name", "score", "ratio", "not_scored_reason",
-                      "numerator", "denominator", "action_group", "rep_id"),
+                      "numerator", "denominator", "action_group", "rep_id"), "score")
+        table(fmt.readable(actions, formats={"score_pct": fmt.pct_points},
+                           keep=("numerator", "denominator")),
               key="rep_actions",
               file_name=f"key_actions_{rep_id}_{f.year}Q{f.quarter}",
               hide=("rep_id", "action_group", "numerator", "denominator"),
@@ -615,9 +683,11 @@ def detail_view(card: pl.DataFrame) -> None:
                   "action_name": st.column_config.TextColumn("Action", width=320),
                   "ratio": st.column_config.TextColumn(
                       "Num. / den.", width=80, help="Numerator / denominator (see the action's rule)."),
-                  "score": st.column_config.ProgressColumn(
-                      "Score", min_value=0, max_value=1, format="percent", width=96,
-                      help=help_for("action_score")),
+                  "score_pct": st.column_config.ProgressColumn(
+                      "Score", min_value=0, max_value=100, format=fmt.PERCENT_FORMAT,
+                      width=96, color=D2_COLOUR,
+                      help=na_help(help_for("action_score"),
+                                   "not scored (the reason is beside it)")),
                   "not_scored_reason": st.column_config.TextColumn("Not scored because",
                                                                    width=280),
               })
@@ -730,11 +800,21 @@ def regions_view() -> None:
                           annotation_text=f"company {fmt.score(bench['mean_total_score'])}",
                           annotation_position="top right", annotation_font_size=10)
         chart(fig, key="region_scores", height=330)
-    table(both.with_columns(pl.col("market_type").fill_null("all types")).select(
-              "region_name", "market_type", "revenue_per_head", "profit_per_head",
-              "revenue_target_completion", "profit_target_completion", "revenue_yoy_growth",
-              "mean_total_score", "fte", "reps_scored", "revenue", "profit",
-              "best_total_score", "region_id"),
+    region_cols = ["region_name", "market_type", "revenue_per_head", "profit_per_head",
+                   "revenue_target_completion_pct", "profit_target_completion_pct",
+                   "revenue_yoy_growth_pct", "mean_total_score", "fte", "reps_scored"]
+    regions_shown = fmt.as_percent(
+        both.with_columns(pl.col("market_type").fill_null("all types")).select(
+            "region_name", "market_type", "revenue_per_head", "profit_per_head",
+            "revenue_target_completion", "profit_target_completion", "revenue_yoy_growth",
+            "mean_total_score", "fte", "reps_scored", "revenue", "profit",
+            "best_total_score", "region_id"),
+        "revenue_target_completion", "profit_target_completion", "revenue_yoy_growth")
+    table(shown_only(regions_shown, region_cols, formats={
+              "revenue_per_head": number_text, "profit_per_head": number_text,
+              "revenue_target_completion_pct": fmt.pct_points,
+              "profit_target_completion_pct": fmt.pct_points,
+              "revenue_yoy_growth_pct": fmt.pct_points, "mean_total_score": fmt.score}),
           key="regions", file_name=f"regions_{f.year}Q{f.quarter}",
           hide=("region_id", "revenue", "profit", "best_total_score"), column_config={
               "region_name": st.column_config.TextColumn("Region", width=150),
@@ -742,19 +822,21 @@ def regions_view() -> None:
               "fte": st.column_config.NumberColumn(
                   "FTE", format="%.1f", width=50, help="Every role employed in the quarter "
                   "(AR, SR, FR), by days: the Ranking's reps are the assessed ARs only."),
-              "revenue_per_head": st.column_config.NumberColumn(
-                  "Rev./head", format="compact", width=70, help=help_for("revenue_per_head")),
-              "profit_per_head": st.column_config.NumberColumn(
-                  "Profit/head", format="compact", width=74,
-                  help=help_for("profit_per_head")),
-              "revenue_yoy_growth": st.column_config.NumberColumn(
-                  "Growth", format="percent", width=70, help=help_for("revenue_yoy_growth")),
-              "revenue_target_completion": st.column_config.NumberColumn(
-                  "Rev. vs tgt", format="percent", width=76,
-                  help=help_for("revenue_target_completion")),
-              "profit_target_completion": st.column_config.NumberColumn(
-                  "Profit vs tgt", format="percent", width=80,
-                  help=help_for("profit_target_completion")),
+              "revenue_per_head": money_column("Rev./head", width=84,
+                                               help=help_for("revenue_per_head")),
+              "profit_per_head": money_column(
+                  "Profit/head", width=90,
+                  help=na_help(help_for("profit_per_head"), "no profit in this build")),
+              "revenue_yoy_growth_pct": percent_column(
+                  "Growth", width=70,
+                  help=na_help(help_for("revenue_yoy_growth"), "no revenue a year earlier")),
+              "revenue_target_completion_pct": percent_column(
+                  "Rev. vs tgt", width=76,
+                  help=na_help(help_for("revenue_target_completion"), "no revenue target")),
+              "profit_target_completion_pct": percent_column(
+                  "Profit vs tgt", width=80,
+                  help=na_help(help_for("profit_target_completion"),
+                               "no profit target or no profit")),
               "mean_total_score": st.column_config.NumberColumn(
                   "Mean total", format="%.1f", width=72, help=help_for("mean_total_score")),
               "reps_scored": st.column_config.NumberColumn("Reps scored", width=76),
