@@ -20,6 +20,7 @@ from ui import context, fmt
 from ui.filters import render_sidebar
 from ui.fmt import date
 
+from rapport.pages import sections
 from rapport.warehouse import WarehouseChanged, WarehouseError, WarehouseMissing
 from rapport.warehouse import queries as q
 
@@ -34,12 +35,9 @@ scope = viewer.scope
 # url_path equals the file's name: Streamlit's legacy "pages/ folder" mode (still active for
 # the first script run of a process) then finds the page, and ui.context.current() sends that
 # run through this router (no "page not found" on a deep link to a fresh server).
-SECTIONS = {
-    "Leadership": [("overview", "Overview"), ("tiers", "Tiers")],
-    "Relationships": [("health", "Relationship health"), ("power_map", "Power map")],
-    "Regions": [("scorecards", "Scorecards")],
-    "Data team": [("data_quality", "Data quality")],
-}
+# The pages, their titles and menu sections are listed once, in rapport/pages.py.
+SECTIONS = {section: [(page.id, page.title) for page in entries]
+            for section, entries in sections().items()}
 
 
 def _refusal(title: str, url_path: str):

@@ -25,16 +25,17 @@ from typing import Any
 
 import yaml
 
+from rapport.pages import PAGE_IDS
 from rapport.paths import PROJECT_ROOT, data_dir
 from rapport.warehouse import Scope
 
 ROLES = ("leadership", "regional_director", "data_team")
-PAGES = ("overview", "tiers", "health", "power_map", "scorecards", "data_quality")
+PAGES = PAGE_IDS  # the dashboard's pages (rapport/pages.py)
 
 # Defaults, each overridable in the users file (`role_pages:`, `pii_roles:`).
 DEFAULT_ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "leadership": PAGES,
-    "regional_director": ("overview", "tiers", "health", "power_map", "scorecards"),
+    "regional_director": tuple(p for p in PAGE_IDS if p != "data_quality"),
     "data_team": PAGES,
 }
 DEFAULT_PII_ROLES: tuple[str, ...] = ("leadership",)

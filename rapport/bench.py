@@ -56,6 +56,7 @@ from typing import Any
 import duckdb
 
 from rapport.contract import SQL_TYPES
+from rapport.pages import PAGES as REGISTRY
 from rapport.paths import PROJECT_ROOT, data_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -65,11 +66,8 @@ _STAGE_DONE = re.compile(r"^\[\s*[\d.]+s\] ([a-z][a-z ]*): done in ([\d.]+) s", 
 _QUIET = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1",
           "GX_ANALYTICS_ENABLED": "False", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
 
-# The dashboard's pages as tests/support/browser.py lists them: url path, title, plotly
-# charts drawn without interaction.
-PAGES = [("", "Overview", 2), ("tiers", "Tiers", 2), ("health", "Relationship health", 1),
-         ("power_map", "Power map", 2), ("scorecards", "Scorecards", 1),
-         ("data_quality", "Data quality", 1)]
+# The dashboard's pages (rapport/pages.py): url path, title, plotly charts drawn on opening.
+PAGES = [(page.id, page.title, page.charts) for page in REGISTRY]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",

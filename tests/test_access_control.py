@@ -174,6 +174,10 @@ def test_every_role_sees_its_pages_and_is_refused_the_others(users, monkeypatch,
     menu = {Path(i["script_path"]).stem for i in registered if i.get("script_path")}
     assert menu == ROLE_PAGES[email]
     hidden = {i["url_pathname"] for i in registered if not i.get("script_path")}
+    # the root ("") is the hidden home page that switches to the first page the role may
+    # open (dashboard/app.py); every other hidden page is a refusal
+    assert "" in hidden
+    hidden.discard("")
     assert hidden == set(auth.PAGES) - ROLE_PAGES[email]
     sidebar = _as_written(" ".join(c.value for c in at.sidebar.caption))
     assert "local mode" in sidebar and email in sidebar

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rapport.pages import PAGES as REGISTRY
 from rapport.paths import DASHBOARD_DIR
 from rapport.warehouse import Reader, Scope
 from rapport.warehouse import queries as q
@@ -25,8 +26,7 @@ from ui import fmt
 
 APP = str(DASHBOARD_DIR / "app.py")
 TIMEOUT = 120
-PAGES = ("pages/overview.py", "pages/tiers.py", "pages/health.py", "pages/power_map.py",
-         "pages/scorecards.py", "pages/data_quality.py")
+PAGES = [f"pages/{page.id}.py" for page in REGISTRY]
 
 LAYERS = [  # layer, available, needs, reason
     ("revenue", True, "deals", None),

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rapport.pages import PAGES as REGISTRY
 from rapport.paths import DASHBOARD_DIR
 
 sys.path.insert(0, str(DASHBOARD_DIR))
@@ -32,6 +33,14 @@ PAGES = {
     "pages/scorecards.py": 3,
     "pages/data_quality.py": 1,  # the build-history chart needs two builds
 }
+
+
+def test_the_chart_counts_cover_every_page_of_the_registry():
+    assert set(PAGES) == {f"pages/{page.id}.py" for page in REGISTRY}
+    files = {path.stem for path in (DASHBOARD_DIR / "pages").glob("*.py")}
+    assert files == {page.id for page in REGISTRY}, "every page file is in rapport/pages.py"
+    for page in REGISTRY:  # the browser waits for the registry's count: at least that many
+        assert PAGES[f"pages/{page.id}.py"] >= page.charts, page.id
 
 
 @pytest.fixture()

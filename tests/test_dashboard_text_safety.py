@@ -21,6 +21,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rapport.pages import PAGES as REGISTRY
 from rapport.paths import DASHBOARD_DIR
 from rapport.warehouse.queries.data_quality import HIDDEN
 
@@ -31,8 +32,7 @@ from ui.widgets import csv_bytes, neutralise_formulas, safe_file_name
 
 APP = str(DASHBOARD_DIR / "app.py")
 TIMEOUT = 120  # seconds per run: the test machine is shared and busy
-PAGES = ["pages/overview.py", "pages/tiers.py", "pages/health.py", "pages/power_map.py",
-         "pages/scorecards.py", "pages/data_quality.py"]
+PAGES = [f"pages/{page.id}.py" for page in REGISTRY]
 
 REGION = "![x](http://127.0.0.1:9/x.png) **bold** <b>tag</b>"
 ACCOUNT = '=HYPERLINK("http://x")'

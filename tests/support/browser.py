@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from rapport.pages import PAGES as REGISTRY
 from rapport.paths import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,20 +35,14 @@ EXCEPTION = '[data-testid="stException"]'
 
 @dataclass(frozen=True)
 class DashboardPage:
-    url_path: str  # as registered in dashboard/app.py ("" for the default page)
+    url_path: str  # as registered in dashboard/app.py (the page id of rapport/pages.py)
     title: str  # the page's h1
     slug: str  # screenshot name
     charts: int  # plotly charts visible without interaction (first tab)
 
 
-PAGES = [
-    DashboardPage("", "Overview", "overview", 2),  # the default page lives at the root
-    DashboardPage("tiers", "Tiers", "tiers", 2),
-    DashboardPage("health", "Relationship health", "health", 1),
-    DashboardPage("power_map", "Power map", "power_map", 2),
-    DashboardPage("scorecards", "Scorecards", "scorecards", 1),
-    DashboardPage("data_quality", "Data quality", "data_quality", 1),
-]
+# every page of rapport/pages.py, at its own URL (the root redirects to the first page)
+PAGES = [DashboardPage(page.id, page.title, page.id, page.charts) for page in REGISTRY]
 
 
 def free_port() -> int:
