@@ -147,6 +147,11 @@ def _account_names(w: World) -> pl.Series:
         pl.lit(texts(names.COMPANY_SUFFIXES, a.name_suffix)), pl.lit(dup)])).to_series()
 
 
+def _no_dates(n: int) -> pl.Series:
+    """An empty date column of n rows (a contract column the simulation does not model)."""
+    return dates(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+
+
 def accounts(w: World, i: Ids):
     a, rng = w.accounts, _rng(w, "accounts")
     n = a.n
@@ -165,7 +170,9 @@ def accounts(w: World, i: Ids):
         "demonstration_value": integers(demo, rng.random(n) < 0.08 * sloppy),
         "has_strategic_agreement": booleans(w.has_agreement),
         "is_exclusive_partner": booleans(w.is_exclusive),
-        "created_date": dates(a.created, rng.random(n) < 0.05)}))
+        "created_date": dates(a.created, rng.random(n) < 0.05),
+        # the simulated world closes no account: every closed_date is empty
+        "closed_date": _no_dates(n)}))
 
 
 def contacts(w: World, i: Ids):
@@ -216,6 +223,8 @@ def contacts(w: World, i: Ids):
         "email": _emails(c.first, c.last, i.contact_number % 100, domain,
                          gaps(0.1)),
         "created_date": dates(created, rng.random(n) < 0.1),
+        # leavers are marked by is_active alone (today's value): every left_date is empty
+        "left_date": _no_dates(n),
     }
     return _one(frame("contacts", cols)[order])
 

@@ -3,6 +3,8 @@
     an account without a region is in the 'Unassigned' region, one without an account
     responsible (ar_rep_id) belongs to the 'Unassigned' rep; both have the id UNASSIGNED
     (stg_regions, stg_reps add those rows).
+    Validity window: created_date .. closed_date, both days included, either side empty =
+    open (macros/validity.sql, docs/metrics.md "Validity windows").
 -#}
 with
 
@@ -36,6 +38,7 @@ renamed as (
 
         ---------- dates
         cast(created_date as date) as created_date,
+        cast(closed_date as date) as closed_date,
 
         ---------- lineage
         cast(_source_file as {{ dbt.type_string() }}) as _source_file,

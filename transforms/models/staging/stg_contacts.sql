@@ -1,3 +1,8 @@
+{#-
+    Contacts. Validity window: created_date .. left_date, both days included, either side
+    empty = open; is_active (today's value) counts only for a contact without a left_date
+    (macros/validity.sql, docs/metrics.md "Validity windows").
+-#}
 with
 
 source as (
@@ -30,6 +35,7 @@ renamed as (
         ---------- dates
         cast(birthday as date) as birthday,
         cast(created_date as date) as created_date,
+        cast(left_date as date) as left_date,
 
         ---------- lineage
         cast(_source_file as {{ dbt.type_string() }}) as _source_file,
