@@ -12,12 +12,18 @@ The fixture (one region R1, everything telecom):
             B2 (created 2025-05-10, mid-quarter; potential 2000, demo 5)
             B3 (created 2020, potential 500, demo 0)
             B4 (created 2025-08-01, after the as-of date: no row anywhere)
+            B5 (created 2020, closed 2025-02-14, mid-quarter; potential 4000, demo 5; AR in
+                the CRM today: Q2, hired after it closed)
   contacts  B1: K1 approver, coach since 2024-07-01, never touched;
                 K2 decision maker created 2025-03-15, never assessed, never touched;
                 K4 influencer created 2025-07-15, after the as-of date
-            B3: K3 (no role): phone calls 2023-07-01, 2024-07-01 and 2025-06-30
+            B3: K3 (no role): phone calls 2023-07-01, 2024-07-01 and 2025-06-30;
+                K5 approver, supports us exclusively (2) since 2024-07-01, never touched,
+                left 2025-04-15 (mid-month)
+            B5: K6 approver, never assessed, never touched (no left_date: its account closed)
   deals     won: D0 B3 1,000 on 2023-03-01 (Q3) | D3 B3 34,000 on 2025-01-20 (Q3)
                  D1 B1 92,000 on 2025-04-15 (Q1) | D2 B2 21,000 on 2025-06-15 (Q2)
+                 D4 B5 50,000 on 2025-02-10 (Q1), four days before B5 closed
   owners    (account_owners, the CRM's history) B1: AR Q3 2023-01-01 .. 2024-08-20, then
             AR Q1 from 2024-08-21 (open), and AR Q2 from 2025-06-20 (open: overlaps Q1's
             window, the later start wins), SR Q4 from 2025-06-30 (not used);
@@ -134,9 +140,11 @@ def test_region_fte_is_the_sum_of_the_reps_fte_by_days(con):
     assert q2["reps_employed"] == 3
     assert q2["revenue_per_head"] == pytest.approx(91_000)
     q1 = perf(con, "fct_region_performance", "region_id", "R1", 2025, 1)
-    # Q1 1.0 + Q3 34/90 = 124/90 = 1.377778; revenue 34,000 -> 34,000 x 90 / 124 = 24,677.42
+    # Q1 1.0 + Q3 34/90 = 124/90 = 1.377778; revenue D3 34,000 + D4 50,000 (on B5, which
+    # closed that quarter: revenue is never dropped) = 84,000 -> 84,000 x 90 / 124 = 60,967.74
     assert q1["fte"] == pytest.approx(124 / 90)
-    assert q1["revenue_per_head"] == pytest.approx(34_000 * 90 / 124)
+    assert q1["revenue"] == pytest.approx(84_000)
+    assert q1["revenue_per_head"] == pytest.approx(84_000 * 90 / 124)
 
 
 # --- accounts and contacts: no row before creation -------------------------------------------
@@ -145,8 +153,9 @@ def test_region_fte_is_the_sum_of_the_reps_fte_by_days(con):
 def test_no_health_row_before_an_account_or_its_parts_existed(con):
     counts = dict(con.execute(
         "select account_id, count(*) from marts.fct_relationship_health group by 1").fetchall())
-    # B1, B3: 2023-07 .. 2025-06 = 24 months; B2 created 2025-05-10: May and June only
-    assert counts == {"B1": 24, "B2": 2, "B3": 24}
+    # B1, B3: 2023-07 .. 2025-06 = 24 months; B2 created 2025-05-10: May and June only;
+    # B5 closed 2025-02-14: 2023-07 .. 2025-01 = 6 + 12 + 1 = 19 months (below)
+    assert counts == {"B1": 24, "B2": 2, "B3": 24, "B5": 19}
     for model in ("int_accounts_key_scored", "int_accounts_general_scored",
                   "int_accounts_org_scored", "int_accounts_concentration_measured",
                   "int_accounts_attitudes_compared"):
@@ -198,9 +207,11 @@ def test_a_contact_counts_from_its_created_date(con):
 def test_tiers_rank_the_accounts_that_existed_at_the_quarter_end(con):
     counts = dict(con.execute(
         "select account_id, count(*) from marts.fct_account_tiers group by 1").fetchall())
-    assert counts == {"B1": 10, "B2": 1, "B3": 10}  # B2: Q2 2025 only
+    # B2: Q2 2025 only; B5 (closed 2025-02-14): Q1 2023 .. Q4 2024 = 8 quarters (below)
+    assert counts == {"B1": 10, "B2": 1, "B3": 10, "B5": 8}
     sizes = dict(con.execute("select quarter_end_date, max(population_size) "
                              "from marts.fct_account_tiers group by 1").fetchall())
+    # Q1 2023 .. Q4 2024: B1, B3, B5; Q1 2025: B1, B3; Q2 2025: B1, B2, B3
     assert sizes[date(2025, 3, 31)] == 2 and sizes[date(2025, 6, 30)] == 3
     assert set(sizes.values()) == {2, 3}
 
@@ -209,7 +220,8 @@ def test_tiers_rank_the_accounts_that_existed_at_the_quarter_end(con):
             con, "select * from marts.fct_account_tiers where quarter_end_date = ?",
             [quarter_end])}
     q1 = tiers("2025-03-31")
-    # Q1 2025, population B1, B3 (B2's potential 2000 is not the industry's best yet):
+    # Q1 2025, population B1, B3 (B2's potential 2000 is not the industry's best yet, and
+    # B5, closed on 2025-02-14, is not a candidate: its 4000 and D4's 50,000 count for no one):
     #   B1: revenue 0; potential 1000/1000 -> 100; demo 5/5 -> 100; no closed deal -> win
     #       rate 0.5 -> 100 x 0.7 x 0.5 = 35: 0 + 30 + 15 + 7 = 52
     #   B3: D3 34,000 is the best -> 100; 500/1000 -> 50; demo 0; 1 won of 1 -> 70
@@ -234,6 +246,129 @@ def test_tiers_rank_the_accounts_that_existed_at_the_quarter_end(con):
     # B2's first quarter is new; B1 C -> S up, B3 S -> C down
     assert (q2["B2"]["tier_change"], q2["B2"]["previous_tier"]) == ("new", None)
     assert q2["B1"]["tier_change"] == "up" and q2["B3"]["tier_change"] == "down"
+
+
+# --- accounts that close, contacts who leave ---------------------------------------------------
+
+
+def test_a_closed_account_has_no_row_for_a_period_after_it_closed(con):
+    # B5 exists 2020-01-01 .. 2025-02-14 (its last day). A period has a row when the account
+    # exists on the period's snapshot day: January 2025 (31 Jan) does, February (28 Feb)
+    # does not, so 2023-07 .. 2025-01: 6 + 12 + 1 = 19 months
+    b5 = [r[0] for r in con.execute(
+        "select month_end_date from marts.fct_relationship_health where account_id = 'B5' "
+        "order by 1").fetchall()]
+    assert (len(b5), b5[0], b5[-1]) == (19, date(2023, 7, 31), date(2025, 1, 31))
+    for model in ("int_accounts_key_scored", "int_accounts_general_scored",
+                  "int_accounts_org_scored", "int_accounts_concentration_measured",
+                  "int_accounts_attitudes_compared"):
+        assert con.execute(f"select max(month_start_date), count(*) from intermediate.{model} "
+                           "where account_id = 'B5'").fetchone() == (date(2025, 1, 1), 19), model
+    # quarters: Q4 2024 (31 Dec) is the last; Q1 2025, the quarter it closed in, ends on
+    # 31 March, after the closing: B5 is no tier candidate then
+    quarters = [r[0] for r in con.execute(
+        "select quarter_end_date from marts.fct_account_tiers where account_id = 'B5' "
+        "order by 1").fetchall()]
+    assert (len(quarters), quarters[-1]) == (8, date(2024, 12, 31))
+    q4 = {r["account_id"]: r for r in rows(
+        con, "select * from marts.fct_account_tiers where quarter_end_date = '2024-12-31'")}
+    # Q4 2024, population B1, B3, B5; no deal won in 2024 -> revenue 0 for all; potential
+    # best B5 4000; win rate over 2023-01-01 .. 2024-12-31: B3 1 of 1 (D0) -> 70, the others
+    # none closed -> 0.5 -> 35 (D4 closed 2025-02-10):
+    #   B5: 0 + 100 x 0.30 + 100 x 0.15 + 35 x 0.20 = 30 + 15 + 7 = 52
+    #   B1: 0 + 25 x 0.30 + 100 x 0.15 + 35 x 0.20 = 7.5 + 15 + 7 = 29.5
+    #   B3: 0 + 12.5 x 0.30 + 0 + 70 x 0.20 = 3.75 + 14 = 17.75
+    assert {a: r["composite_score"] for a, r in q4.items()} == {
+        "B5": pytest.approx(52), "B1": pytest.approx(29.5), "B3": pytest.approx(17.75)}
+    assert {a: (r["population_size"], r["rank_in_population"], r["tier"])
+            for a, r in q4.items()} == {"B5": (3, 1, "S"), "B1": (3, 2, "B"), "B3": (3, 3, "C")}
+    # the quarter after: B1 and B3 only (B1 52 -> C, B3 64 -> S, above), ranked 2 of 2
+    q1 = {r["account_id"]: r for r in rows(
+        con, "select * from marts.fct_account_tiers where quarter_end_date = '2025-03-31'")}
+    assert {a: (r["population_size"], r["previous_tier"], r["tier"], r["tier_change"])
+            for a, r in q1.items()} == {"B1": (2, "B", "C", "down"), "B3": (2, "C", "S", "up")}
+    # dim_accounts lists B5, closed, without a current tier or health
+    b5_dim = one(con, "select closed_date, current_tier, health_score from marts.dim_accounts "
+                      "where account_id = 'B5'", [])
+    assert b5_dim == {"closed_date": date(2025, 2, 14), "current_tier": None,
+                      "health_score": None}
+
+
+def test_a_closed_account_is_owned_in_its_closing_quarter_and_not_after(con):
+    # ownership counts a quarter in which the account existed on any day: B5 has owner rows
+    # Q1 2023 .. Q1 2025 (9 quarters), none from Q2 2025 (it closed before 1 April)
+    b5 = {(r["year"], r["quarter"]): (r["period_ar_rep_id"], r["owner_source"], r["evidence"])
+          for r in rows(con, "select * from intermediate.int_accounts_owner_inferred "
+                             "where account_id = 'B5'")}
+    assert len(b5) == 9 and max(b5) == (2025, 1)
+    # Q1 2025: D4, won by Q1 on 2025-02-10 -> Q1, inferred (1); before: nobody worked it ->
+    # today's AR Q2, who was not employed then: owned by no one
+    assert b5[(2025, 1)] == ("Q1", "inferred", 1)
+    assert b5[(2024, 4)] == ("Q2", "current", 0)
+    owners = rows(con, "select rep_id, year, quarter from intermediate.int_actions_owned_accounts "
+                       "where account_id = 'B5'")
+    assert [(r["rep_id"], r["year"], r["quarter"]) for r in owners] == [("Q1", 2025, 1)]
+    owned = one(con, "select string_agg(account_id || ':' || tier, ',' order by account_id) "
+                     "as accounts from intermediate.int_actions_owned_accounts "
+                     "where rep_id = 'Q1' and year = 2025 and quarter = 1", [])
+    # B1 is C in Q1 2025 (above); B5 has no tier that quarter: unranked
+    assert owned["accounts"] == "B1:C,B5:unranked"
+    # without the closed date B5 would be today's AR Q2's in Q2 2025 (nobody worked it):
+    # Q2 owns B2 only (test_ownership_of_the_period_... above), and key action 3 of Q1 in
+    # Q1 2025 has 2 owned accounts, B1 and B5
+    assert con.execute(
+        "select denominator from marts.fct_key_actions "
+        "where rep_id = 'Q1' and year = 2025 and quarter = 1 and action_no = 3"
+    ).fetchone()[0] == 2
+    # D4 counts for Q1 in Q1 2025: revenue is an event, never dropped with the account
+    assert perf(con, "fct_rep_performance", "rep_id", "Q1", 2025, 1)["revenue"] == (
+        pytest.approx(50_000))
+
+
+def test_a_contact_counts_until_its_left_date(con):
+    def b3(month_end: str) -> dict:
+        return one(con, "select key_score, role_holder_count, health_score, health_change_1m, "
+                        "our_avg_attitude from marts.fct_relationship_health "
+                        "where account_id = 'B3' and month_end_date = ?", [month_end])
+    # March 2025, before the leave month: K5 (A, weight 1.0) supports us exclusively (2)
+    # -> support (2 + 1) / 4 = 0.75, never touched -> intimacy 0:
+    # 100 x (0.6 x 0.75 + 0.4 x 0) = 45 -> key 45 / 1.0 = 45. General: K3 and K5 active, none
+    # touched in 2025-01-01 .. 03-31 -> 0; org: phone calls evidence no element -> max(0,
+    # 0 - 15) = 0. Health 0.5 x 45 = 22.5; our mean attitude 2 (K5, the only one assessed)
+    mar = b3("2025-03-31")
+    assert (mar["role_holder_count"], mar["key_score"]) == (1, pytest.approx(45))
+    assert mar["health_score"] == pytest.approx(22.5)
+    assert mar["our_avg_attitude"] == pytest.approx(2)
+    # April, the leave month: K5 left on 15 April, before the snapshot day (30 April): no
+    # role holder -> key 0, health 0, change 0 - 22.5 = -22.5; nobody assessed
+    apr = b3("2025-04-30")
+    assert (apr["role_holder_count"], apr["key_score"], apr["health_score"]) == (0, 0, 0)
+    assert apr["health_change_1m"] == pytest.approx(-22.5)
+    assert apr["our_avg_attitude"] is None
+    may = b3("2025-05-31")
+    assert (may["role_holder_count"], may["key_score"]) == (0, 0)
+    # K5's monthly state runs from the first month of data to March 2025
+    assert con.execute("select min(month_start_date), max(month_start_date) "
+                       "from intermediate.int_contacts_monthly where contact_id = 'K5'"
+                       ).fetchone() == (date(2023, 7, 1), date(2025, 3, 1))
+    # dim_contacts lists K5, inactive on the as-of date
+    k5 = one(con, "select is_active, left_date from marts.dim_contacts where contact_id = 'K5'",
+             [])
+    assert k5 == {"is_active": False, "left_date": date(2025, 4, 15)}
+
+
+def test_closed_accounts_and_left_contacts_are_on_no_as_of_power_map_or_alert(con, built):
+    # K5 left B3 on 2025-04-15; B5 (and with it its approver K6) closed on 2025-02-14
+    for table in ("fct_power_map", "fct_account_alerts"):
+        assert con.execute(f"select count(*) from marts.{table} where account_id = 'B5' "
+                           "or contact_id in ('K5', 'K6')").fetchone()[0] == 0, table
+    # B3 still has no approver (K5 left): the alert stays; B5 raises none (without the
+    # windows: no no_approver for B3, and K5 and K6 never touched -> two untouched alerts)
+    assert ("B3", "no_approver") in {(r[0], r[1]) for r in con.execute(
+        "select account_id, alert_type from marts.fct_account_alerts").fetchall()}
+    _, result = built
+    tests = {n.name: n.status for n in result.nodes if n.resource_type == "test"}
+    assert tests["assert_no_rows_outside_validity"] == "pass"
 
 
 # --- warm-up ---------------------------------------------------------------------------------

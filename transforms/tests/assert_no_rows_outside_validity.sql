@@ -1,7 +1,14 @@
 {#-
-    Validity windows (issue 16): no mart row for an entity outside its window.
-      accounts  fct_relationship_health, fct_account_tiers: snapshot_date >= created_date
-      contacts  fct_power_map, fct_opportunity_power_map: created_date <= as_of_date
+    Validity windows (issue 16, macros/validity.sql): no mart row for an entity outside its
+    window. Written out here on purpose (not through the macros), as a second statement of
+    the rule.
+      accounts  fct_relationship_health, fct_account_tiers: created_date <= snapshot_date
+                <= closed_date
+      contacts  fct_power_map, fct_opportunity_power_map: created_date <= as_of_date <=
+                left_date, and the contact's account exists on as_of_date
+                (created_date <= as_of_date <= closed_date)
+      alerts    fct_account_alerts: the account exists on as_of_date; a contact alert names
+                a contact at the account then
       reps      fct_rep_performance, fct_key_actions, fct_rep_scorecard: employed at least
                 one day of the quarter (hire_date <= period end, leave_date null or >=
                 quarter start)
@@ -11,7 +18,7 @@ with
 
 accounts as (
 
-    select account_id, created_date from {{ ref('stg_accounts') }}
+    select account_id, created_date, closed_date from {{ ref('stg_accounts') }}
 
 ),
 
@@ -23,7 +30,13 @@ reps as (
 
 contacts as (
 
-    select contact_id, created_date from {{ ref('stg_contacts') }}
+    select contact_id, account_id, created_date, left_date from {{ ref('stg_contacts') }}
+
+),
+
+dates as (
+
+    select as_of_date from {{ ref('int_dates') }}
 
 ),
 
@@ -33,7 +46,7 @@ quarters as (
 
 ),
 
-health_before as (
+health_outside as (
 
     select
         'fct_relationship_health' as mart,
@@ -42,11 +55,13 @@ health_before as (
     from {{ ref('fct_relationship_health') }} as health
     inner join accounts
         on health.account_id = accounts.account_id
-    where health.snapshot_date < accounts.created_date
+    where
+        health.snapshot_date < accounts.created_date
+        or health.snapshot_date > accounts.closed_date
 
 ),
 
-tiers_before as (
+tiers_outside as (
 
     select
         'fct_account_tiers' as mart,
@@ -55,7 +70,9 @@ tiers_before as (
     from {{ ref('fct_account_tiers') }} as tiers
     inner join accounts
         on tiers.account_id = accounts.account_id
-    where tiers.snapshot_date < accounts.created_date
+    where
+        tiers.snapshot_date < accounts.created_date
+        or tiers.snapshot_date > accounts.closed_date
 
 ),
 
@@ -101,7 +118,7 @@ power_map_rows as (
 
 ),
 
-contacts_after as (
+contacts_outside as (
 
     select
         power_map_rows.mart,
@@ -110,14 +127,42 @@ contacts_after as (
     from power_map_rows
     inner join contacts
         on power_map_rows.contact_id = contacts.contact_id
-    where contacts.created_date > power_map_rows.as_of_date
+    left join accounts
+        on contacts.account_id = accounts.account_id
+    where
+        contacts.created_date > power_map_rows.as_of_date
+        or contacts.left_date < power_map_rows.as_of_date
+        or accounts.created_date > power_map_rows.as_of_date
+        or accounts.closed_date < power_map_rows.as_of_date
+
+),
+
+alerts_outside as (
+
+    select
+        'fct_account_alerts' as mart,
+        coalesce(alerts.contact_id, alerts.account_id) as entity_id,
+        dates.as_of_date as snapshot_date
+    from {{ ref('fct_account_alerts') }} as alerts
+    cross join dates
+    inner join accounts
+        on alerts.account_id = accounts.account_id
+    left join contacts
+        on alerts.contact_id = contacts.contact_id
+    where
+        accounts.created_date > dates.as_of_date
+        or accounts.closed_date < dates.as_of_date
+        or contacts.created_date > dates.as_of_date
+        or contacts.left_date < dates.as_of_date
 
 )
 
-select * from health_before
+select * from health_outside
 union all
-select * from tiers_before
+select * from tiers_outside
 union all
 select * from reps_outside
 union all
-select * from contacts_after
+select * from contacts_outside
+union all
+select * from alerts_outside

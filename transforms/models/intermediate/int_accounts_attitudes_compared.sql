@@ -5,8 +5,9 @@
                               account's assessed contacts (null: none assessed)
       competitor_avg_attitude mean of the latest stance on or before the snapshot day of each
                               contact x competitor recorded at the account (null: none)
-    Validity: rows only from the account's creation (created on or before the snapshot day;
-    every month when created_date is empty); contacts count from their own creation.
+    Validity (macros/validity.sql): a row only for a month whose snapshot day the account
+    exists on (created_date .. closed_date); contacts count from their creation to their
+    left_date (ours: int_contacts_monthly; theirs: the same rule here).
     Incremental (macros/incremental.sql): only the months from incremental_since's month on.
 -#}
 {{ config(**incremental_by_month()) }}
@@ -71,7 +72,8 @@ stances_versioned as (
         contacts.account_id,
         competitor_stances.competitor,
         competitor_stances.attitude,
-        contacts.created_date as contact_created_date,
+        contacts.created_date,
+        contacts.left_date,
         competitor_stances.assessed_date as valid_from,
         lead(competitor_stances.assessed_date) over (
             partition by competitor_stances.contact_id, competitor_stances.competitor
@@ -98,10 +100,7 @@ theirs as (
                 stances_versioned.next_assessed_date is null
                 or stances_versioned.next_assessed_date > calendar.snapshot_date
             )
-            and (
-                stances_versioned.contact_created_date is null
-                or stances_versioned.contact_created_date <= calendar.snapshot_date
-            )
+            and {{ contact_exists_on('stances_versioned', 'calendar.snapshot_date') }}
     group by
         stances_versioned.account_id,
         calendar.month_start_date
@@ -128,7 +127,7 @@ final as (
         on
             accounts.account_id = theirs.account_id
             and calendar.month_start_date = theirs.month_start_date
-    where accounts.created_date is null or accounts.created_date <= calendar.snapshot_date
+    where {{ account_exists_on('accounts', 'calendar.snapshot_date') }}
 
 )
 

@@ -7,8 +7,8 @@
       top_rep_share  = that rep's activities / activity_count (0..1)
       rep_hhi        = sum over reps of (rep's share)^2 (1 = a single rep)
     Null shares when the account had no activity in the window.
-    Validity: rows only from the account's creation (created on or before the snapshot day;
-    every month when created_date is empty).
+    Validity (macros/validity.sql): a row only for a month whose snapshot day the account
+    exists on (created_date .. closed_date, both included; an empty side is open).
     Seed: relationship_score_settings.
     Incremental (macros/incremental.sql): only the months from incremental_since's month on.
 -#}
@@ -129,7 +129,7 @@ final as (
         on
             accounts.account_id = per_account.account_id
             and calendar.month_start_date = per_account.month_start_date
-    where accounts.created_date is null or accounts.created_date <= calendar.snapshot_date
+    where {{ account_exists_on('accounts', 'calendar.snapshot_date') }}
 
 )
 

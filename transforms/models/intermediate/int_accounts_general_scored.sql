@@ -1,14 +1,14 @@
 {#-
     One row per account per calendar month: the general relationship (docs/domain.md 2.2).
-    Over the account's active contacts (is_active not false, created on or before the
-    snapshot day), a contact is touched when its last activity falls in the general window
-    (default the trailing 90 days):
+    Over the account's active contacts on the snapshot day (created on or before it, left
+    on or after it; without a left_date, is_active not false), a contact is touched when
+    its last activity falls in the general window (default the trailing 90 days):
       breadth             = touched contacts / active contacts
       department_coverage = departments touched / departments with active contacts
       level_coverage      = levels (high, middle, low) touched / level_count (3)
       general_score       = 100 * (0.5 * breadth + 0.3 * department_coverage + 0.2 * level_coverage)
-    Validity: rows only from the account's creation (created on or before the snapshot day;
-    every month when created_date is empty).
+    Validity (macros/validity.sql): a row only for a month whose snapshot day the account
+    exists on (created_date .. closed_date, both included; an empty side is open).
     Seed: relationship_score_settings.
     Incremental (macros/incremental.sql): only the months from incremental_since's month on.
 -#}
@@ -67,9 +67,7 @@ active_contact_months as (
     from contacts
     inner join contact_months
         on contacts.contact_id = contact_months.contact_id
-    where
-        coalesce(contacts.is_active, true)
-        and (contacts.created_date is null or contacts.created_date <= contact_months.snapshot_date)
+    where {{ contact_active_on('contacts', 'contact_months.snapshot_date') }}
 
 ),
 
@@ -127,7 +125,7 @@ measured as (
         on
             accounts.account_id = coverage.account_id
             and calendar.month_start_date = coverage.month_start_date
-    where accounts.created_date is null or accounts.created_date <= calendar.snapshot_date
+    where {{ account_exists_on('accounts', 'calendar.snapshot_date') }}
 
 ),
 

@@ -3,9 +3,10 @@
     influence-weighted mean over the account's active role holders (contacts with a
     decision role) of their contact key score = 100 * (0.6 * support_norm + 0.4 * intimacy).
     An account without an active role holder scores 0. docs/domain.md 2.1.
-    Validity: rows only from the account's creation (created on or before the snapshot day;
-    every month when created_date is empty); role holders count from their own creation
-    (int_contacts_monthly has no row for a contact before it).
+    Validity (macros/validity.sql): a row only for a month whose snapshot day the account
+    exists on (created_date .. closed_date); role holders count from their creation to their
+    left_date (int_contacts_monthly has no row for a contact outside that window), and a
+    role holder without a left_date counts only while is_active is not false.
     Seeds: role_influence_weights, relationship_score_settings (via int_contacts_monthly).
     Incremental (macros/incremental.sql): only the months from incremental_since's month on.
 -#}
@@ -58,7 +59,7 @@ role_holders as (
     from contacts
     inner join role_weights
         on contacts.decision_role = role_weights.decision_role
-    where coalesce(contacts.is_active, true)
+    where {{ contact_flagged_active('contacts') }}
 
 ),
 
@@ -94,7 +95,7 @@ final as (
         on
             accounts.account_id = weighted.account_id
             and calendar.month_start_date = weighted.month_start_date
-    where accounts.created_date is null or accounts.created_date <= calendar.snapshot_date
+    where {{ account_exists_on('accounts', 'calendar.snapshot_date') }}
 
 )
 

@@ -5,9 +5,9 @@
                            trailing org window (default 24 months); 0 = none
       has_exec_visit_12m = an executive visit in the trailing exec-visit window (12 months)
       org_score          = max(0, 25 * org_level - (15 if no executive visit))
-    Validity: rows only from the account's creation (created on or before the snapshot day;
-    every month when created_date is empty); the running maxima still see activity logged
-    before it.
+    Validity (macros/validity.sql): a row only for a month whose snapshot day the account
+    exists on (created_date .. closed_date, both included; an empty side is open); the
+    running maxima still see activity logged before creation.
     Seed: relationship_score_settings; activity_taxonomy says which activities evidence
     which element and which count as executive visits.
     Running maxima use a range frame: one row per month per partition, so it equals the rows
@@ -105,6 +105,7 @@ account_months as (
     select
         accounts.account_id,
         accounts.created_date,
+        accounts.closed_date,
         windows.month_start_date,
         windows.month_end_date,
         windows.snapshot_date,
@@ -146,7 +147,7 @@ measured as (
         coalesce(last_exec_visit_date > exec_window_start_exclusive, false) as has_exec_visit_12m,
         last_exec_visit_date
     from account_months
-    where created_date is null or created_date <= snapshot_date
+    where {{ exists_on('created_date', 'closed_date', 'snapshot_date') }}
 
 ),
 

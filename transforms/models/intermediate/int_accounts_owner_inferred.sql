@@ -2,8 +2,10 @@
     Ownership of the period, inferred (issue 16): the AR who owned an account in a quarter,
     inferred from the quarter's own evidence. int_accounts_owner_of_period uses it where the
     CRM's owner history (account_owners, int_accounts_owner_recorded) does not decide.
-    One row per account per quarter from the quarter the account was created in
-    (int_calendar_quarters; created on or before the snapshot day):
+    One row per account per quarter in which the account existed on at least one day up to
+    the quarter's snapshot day (int_calendar_quarters; macros/validity.sql exists_during:
+    created on or before the snapshot day, closed on or after the quarter start), so an
+    account closed during a quarter is still owned that quarter, and not after:
       evidence of a rep = activities the rep logged on the account in the quarter, when the
                           rep's role is AR (int_account_rep_activity_monthly, the quarter's
                           months), + won deals on the account closed in the quarter up to its
@@ -27,7 +29,7 @@ quarters as (
 
 accounts as (
 
-    select account_id, ar_rep_id, created_date from {{ ref('stg_accounts') }}
+    select account_id, ar_rep_id, created_date, closed_date from {{ ref('stg_accounts') }}
 
 ),
 
@@ -60,7 +62,7 @@ account_quarters as (
         quarters.snapshot_date
     from accounts
     inner join quarters
-        on accounts.created_date is null or accounts.created_date <= quarters.snapshot_date
+        on {{ account_exists_during('accounts', 'quarters.quarter_start_date', 'quarters.snapshot_date') }}
 
 ),
 

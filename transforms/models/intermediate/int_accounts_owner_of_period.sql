@@ -1,7 +1,8 @@
 {#-
     Ownership of the period (issue 16): the AR who owned an account in a quarter, recorded
-    history first, inference only without it. One row per account per quarter from the
-    quarter the account was created in (the rows of int_accounts_owner_inferred):
+    history first, inference only without it. One row per account per quarter in which the
+    account existed on at least one day, from its creation to its closing (the rows of
+    int_accounts_owner_inferred):
       period_ar_rep_id = the recorded AR (int_accounts_owner_recorded.recorded_ar_rep_id,
                          the one who held the most days of the period), owner_source
                          'recorded', when that AR held the account at least as many days as

@@ -2,8 +2,10 @@
     The AR of the period as the CRM recorded it (optional contract table account_owners, its
     AR rows; empty without the file). One row per account per quarter in which some recorded
     AR held the account at least one day of the period:
-      period            greatest(quarter start, the account's created_date) .. the quarter's
-                        snapshot day (the quarter end, or as_of_date for the quarter running)
+      period            greatest(quarter start, the account's created_date) .. least(the
+                        quarter's snapshot day (the quarter end, or as_of_date for the
+                        quarter running), the account's closed_date); quarters in which the
+                        account existed on no day have no row (macros/validity.sql)
       holder of a day   the AR whose window (valid_from .. valid_to, empty valid_to: open)
                         covers the day; when several windows cover it (overlapping rows, an
                         error in the CRM flagged by the warning test
@@ -28,7 +30,7 @@ quarters as (
 
 accounts as (
 
-    select account_id, created_date from {{ ref('stg_accounts') }}
+    select account_id, created_date, closed_date from {{ ref('stg_accounts') }}
 
 ),
 
@@ -93,10 +95,13 @@ account_periods as (
             when accounts.created_date > quarters.quarter_start_date then accounts.created_date
             else quarters.quarter_start_date
         end as period_start_date,
-        quarters.snapshot_date as period_end_date
+        case
+            when accounts.closed_date < quarters.snapshot_date then accounts.closed_date
+            else quarters.snapshot_date
+        end as period_end_date
     from accounts
     inner join quarters
-        on accounts.created_date is null or accounts.created_date <= quarters.snapshot_date
+        on {{ account_exists_during('accounts', 'quarters.quarter_start_date', 'quarters.snapshot_date') }}
     where accounts.account_id in (select windows.account_id from windows)
 
 ),

@@ -11,9 +11,11 @@
       composite_score     sum of weight * element score, weights by industry (seed
                           tier_element_weights; the row 'default' for industries without one)
     Missing values (no potential, no demonstration value) score 0.
-    Validity: an account has a row in a quarter only when it was created on or before the
-    quarter's snapshot day (every quarter when created_date is empty), so the industry
-    maxima and the ranking take the accounts that existed then.
+    Validity (macros/validity.sql): an account has a row in a quarter only when it exists on
+    the quarter's snapshot day (created on or before it, closed on or after it; an empty
+    side is open), so the industry maxima and the ranking take the accounts that existed
+    then: an account closed during a quarter is not a tier candidate of that quarter (its
+    won deals still count for the rep: revenue facts are never dropped).
     Warm-up (int_calendar_quarters): revenue_window_complete, winnability_window_complete.
     Seeds: tier_score_settings, tier_element_weights.
 -#}
@@ -163,7 +165,7 @@ account_quarters as (
         on
             accounts.account_id = deal_measures.account_id
             and windows.quarter_start_date = deal_measures.quarter_start_date
-    where accounts.created_date is null or accounts.created_date <= windows.snapshot_date
+    where {{ account_exists_on('accounts', 'windows.snapshot_date') }}
 
 ),
 

@@ -2,9 +2,10 @@
     Key action 3 (customer information managed). One row per assessed rep per quarter.
     Every owned account earns an information point between 0 and 1:
       field share = required fields filled / required fields, over the account's own fields
-                    and the fields of its key contacts (active contacts with a decision role,
-                    created by the period end); which fields are required:
-                    key_action_required_fields (1 when none is required);
+                    and the fields of its key contacts (contacts with a decision role active
+                    on the period end, macros/validity.sql: created by then, not left
+                    before it; without a left_date, is_active not false); which fields are
+                    required: key_action_required_fields (1 when none is required);
       role check  = 1 when every role of key_action_required_roles (A and D by default) is
                     held by an active contact of the account whose latest assessment is at
                     most action3_attitude_recency_days before the period end, else 0.
@@ -101,7 +102,7 @@ key_contacts as (
 
     select *
     from contacts
-    where decision_role is not null and coalesce(is_active, true)
+    where decision_role is not null
 
 ),
 
@@ -111,6 +112,8 @@ contact_field_values as (
         key_contacts.contact_id,
         key_contacts.account_id,
         key_contacts.created_date,
+        key_contacts.left_date,
+        key_contacts.is_active,
         required_fields.field_name,
         case required_fields.field_name
             when 'title' then key_contacts.title is not null
@@ -155,10 +158,7 @@ contact_field_counts as (
     from owned_accounts
     inner join contact_field_values
         on owned_accounts.account_id = contact_field_values.account_id
-            and (
-                contact_field_values.created_date is null
-                or contact_field_values.created_date <= owned_accounts.period_end_date
-            )
+            and {{ contact_active_on('contact_field_values', 'owned_accounts.period_end_date') }}
     group by owned_accounts.rep_id, owned_accounts.year, owned_accounts.quarter, owned_accounts.account_id
 
 ),
@@ -177,7 +177,7 @@ latest_assessments as (
     from owned_accounts
     inner join key_contacts
         on owned_accounts.account_id = key_contacts.account_id
-            and (key_contacts.created_date is null or key_contacts.created_date <= owned_accounts.period_end_date)
+            and {{ contact_active_on('key_contacts', 'owned_accounts.period_end_date') }}
     inner join required_roles
         on key_contacts.decision_role = required_roles.decision_role
     inner join assessments

@@ -3,8 +3,10 @@
     of the period (int_accounts_owner_of_period.period_ar_rep_id: recorded in account_owners,
     else inferred from the quarter's AR activity and won deals, else today's
     accounts.ar_rep_id; owner_source 'recorded', 'inferred' or 'current' says which).
-    Accounts created after the quarter's period end are left out (the owner model starts at
-    creation). tier is the account's tier that quarter (fct_account_tiers), 'unranked' when
+    Accounts created after the quarter's period end or closed before the quarter started are
+    left out (the owner models cover the quarters in which the account existed on at least
+    one day, macros/validity.sql); an account closed during the quarter is still owned in
+    it (unranked, as it has no tier that quarter). tier is the account's tier that quarter (fct_account_tiers), 'unranked' when
     it has none.
 -#}
 with

@@ -7,14 +7,25 @@
     Warm-up: window_complete says whether the intimacy window (intimacy_window_days, 365)
     and the untouched window (untouched_days, 90) ending on as_of_date both start on or after
     the first interaction date (else intimacy and the untouched flag still warm up).
-    Validity: is_created_by_as_of = created_date empty or on or before as_of_date (a
-    contact created later has no monthly state; the power maps leave it out).
+    Validity (macros/validity.sql) on as_of_date:
+      is_present_on_as_of  the contact is at the account on as_of_date (created_date ..
+                           left_date) and its account exists then (created_date ..
+                           closed_date); the power maps and alerts leave the others out (a
+                           contact outside its window has no monthly state)
+      is_active            not left on as_of_date: with a left_date, left_date on or after
+                           as_of_date; without one, is_active (today's value, empty = true)
 -#}
 with
 
 contacts as (
 
     select * from {{ ref('stg_contacts') }}
+
+),
+
+accounts as (
+
+    select account_id, created_date, closed_date from {{ ref('stg_accounts') }}
 
 ),
 
@@ -81,8 +92,13 @@ final as (
         >= dates.first_interaction_date
         and cast({{ dbt.dateadd('day', '1 - cast(settings.untouched_days as integer)', 'dates.as_of_date') }} as date)
         >= dates.first_interaction_date as window_complete,
-        coalesce(contacts.created_date <= dates.as_of_date, true) as is_created_by_as_of
+        {{ contact_exists_on('contacts', 'dates.as_of_date') }}
+        and {{ account_exists_on('accounts', 'dates.as_of_date') }} as is_present_on_as_of,
+        {{ contact_flagged_active('contacts') }}
+        and coalesce(contacts.left_date >= dates.as_of_date, true) as is_active
     from contacts
+    left join accounts
+        on contacts.account_id = accounts.account_id
     cross join dates
     cross join settings
     left join current_state

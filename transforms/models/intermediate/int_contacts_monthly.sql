@@ -4,9 +4,12 @@
     day: the attitude in force, the last touch, the deepest contact depth step reached in
     the intimacy window, intimacy (that step scaled 0..1, halved every half-life since the
     last touch), support_norm = (attitude + 1) / 4, and the contact's key score.
-    Validity: a contact has rows only from the month in which it was created on (created
-    on or before the snapshot day; every month when created_date is empty); activity logged
-    before the created date still counts toward its maxima.
+    Validity (macros/validity.sql): a contact has a row in a month only when it is at the
+    account on the snapshot day: created on or before it and left (left_date, its last day)
+    on or after it; an empty side is open. So rows run from the month of creation to the
+    last month whose snapshot day is on or before left_date. Activity logged before the
+    created date still counts toward its maxima. is_active is not applied here (the key and
+    general scores read it: contact_flagged_active).
     docs/domain.md 2.1. Settings: relationship_score_settings.
     Running maxima use a range frame: one row per month per partition, so it equals the rows
     frame, and DuckDB evaluates it as a cumulative aggregate (about twice as fast). They run
@@ -181,7 +184,7 @@ touched_months as (
                 activity_running.next_active_month_start_date is null
                 or windows.month_start_date < activity_running.next_active_month_start_date
             )
-    where contacts.created_date is null or contacts.created_date <= windows.snapshot_date
+    where {{ contact_exists_on('contacts', 'windows.snapshot_date') }}
 
 ),
 
@@ -218,7 +221,7 @@ untouched_months as (
         on
             first_activity.month_start_date is null
             or windows.month_start_date < first_activity.month_start_date
-    where contacts.created_date is null or contacts.created_date <= windows.snapshot_date
+    where {{ contact_exists_on('contacts', 'windows.snapshot_date') }}
 
 ),
 

@@ -1,7 +1,8 @@
 {#-
     One row per account, with its region's name, its tier and composite score in the
     latest quarter (fct_account_tiers) and its health in the latest month
-    (fct_relationship_health).
+    (fct_relationship_health). Every account is listed; one closed before the latest month
+    (closed_date, macros/validity.sql) has no tier or health there, so those are empty.
 -#}
 with
 
@@ -67,6 +68,7 @@ final as (
         latest_health.health_score,
         latest_health.health_band,
         accounts.created_date,
+        accounts.closed_date,
         latest_tiers.previous_tier,
         latest_health.key_score,
         latest_health.general_score,

@@ -14,7 +14,9 @@
                                    highest stance (ties: first by name). Raised only when
                                    competitor_conflict_alert_enabled is 1 (the default).
     contact_id is null for account-level alerts; tier is the account's current tier.
-    Validity: accounts and contacts created after as_of_date raise no alert and count for
+    Validity (macros/validity.sql): an account that does not exist on as_of_date (created
+    after it, closed before it) raises no alert, and a contact not at the account then
+    (created after it, left before it; without a left_date, is_active false) counts for
     none (the power map and the latest health and tier rows leave them out already).
 -#}
 with
@@ -101,11 +103,10 @@ account_roles as (
     left join contacts
         on
             accounts.account_id = contacts.account_id
-            and coalesce(contacts.is_active, true)
-            and coalesce(contacts.created_date <= dates.as_of_date, true)
+            and {{ contact_active_on('contacts', 'dates.as_of_date') }}
     left join power_map
         on contacts.contact_id = power_map.contact_id
-    where coalesce(accounts.created_date <= dates.as_of_date, true)
+    where {{ account_exists_on('accounts', 'dates.as_of_date') }}
     group by accounts.account_id
 
 ),

@@ -8,7 +8,10 @@
     contact_account_id is the contact's own account: a deal may list a contact of another
     account (a partner, a consultant); readers scope the contact by that account's region.
     Flags: untouched for 90 days or more (or never), opposes (-1), coach (3).
-    Validity: contacts created after as_of_date are left out. Warm-up: window_complete
+    Validity (macros/validity.sql): only contacts at their account on as_of_date, of an
+    account that exists then (int_contacts_current.is_present_on_as_of): a contact created
+    after it or left before it, or of an account created after it or closed before it, is
+    left out. Warm-up: window_complete
     (int_contacts_current).
 -#}
 with
@@ -76,7 +79,7 @@ final as (
         current_state.is_untouched_90d,
         current_state.is_opposing,
         current_state.is_coach,
-        coalesce(contacts.is_active, true) as is_active,
+        current_state.is_active,
         current_state.as_of_date,
         current_state.window_complete
     from deal_contacts
@@ -88,7 +91,7 @@ final as (
         on deal_contacts.contact_id = current_state.contact_id
     left join role_weights
         on deal_contacts.decision_role = role_weights.decision_role
-    where current_state.is_created_by_as_of
+    where current_state.is_present_on_as_of
 
 )
 

@@ -6,7 +6,11 @@
     compare_date (as_of_date minus var compare_days, default 90) and the change since
     (null when the contact was not yet assessed then).
     Flags: untouched for 90 days or more (or never), opposes (-1), coach (3).
-    Validity: contacts created after as_of_date are left out. Warm-up: window_complete
+    Validity (macros/validity.sql): only contacts at the account on as_of_date, of an
+    account that exists then (int_contacts_current.is_present_on_as_of): a contact created
+    after it or whose left_date is before it, and every contact of an account created after
+    it or closed before it, are left out. is_active: not left on as_of_date (a contact
+    without a left_date: is_active, empty = true). Warm-up: window_complete
     (int_contacts_current): the intimacy and untouched windows start on or after the data.
 -#}
 with
@@ -54,7 +58,7 @@ final as (
         current_state.is_untouched_90d,
         current_state.is_opposing,
         current_state.is_coach,
-        coalesce(contacts.is_active, true) as is_active,
+        current_state.is_active,
         coalesce(contacts.is_rising_star, false) as is_rising_star,
         current_state.as_of_date,
         current_state.window_complete
@@ -64,7 +68,7 @@ final as (
     left join role_weights
         on contacts.decision_role = role_weights.decision_role
     where
-        current_state.is_created_by_as_of
+        current_state.is_present_on_as_of
         and (
             contacts.decision_role is not null
             or current_state.current_attitude is not null

@@ -6,9 +6,10 @@
       health_band  = strong >= 70, developing 40..69, weak < 40 (seed health_bands)
       is_privately_held = top_rep_share >= 0.6 and health_score >= 70 (and at least 5
                           activities in the window)
-    Validity: rows only from the account's creation (created on or before the month's
-    snapshot day; every month when created_date is empty), so the trend starts at
-    creation: health_change_1m / _3m are null until there is a month that far back.
+    Validity (macros/validity.sql): a row only for a month whose snapshot day the account
+    exists on (created on or before it, closed on or after it; an empty side is open), so
+    the trend starts at creation (health_change_1m / _3m are null until there is a month
+    that far back) and ends with the last month before closing.
     Warm-up (int_calendar_months): key_/general_/org_/concentration_window_complete say
     whether each trailing window starts on or after the first interaction date;
     window_complete = all four.
@@ -152,7 +153,7 @@ layers as (
         on
             accounts.account_id = attitudes.account_id
             and calendar.month_start_date = attitudes.month_start_date
-    where accounts.created_date is null or accounts.created_date <= calendar.snapshot_date
+    where {{ account_exists_on('accounts', 'calendar.snapshot_date') }}
 
 ),
 
