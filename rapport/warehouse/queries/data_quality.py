@@ -296,6 +296,8 @@ _DBT_SCHEMA = {
 }
 _DBT_STATUS = {"pass": "pass", "success": "pass", "warn": "warn", "fail": "fail",
                "error": "error", "runtime error": "error", "skipped": "error"}
+# a node other than a test is a row only when it did not run well
+_NODE_FAILED = ("error", "fail", "runtime error", "skipped", "warn")
 # a failing test's message that quotes no data value: "Got 3 results, configured to fail if != 0"
 _SAFE_MESSAGE = re.compile(r"^Got \d+ results?, configured to (fail|warn) if [!=<>]+ ?\d+$")
 
@@ -345,7 +347,8 @@ def _model_of(uid: str, node: dict) -> str:
 
 def dbt_tests(reader: Reader, scope: Scope, build_id: str | None) -> pl.DataFrame:
     """One row per dbt test of a build (data tests and unit tests, plus any model or seed
-    that did not succeed), shaped like dq_results: suite `dbt_<model>` (`dbt_unit_<model>`
+    that failed or was skipped; exposures and models that ran are not checks), shaped like
+    dq_results: suite `dbt_<model>` (`dbt_unit_<model>`
     for unit tests), expectation (the test: not_null, accepted_values, a singular test's
     name...), column, status (pass / warn / fail / error; a skipped node is an error: an
     upstream node failed), observed_value ("3 failing rows"), unexpected_count, severity
@@ -364,8 +367,8 @@ def dbt_tests(reader: Reader, scope: Scope, build_id: str | None) -> pl.DataFram
         uid = str(result.get("unique_id") or "")
         kind = uid.split(".", 1)[0]
         status = str(result.get("status") or "")
-        if kind in ("model", "seed", "snapshot") and status == "success":
-            continue
+        if kind not in ("test", "unit_test") and status not in _NODE_FAILED:
+            continue  # a model or seed that ran, an exposure (no-op): not a check
         node = nodes.get(uid, {})
         model = _model_of(uid, node) if kind in ("test", "unit_test") else uid.split(".")[-1]
         meta = node.get("test_metadata") or {}
