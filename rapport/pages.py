@@ -23,7 +23,7 @@ class Page:
 
 
 PAGES: tuple[Page, ...] = (
-    Page("overview", "Overview", "Leadership", 2),
+    Page("overview", "Overview", "Leadership", 3),
     Page("tiers", "Tiers", "Leadership", 2),
     Page("health", "Relationship health", "Relationships", 1),
     Page("power_map", "Power map", "Relationships", 2),

@@ -26,7 +26,7 @@ TIMEOUT = 120  # seconds per run: the test machine is shared and busy
 # page file -> plotly charts the page shows with its default choices (Tiers, Relationship
 # health and Data quality run only their open view: its charts)
 PAGES = {
-    "pages/overview.py": 2,
+    "pages/overview.py": 3,  # results by quarter, health bands, tiers
     "pages/tiers.py": 2,  # Distribution: counts and revenue shares
     "pages/health.py": 1,  # Accounts: the trend
     "pages/power_map.py": 2,

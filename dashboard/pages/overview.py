@@ -4,10 +4,11 @@ account)."""
 
 import math
 
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 from ui import fmt
-from ui.charts import BAND_COLOURS, TIER_COLOURS, bars
+from ui.charts import BAND_COLOURS, TIER_COLOURS, bars, legend_below
 from ui.context import current, open_account
 from ui.helptext import help_for
 from ui.widgets import (
@@ -36,6 +37,73 @@ from rapport.warehouse.queries.overview import ALERT_SEVERITY, SEVERITIES
 ALERTS_TYPE, ALERTS_PAGE, ALERTS_SIZE = "alerts_type", "alerts_page", "alerts_page_size"
 PAGE_SIZES = (25, 50, 100)
 _OPENING = "_alerts_opening"  # (page, account id) set by a row's open button
+
+YEAR_AGO_HELP = ("Growth on the same quarter one year earlier: revenue / revenue a year back "
+                 "- 1, over the regions whose quarter a year back is whole (a region without "
+                 "it counts in neither). n/a when no region in view has one.")
+RESULT_COLOURS = {"Revenue": "#1565c0", "Profit": "#2e7d32"}
+
+
+def _trend_figure(trend: pl.DataFrame, profit_ok: bool, targets_ok: bool) -> go.Figure:
+    """Revenue and profit per quarter as bars, their targets as dashed lines."""
+    labels = [fmt.quarter_label(y, qu) for y, qu in zip(trend["year"], trend["quarter"])]
+    measures = [("Revenue", "revenue")] + ([("Profit", "profit")] if profit_ok else [])
+    long = pl.concat(
+        pl.DataFrame({"quarter_label": labels, "measure": name,
+                      "value": trend[column].cast(pl.Float64)})
+        for name, column in measures)
+    fig = bars(long, "quarter_label", "value", color="measure", barmode="group",
+               colours=RESULT_COLOURS, x_order=labels, y_title=fmt.money_header("Amount"),
+               title="Results against target by quarter")
+    if targets_ok:
+        for name, column in measures:
+            completion = trend[f"{column}_target_completion"].to_list()
+            fig.add_trace(go.Scatter(
+                x=labels, y=trend[f"{column}_target"].to_list(), mode="lines+markers",
+                name=f"{name} target", line={"color": RESULT_COLOURS[name], "dash": "dash",
+                                             "width": 2},
+                marker={"size": 6, "symbol": "line-ew-open"},
+                customdata=[fmt.pct(c) for c in completion],
+                hovertemplate=f"{name} target: %{{y:,.0f}}<br>completion: %{{customdata}}"
+                              "<extra></extra>"))
+    fig.update_layout(margin={"t": 40, "b": 10}, title_font_size=14)
+    return legend_below(fig)
+
+
+def _region_table(split: pl.DataFrame, profit_ok: bool, targets_ok: bool,
+                  quarter: str) -> None:
+    """The chosen quarter per region in view: revenue, growth on a year back, profit, per
+    head, target completion."""
+    st.markdown(f"**By region, {quarter}**")
+    if split.is_empty():
+        empty("No region results for this quarter.", FILTERS_TOO_NARROW)
+        return
+    dropped = ([] if profit_ok else ["profit", "profit_per_head", "profit_target_completion"]) \
+        + ([] if targets_ok else ["revenue_target_completion", "profit_target_completion"])
+    rows = split.drop([c for c in dropped if c in split.columns])
+    shares = ("revenue_vs_year_ago", "revenue_target_completion", "profit_target_completion")
+    rows = fmt.readable(fmt.as_percent(rows, *shares), keep=("region_id",), formats={
+        "revenue": fmt.money, "profit": fmt.money, "revenue_per_head": fmt.money,
+        "profit_per_head": fmt.money, **{f"{c}_pct": fmt.pct_points for c in shares}})
+    table(rows, key="region_split", file_name="results_by_region", hide=("region_id",),
+          column_config={
+              "region_name": st.column_config.TextColumn("Region"),
+              "revenue": money_column("Revenue", help=help_for("revenue")),
+              "revenue_vs_year_ago_pct": percent_column(
+                  "vs a year ago", help=na_help(YEAR_AGO_HELP, "no whole quarter a year back")),
+              "profit": money_column("Profit", help=help_for("profit")),
+              "revenue_per_head": money_column("Revenue/head",
+                                               help=help_for("revenue_per_head")),
+              "profit_per_head": money_column("Profit/head",
+                                              help=help_for("profit_per_head")),
+              "revenue_target_completion_pct": percent_column(
+                  "Revenue vs target", help=na_help(help_for("revenue_target_completion"),
+                                                 "no revenue target for the region")),
+              "profit_target_completion_pct": percent_column(
+                  "Profit vs target", help=na_help(help_for("profit_target_completion"),
+                                                   "no profit target for the region")),
+          })
+
 
 ctx = current()
 opening = st.session_state.pop(_OPENING, None)
@@ -131,6 +199,27 @@ else:
     for note in (no_profit, no_targets, no_cash):
         if note:
             st.caption(note)
+
+    # The same quarter a year back, beside the previous quarter of the tiles' deltas
+    year_ago = fmt.quarter_label(f.year - 1, f.quarter)
+    revenue_yoy = fmt.delta_ratio(cur["revenue_year_ago_base"], cur["revenue_prior_year"])
+    if revenue_yoy is None:
+        st.caption(f"vs {year_ago} (same quarter last year): {fmt.NA}: no data a year "
+                   "back.", help=YEAR_AGO_HELP)
+    else:
+        profit_yoy = (fmt.delta_ratio(cur["profit_year_ago_base"], cur["profit_prior_year"])
+                      if profit_ok else None)
+        st.caption(f"vs {year_ago} (same quarter last year): revenue {revenue_yoy}, profit "
+                   f"{profit_yoy or fmt.NA}", help=YEAR_AGO_HELP)
+
+    # -- Against target by quarter, and by region ---------------------------------------
+    trend = q.kpis_by_quarter(reader, scope, f, f.year, f.quarter)
+    chart(_trend_figure(trend, profit_ok, targets_ok), key="results_by_quarter", height=300)
+    if targets_ok:
+        st.caption("Bars: actual; dashed lines: target (the sum of the targets set; regions "
+                   "without a target add revenue but no target).")
+    split = q.region_split(reader, scope, f, f.year, f.quarter)
+    _region_table(split, profit_ok, targets_ok, fmt.quarter_label(f.year, f.quarter))
 
 # -- Health bands and tiers ---------------------------------------------------------------
 left, right = st.columns(2)

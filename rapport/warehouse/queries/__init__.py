@@ -64,7 +64,9 @@ from rapport.warehouse.queries.overview import (
     alerts,
     health_bands,
     kpis,
+    kpis_by_quarter,
     latest_month_end,
+    region_split,
     tier_counts,
 )
 from rapport.warehouse.queries.power_map import (
@@ -135,6 +137,7 @@ __all__ = [
     "interactions_loaded",
     "key_actions",
     "kpis",
+    "kpis_by_quarter",
     "latest_month_end",
     "layers",
     "missing_columns",
@@ -147,6 +150,7 @@ __all__ = [
     "quarters",
     "region_comparison",
     "region_fte_by_role",
+    "region_split",
     "regions",
     "rep_performance",
     "row_counts",

@@ -25,13 +25,25 @@ from rapport.warehouse.queries.coverage import layers, without_profit
 from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
 
+# The same quarter a year back, like for like: only regions whose prior-year quarter is whole
+# (yoy_window_complete) and has a row (revenue_prior_year not null) count, now and then.
+YEAR_AGO = ("case when yoy_window_complete and revenue_prior_year is not null "
+            "then {col}_prior_year end")
+YEAR_AGO_BASE = ("case when yoy_window_complete and revenue_prior_year is not null "
+                 "then {col} end")
+# Quarters of the Overview's trend chart: the chosen one and the seven before it (two years)
+TREND_QUARTERS = 8
+
 
 def kpis(reader: Reader, scope: Scope, f: Filters, year: int, quarter: int) -> pl.DataFrame:
     """Company results of one quarter over the selected regions (fct_region_performance).
 
     One row (or none when the quarter has no results): revenue, profit, fte, per-head
     revenue and profit (sum / sum of FTE), targets, target completion (revenue of regions
-    with a target / their target), cash collected, regions.
+    with a target / their target), cash collected, regions, and the same quarter a year
+    back: revenue_prior_year (regions with a whole prior-year quarter, YEAR_AGO) and
+    revenue_year_ago_base (the same regions' revenue now: growth = base / prior - 1; both
+    null when no region has a year back), the same for profit.
     """
     q = Sql()
     sql = f"""
@@ -57,12 +69,105 @@ def kpis(reader: Reader, scope: Scope, f: Filters, year: int, quarter: int) -> p
             sum(case when profit_target is not null then profit end)
                 / nullif(sum(profit_target), 0) as profit_target_completion,
             sum(cash_collected) as cash_collected,
-            count(*) as regions
+            count(*) as regions,
+            sum({YEAR_AGO_BASE.format(col='revenue')}) as revenue_year_ago_base,
+            sum({YEAR_AGO.format(col='revenue')}) as revenue_prior_year,
+            sum({YEAR_AGO_BASE.format(col='profit')}) as profit_year_ago_base,
+            sum({YEAR_AGO.format(col='profit')}) as profit_prior_year
         from performance
         having count(*) > 0
     )
 
     select * from final
+    """
+    return without_profit(reader, scope, fetch(reader, scope, sql, q))
+
+
+def kpis_by_quarter(reader: Reader, scope: Scope, f: Filters, year: int, quarter: int,
+                    quarters: int = TREND_QUARTERS) -> pl.DataFrame:
+    """Results per quarter over the selected regions, the last `quarters` quarters with
+    results up to (and including) year/quarter, oldest first: year, quarter, revenue,
+    profit, revenue_target, profit_target (sums; a target is null when no region in view has
+    one), revenue_target_completion, profit_target_completion (as in kpis)."""
+    q = Sql()
+    sql = f"""
+    with performance as (
+        select *
+        from marts.fct_region_performance
+        where (year < {q.bind(year)} or (year = {q.bind(year)} and quarter <= {q.bind(quarter)}))
+            and {q.scope(scope, 'region_id')}
+            and {q.one_of('region_id', f.region_ids)}
+    ),
+
+    per_quarter as (
+        select
+            year,
+            quarter,
+            sum(revenue) as revenue,
+            sum(profit) as profit,
+            sum(revenue_target) as revenue_target,
+            sum(profit_target) as profit_target,
+            sum(case when revenue_target is not null then revenue end)
+                / nullif(sum(revenue_target), 0) as revenue_target_completion,
+            sum(case when profit_target is not null then profit end)
+                / nullif(sum(profit_target), 0) as profit_target_completion
+        from performance
+        group by year, quarter
+    ),
+
+    final as (
+        select * from per_quarter
+        order by year desc, quarter desc
+        limit {q.bind(max(int(quarters), 1))}
+    )
+
+    select * from final
+    order by year, quarter
+    """
+    return without_profit(reader, scope, fetch(reader, scope, sql, q))
+
+
+def region_split(reader: Reader, scope: Scope, f: Filters, year: int,
+                 quarter: int) -> pl.DataFrame:
+    """One quarter's results per region in view (fct_region_performance), by region name:
+    region_id, region_name, revenue, revenue_vs_year_ago (revenue / revenue_prior_year - 1;
+    null without a whole quarter a year back), profit, revenue_per_head, profit_per_head,
+    revenue_target_completion, profit_target_completion."""
+    q = Sql()
+    sql = f"""
+    with performance as (
+        select *
+        from marts.fct_region_performance
+        where year = {q.bind(year)} and quarter = {q.bind(quarter)}
+            and {q.scope(scope, 'region_id')}
+            and {q.one_of('region_id', f.region_ids)}
+    ),
+
+    names as (
+        select region_id, max(region_name) as region_name
+        from marts.dim_reps
+        where {q.scope(scope, 'region_id')}
+        group by region_id
+    ),
+
+    final as (
+        select
+            performance.region_id,
+            coalesce(names.region_name, performance.region_id) as region_name,
+            performance.revenue,
+            {YEAR_AGO_BASE.format(col='performance.revenue')}
+                / nullif({YEAR_AGO.format(col='revenue')}, 0) - 1 as revenue_vs_year_ago,
+            performance.profit,
+            performance.revenue_per_head,
+            performance.profit_per_head,
+            performance.revenue_target_completion,
+            performance.profit_target_completion
+        from performance
+        left join names on names.region_id = performance.region_id
+    )
+
+    select * from final
+    order by region_name, region_id
     """
     return without_profit(reader, scope, fetch(reader, scope, sql, q))
 
