@@ -287,7 +287,9 @@ def test_rapport_build_engine_spark_checks_and_publishes(builds):
 def test_spark_builds_every_seed_and_model(builds):
     built = {(kind, name) for kind, name, status in builds["spark"]["nodes"]
              if status == "success"}  # from the Spark build's dbt run_results.json
-    expected = {(kind, name) for kind, name, _ in builds["duckdb"]["nodes"]}
+    # exposures (the dashboard's pages, models/marts/_exposures.yml) are documented, not
+    # built: dbt reports them as no-op on both engines
+    expected = {(kind, name) for kind, name, _ in builds["duckdb"]["nodes"] if kind != "exposure"}
     assert expected, "the DuckDB build built nothing"
     assert built == expected
     assert {("seed", s) for s in SEEDS} <= built
