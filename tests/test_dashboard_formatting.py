@@ -15,6 +15,7 @@ import csv
 import json
 import math
 import re
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -420,3 +421,33 @@ def test_only_the_open_views_queries_run(warehouse_env, calls, page):
         others = set().union(*(v for name, v in VIEW_QUERIES[page].items() if name != view))
         assert own <= ran, f"{page} {view}: {sorted(own - ran)} did not run"
         assert not (others - own) & ran, f"{page} {view}: ran {sorted((others - own) & ran)}"
+
+
+def test_help_texts_quote_the_seeds_not_fixed_numbers(tmp_path, monkeypatch):
+    """The weights, windows and cut-offs in the help texts are read from the seed files: with
+    a copy of the seeds where the data team changed some, the texts say the new values."""
+    from ui import helptext
+
+    from rapport.paths import TRANSFORMS_DIR
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(TRANSFORMS_DIR / "seeds", seeds)
+    settings = (seeds / "relationship_score_settings.csv").read_text(encoding="utf-8")
+    settings = settings.replace("health_key_weight,0.5,", "health_key_weight,0.6,").replace(
+        "health_org_weight,0.25,", "health_org_weight,0.15,").replace(
+        "general_window_days,90,", "general_window_days,60,")
+    (seeds / "relationship_score_settings.csv").write_text(settings, encoding="utf-8")
+    roles = (seeds / "role_influence_weights.csv").read_text(encoding="utf-8")
+    (seeds / "role_influence_weights.csv").write_text(
+        roles.replace("A,Approver,1.0,", "A,Approver,0.8,"), encoding="utf-8")
+    monkeypatch.setattr(helptext, "TRANSFORMS_DIR", tmp_path)
+    helptext._seed.cache_clear()
+    try:
+        assert helptext._health_formula() == "0.6 x key + 0.25 x general + 0.15 x org"
+        assert helptext._role_weights().startswith("A 0.8, D 0.9")
+        assert helptext.setting("general_window_days") == "60"
+    finally:
+        helptext._seed.cache_clear()
+    # and the shipped texts carry the shipped seeds' values
+    assert helptext.HEALTH_FORMULA == "0.5 x key + 0.25 x general + 0.25 x org"
+    assert "A 1.0, D 0.9, S 0.6, E 0.5, I 0.3" in helptext.HELP["key_score"]

@@ -11,7 +11,7 @@ from ui import fmt
 from ui.charts import BAND_COLOURS, PART_COLOURS, WARM_UP_NOTE, lines, mark_warm_up
 from ui.context import ACCOUNT_PARAM, HEALTH_FOCUS, current, open_account
 from ui.fmt import labeller
-from ui.helptext import help_for
+from ui.helptext import HEALTH_FORMULA, help_for
 from ui.widgets import (
     FILTERS_TOO_NARROW,
     NO_INTERACTIONS,
@@ -55,7 +55,7 @@ if month_end is None:
     st.stop()
 of_quarter = f" (last of {fmt.quarter_label(f.year, f.quarter)})" if f.year else ""
 st.caption(f"Month-end {fmt.date(month_end)}{of_quarter} · {fmt.plain(ctx.regions_label())} · "
-           "health = 0.5 key + 0.25 general + 0.25 org")
+           f"health = {HEALTH_FORMULA}")
 
 SORT_LABELS = {
     "health": "Health", "key": "Key part", "general": "General part", "org": "Org part",
