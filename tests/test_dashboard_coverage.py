@@ -8,6 +8,7 @@ build without margins computes)."""
 
 from __future__ import annotations
 
+import math
 import shutil
 import sys
 from pathlib import Path
@@ -184,7 +185,8 @@ def test_scorecards_show_no_profit_zero(partial):
             checked += 1
             # not available: empty, or the formatting layer's "n/a" text; never a number
             shown = [v for v in df[col].tolist()
-                     if not (v is None or v != v or str(v).startswith("n/a"))]
+                     if not (v is None or (isinstance(v, float) and math.isnan(v))
+                             or str(v).startswith("n/a"))]
             assert not shown, (col, shown[:5])
     assert checked, "no profit column shown: the check above checked nothing"
     assert "needs margins or costs on deals: see docs/import.md" in _said(at)
