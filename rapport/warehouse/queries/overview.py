@@ -35,6 +35,21 @@ YEAR_AGO_BASE = ("case when yoy_window_complete and revenue_prior_year is not nu
 TREND_QUARTERS = 8
 
 
+def _performance_in_view(q: Sql, scope: Scope, f: Filters, year: int, quarter: int, *,
+                         up_to: bool = False) -> str:
+    """CTE `performance`: fct_region_performance rows of the regions in view for the quarter
+    (up_to: every quarter up to and including it)."""
+    when = (f"(year < {q.bind(year)} or (year = {q.bind(year)} and quarter <= {q.bind(quarter)}))"
+            if up_to else f"year = {q.bind(year)} and quarter = {q.bind(quarter)}")
+    return f"""performance as (
+        select *
+        from marts.fct_region_performance
+        where {when}
+            and {q.scope(scope, 'region_id')}
+            and {q.one_of('region_id', f.region_ids)}
+    )"""
+
+
 def kpis(reader: Reader, scope: Scope, f: Filters, year: int, quarter: int) -> pl.DataFrame:
     """Company results of one quarter over the selected regions (fct_region_performance).
 
@@ -47,13 +62,7 @@ def kpis(reader: Reader, scope: Scope, f: Filters, year: int, quarter: int) -> p
     """
     q = Sql()
     sql = f"""
-    with performance as (
-        select *
-        from marts.fct_region_performance
-        where year = {q.bind(year)} and quarter = {q.bind(quarter)}
-            and {q.scope(scope, 'region_id')}
-            and {q.one_of('region_id', f.region_ids)}
-    ),
+    with {_performance_in_view(q, scope, f, year, quarter)},
 
     final as (
         select
@@ -91,13 +100,7 @@ def kpis_by_quarter(reader: Reader, scope: Scope, f: Filters, year: int, quarter
     one), revenue_target_completion, profit_target_completion (as in kpis)."""
     q = Sql()
     sql = f"""
-    with performance as (
-        select *
-        from marts.fct_region_performance
-        where (year < {q.bind(year)} or (year = {q.bind(year)} and quarter <= {q.bind(quarter)}))
-            and {q.scope(scope, 'region_id')}
-            and {q.one_of('region_id', f.region_ids)}
-    ),
+    with {_performance_in_view(q, scope, f, year, quarter, up_to=True)},
 
     per_quarter as (
         select
@@ -135,13 +138,7 @@ def region_split(reader: Reader, scope: Scope, f: Filters, year: int,
     revenue_target_completion, profit_target_completion."""
     q = Sql()
     sql = f"""
-    with performance as (
-        select *
-        from marts.fct_region_performance
-        where year = {q.bind(year)} and quarter = {q.bind(quarter)}
-            and {q.scope(scope, 'region_id')}
-            and {q.one_of('region_id', f.region_ids)}
-    ),
+    with {_performance_in_view(q, scope, f, year, quarter)},
 
     names as (
         select region_id, max(region_name) as region_name
