@@ -175,6 +175,36 @@ def accounts(w: World, i: Ids):
         "closed_date": _no_dates(n)}))
 
 
+def _reports_to(w: World) -> np.ndarray:
+    """Each contact's manager (a contact position, -1 for none): a plausible tree per account.
+    The approver (A) and, without one, the decision makers (D) head it; D report to the A;
+    supporters (S) and influencers (I) to a D; evaluators (E) to an S (a D when the account
+    has no S); about 70% of the contacts without a role to a D or an S, the rest to nobody.
+    Deterministic by seed, from a stream of its own (the other tables' numbers stay)."""
+    c = w.contacts
+    rng = np.random.default_rng([w.seed, 5000])
+    n, a = c.n, len(c.start)
+    per_role = [np.bincount(c.account[c.role == r], minlength=a) for r in range(6)]
+    has_a, n_d, n_s = per_role[1] > 0, per_role[2], per_role[3]
+    first_d = c.start + per_role[1]  # roles sit contiguous: A, D..., S..., E, I, then none
+    first_s = first_d + n_d
+    acc = c.account
+
+    def one_of(first: np.ndarray, count: np.ndarray) -> np.ndarray:
+        pick = first[acc] + (rng.random(n) * np.maximum(count[acc], 1)).astype(np.int64)
+        return np.where(count[acc] > 0, pick, -1)
+
+    to_a = np.where(has_a[acc], c.start[acc], -1)
+    to_d = one_of(first_d, n_d)
+    to_s = one_of(first_s, n_s)
+    to_ds = one_of(first_d, n_d + n_s)
+    loose = rng.random(n) < 0.7
+    return np.select(
+        [c.role == 1, c.role == 2, (c.role == 3) | (c.role == 5), c.role == 4],
+        [np.full(n, -1), to_a, to_d, np.where(to_s >= 0, to_s, to_d)],
+        np.where(loose, to_ds, -1))
+
+
 def contacts(w: World, i: Ids):
     c, rng = w.contacts, _rng(w, "contacts")
     n = c.n
@@ -207,6 +237,7 @@ def contacts(w: World, i: Ids):
     domain = pl.select(pl.lit(texts(names.COMPANY_PREFIXES, a.name_prefix[c.account]))
                        .str.to_lowercase() + pl.lit(".example")).to_series()
     order = np.argsort(i.contact_number, kind="stable")  # rows in id order
+    manager = _reports_to(w)
     cols = {
         "contact_id": i.contact(np.arange(n)), "account_id": i.account(c.account),
         "full_name": _names(c.first, c.last), "title": title,
@@ -225,6 +256,7 @@ def contacts(w: World, i: Ids):
         "created_date": dates(created, rng.random(n) < 0.1),
         # leavers are marked by is_active alone (today's value): every left_date is empty
         "left_date": _no_dates(n),
+        "reports_to_contact_id": _nullify(i.contact(np.maximum(manager, 0)), manager < 0),
     }
     return _one(frame("contacts", cols)[order])
 

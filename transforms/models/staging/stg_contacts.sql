@@ -17,6 +17,7 @@ renamed as (
         ---------- ids
         cast(contact_id as {{ dbt.type_string() }}) as contact_id,
         cast(account_id as {{ dbt.type_string() }}) as account_id,
+        cast(reports_to_contact_id as {{ dbt.type_string() }}) as reports_to_contact_id,
 
         ---------- text
         cast(full_name as {{ dbt.type_string() }}) as full_name,
