@@ -53,6 +53,7 @@ COVERAGE = [
     ("reps", "rep_id", True, 20, True, 20),
     ("contacts", "contact_id", False, 0, False, 0),
     ("interactions", "interaction_id", False, 0, False, 0),
+    ("opportunity_contacts", "opportunity_id", False, 0, False, 0),
 ]
 EMPTIED = ("dim_contacts", "fct_interactions", "fct_relationship_health", "fct_power_map",
            "fct_attitude_history", "fct_opportunity_power_map")
@@ -122,7 +123,7 @@ def test_layers_and_coverage_queries(partial):
     assert found.available("not_a_layer_of_this_build")  # unknown: not refused
     assert found.get("health").needs == "interactions and contacts"  # loose names
     assert q.tables_present(cov) == (["accounts", "opportunities", "reps"],
-                                     ["contacts", "interactions"])
+                                     ["contacts", "interactions", "opportunity_contacts"])
     incomplete = q.incomplete_columns(cov)
     assert incomplete.filter(incomplete["column_name"] == "amount")["blank_rows"].to_list() == [90]
 
@@ -146,8 +147,12 @@ def test_overview_states_coverage_and_shows_no_profit_zero(partial):
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     said = _said(at)
-    assert "This build has: accounts, opportunities, reps · missing: contacts, interactions" \
-        in said, said
+    assert "This build has: accounts, opportunities, reps · missing: contacts, interactions, " \
+        "deal contacts" in said, said
+    # tables by their labels (fmt.table_label); the table's own name in the line's help
+    assert "opportunity_contacts" not in said, said
+    line = next(c for c in at.caption if c.value.startswith("This build has"))
+    assert "Deal contacts: opportunity\\_contacts.csv (missing)" in line.help, line.help
     assert "Relationship health needs interactions and contacts: see docs/import.md" in said
     assert "Profit needs margins or costs on deals: see docs/import.md" in said
     shown = {m.label: m.value for m in at.metric}

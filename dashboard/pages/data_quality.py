@@ -105,9 +105,9 @@ with st.container(border=True):
             f"clean, {fmt.count(build.get('quarantined_rows'))} quarantined · "
             f"{fmt.plain(build.get('checks_summary') or '')}"
         )
-    line = coverage_line(cov, layers)
+    line, line_help = coverage_line(cov, layers)
     if line:
-        st.caption(line)
+        st.caption(line, help=line_help)
 
 # The served build's check results (one row per dbt test in place of the build's one `dbt`
 # row), counted above the views: part of the build's summary, like the quarantine counts

@@ -124,9 +124,9 @@ st.caption(
     f" · built {fmt.date(ctx.build.get('built_at') or ctx.build.get('finished_at'))}"
 )
 layers = q.layers(reader, scope)
-covered = coverage_line(q.coverage(reader, scope), layers)
+covered, covered_help = coverage_line(q.coverage(reader, scope), layers)
 if covered:
-    st.caption(covered)
+    st.caption(covered, help=covered_help)
 
 # -- Business results ---------------------------------------------------------------------
 now = q.kpis(reader, scope, f, f.year, f.quarter)

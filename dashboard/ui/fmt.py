@@ -452,6 +452,29 @@ def header(name: str) -> str:
     return words(name)
 
 
+# The input tables (data/raw/<table>.csv, rapport/contract.yml) as a reader names them; the
+# table's own name stays in the help beside the label.
+TABLE_LABELS = {
+    "accounts": "Accounts", "account_owners": "Account owner history",
+    "account_strategies": "Account strategies", "competitor_stances": "Competitor stances",
+    "complaints": "Complaints", "contact_assessments": "Contact assessments",
+    "contacts": "Contacts", "feedback_items": "Customer feedback",
+    "interactions": "Interactions", "opportunities": "Opportunities",
+    "opportunity_contacts": "Deal contacts", "payments": "Payments",
+    "plan_items": "Relationship plan items", "region_market_types": "Region market types",
+    "regions": "Regions", "relationship_plans": "Relationship plans", "reps": "Reps",
+    "satisfaction_surveys": "Satisfaction surveys", "targets": "Targets",
+}
+
+
+def table_label(name: str | None) -> str:
+    """An input table as a reader names it: 'opportunity_contacts' -> 'Deal contacts'; a
+    table this app does not know in words ('new_table' -> 'New table')."""
+    if not name:
+        return NA
+    return TABLE_LABELS.get(str(name), words(name))
+
+
 ALERT_LABELS = {
     "approver_or_decider_opposes": "Approver or decision maker opposes",
     "no_coach_on_s_a": "No coach on an S/A account",

@@ -313,23 +313,34 @@ def attempts_frame(attempts) -> pl.DataFrame:
 
 # -- Coverage (issue 15): what the build's data has and what it lacks -----------------------
 
-def coverage_line(cov: pl.DataFrame, layers) -> str:
-    """One line: 'This build has: accounts, opportunities, reps · missing: contacts,
-    interactions · not available: power map, relationship health (see docs/import.md)'.
-    Empty when the warehouse records no coverage (built before issue 15)."""
+def coverage_line(cov: pl.DataFrame, layers) -> tuple[str, str]:
+    """(line, help): 'This build has: accounts, opportunities, reps · missing: contacts, deal
+    contacts · not available: power map, relationship health (see docs/import.md)', tables
+    named by their labels (fmt.table_label), and a help naming each label's table
+    ('Deal contacts: opportunity_contacts.csv'). ('', '') when the warehouse records no
+    coverage (built before issue 15)."""
     from rapport.warehouse.queries.coverage import tables_present
 
     has, missing = tables_present(cov)
     if not has and not missing:
-        return ""
-    text = "This build has: " + _some(has, 8)
+        return "", ""
+    missing = _first(missing, _FIRST_TABLES)
+
+    def named(tables: list[str]) -> list[str]:
+        return [fmt.table_label(t).lower() for t in tables]
+
+    text = "This build has: " + _some(sorted(named(has)), 8)
     if missing:
-        text += " · missing: " + _some(_first(missing, _FIRST_TABLES), 6)
+        text += " · missing: " + _some(named(missing), 6)
     off = [fmt.label(name).lower() for name in
            _first([layer.name for layer in layers.unavailable()], _FIRST_LAYERS)]
     if off:
         text += " · not available: " + _some(off, 6) + " (see docs/import.md)"
-    return text
+    help_text = "The input tables (one file each in data/raw) by label: " + "; ".join(
+        f"{fmt.plain(fmt.table_label(t))}: {fmt.plain(t)}.csv"
+        + ("" if t in has else " (missing)")
+        for t in sorted({*has, *missing}, key=fmt.table_label)) + "."
+    return text, help_text
 
 
 # what a reader misses most, named first in the coverage line
