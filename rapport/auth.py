@@ -29,13 +29,23 @@ from rapport.pages import PAGE_IDS
 from rapport.paths import PROJECT_ROOT, data_dir
 from rapport.warehouse import Scope
 
-ROLES = ("leadership", "regional_director", "data_team")
+ROLES = ("leadership", "regional_director", "account_manager", "data_team")
 PAGES = PAGE_IDS  # the dashboard's pages (rapport/pages.py)
+
+# Recording assessments (the capture page, rapport/capture.py): who may write, and where.
+# data_team: any account; regional_director: accounts of their regions; account_manager:
+# accounts of their regions whose account team (AR, SR, FR today, or the AR of the current
+# period) includes their rep_id. leadership reads only. Local mode's demo viewer writes as
+# the data team would, attributed to `local-demo` (docs/security.md, "Recording
+# assessments").
+CAPTURE_PAGE = "capture"
+WRITE_ROLES: tuple[str, ...] = ("regional_director", "account_manager", "data_team")
 
 # Defaults, each overridable in the users file (`role_pages:`, `pii_roles:`).
 DEFAULT_ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "leadership": PAGES,
+    "leadership": tuple(p for p in PAGE_IDS if p != CAPTURE_PAGE),
     "regional_director": tuple(p for p in PAGE_IDS if p != "data_quality"),
+    "account_manager": tuple(p for p in PAGE_IDS if p != "data_quality"),
     "data_team": PAGES,
 }
 DEFAULT_PII_ROLES: tuple[str, ...] = ("leadership",)
@@ -43,8 +53,8 @@ DEFAULT_PII_ROLES: tuple[str, ...] = ("leadership",)
 # Pages whose queries are not region-scoped (Data quality: every table's quarantine counts,
 # build history, server paths). Only roles that see every region may be given them.
 ALL_REGIONS_PAGES: tuple[str, ...] = ("data_quality",)
-REGION_SCOPED_ROLES: tuple[str, ...] = ("regional_director",)
-USER_KEYS: tuple[str, ...] = ("role", "regions")
+REGION_SCOPED_ROLES: tuple[str, ...] = ("regional_director", "account_manager")
+USER_KEYS: tuple[str, ...] = ("role", "regions", "rep_id")
 
 # The identity of local mode when no `--as <email>` is given: full access, so that a demo on
 # one's own machine shows everything. Local mode is not authentication (docs/security.md).
@@ -71,9 +81,15 @@ class Viewer:
     pages: tuple[str, ...]
     scope: Scope
     login: str = ""  # how they came in: "oidc" or "local mode" (set by the dashboard)
+    rep_id: str | None = None  # an account manager's rep_id (reps.csv)
 
     def may_open(self, page: str) -> bool:
         return page in self.pages
+
+    @property
+    def may_record(self) -> bool:
+        """Whether this viewer may record assessments at all (where: may_write)."""
+        return self.email == LOCAL_DEMO_EMAIL or self.role in WRITE_ROLES
 
 
 @dataclass(frozen=True)
@@ -105,10 +121,36 @@ class AccessConfig:
             regions = tuple(entry["regions"])
             scope = Scope.regions(regions, may_see_pii=pii,
                                   label=f"{key} · regional director of {', '.join(regions)}")
+        elif role == "account_manager":
+            regions = tuple(entry["regions"])
+            scope = Scope.regions(regions, may_see_pii=pii,
+                                  label=f"{key} · account manager ({entry['rep_id']}) in "
+                                        f"{', '.join(regions)}")
         else:
             scope = Scope(region_ids=None, may_see_pii=pii,
                           label=f"{key} · {role.replace('_', ' ')}")
-        return Viewer(email=key, role=role, pages=self.role_pages[role], scope=scope)
+        return Viewer(email=key, role=role, pages=self.role_pages[role], scope=scope,
+                      rep_id=entry.get("rep_id"))
+
+
+def may_write(viewer: Viewer, region_id: str | None, team: Iterable[str]) -> str | None:
+    """None when the viewer may record assessments for an account of region `region_id`
+    whose account team (rep_ids: AR, SR, FR today and the AR of the current period) is
+    `team`; else the reason, in words, for the refusal."""
+    if viewer.email == LOCAL_DEMO_EMAIL or viewer.role == "data_team":
+        return None
+    if viewer.role not in WRITE_ROLES:
+        return (f"the role {viewer.role} may not record assessments (only "
+                f"{', '.join(WRITE_ROLES)} and local mode's demo viewer)")
+    regions = viewer.scope.region_ids or frozenset()
+    if region_id not in regions:
+        return (f"the account is not in your regions ({', '.join(sorted(regions)) or 'none'}); "
+                "ask the account's regional director or the data team")
+    if viewer.role == "account_manager" and (not viewer.rep_id or viewer.rep_id not in
+                                             set(team)):
+        return (f"you ({viewer.rep_id}) are not on this account's team (AR, SR, FR) in the "
+                "current period; ask its account responsible or regional director")
+    return None
 
 
 def users_file() -> Path:
@@ -143,6 +185,11 @@ def parse_config(raw: Any, source: str = "users file") -> AccessConfig:
         if role not in ROLES:
             raise AccessConfigError(f"{source}: role_pages.{role}: unknown role; use {ROLES}")
         role_pages[role] = _strings(pages, f"{source}: role_pages.{role}", PAGES)
+        if CAPTURE_PAGE in role_pages[role] and role not in WRITE_ROLES:
+            raise AccessConfigError(
+                f"{source}: role_pages.{role}: {CAPTURE_PAGE} records assessments and "
+                f"{role} may not write (only {', '.join(WRITE_ROLES)}); remove "
+                f"{CAPTURE_PAGE} from the list")
         if role in REGION_SCOPED_ROLES:
             refused = [p for p in role_pages[role] if p in ALL_REGIONS_PAGES]
             if refused:
@@ -177,13 +224,23 @@ def parse_config(raw: Any, source: str = "users file") -> AccessConfig:
                                     f"{', '.join(USER_KEYS)}")
         role = entry["role"]
         normal: dict[str, Any] = {"role": role}
-        if role == "regional_director":
+        if role in REGION_SCOPED_ROLES:
             regions = _strings(entry.get("regions"), f"{where}.regions")
             if len(set(regions)) != len(regions):
                 raise AccessConfigError(f"{where}.regions: a region is listed twice")
             normal["regions"] = regions
         elif "regions" in entry:
-            raise AccessConfigError(f"{where}: only a regional_director has `regions:`")
+            raise AccessConfigError(f"{where}: only a regional_director or an account_manager "
+                                    "has `regions:`")
+        if role == "account_manager":
+            rep_id = entry.get("rep_id")
+            if not isinstance(rep_id, str) or not rep_id.strip():
+                raise AccessConfigError(
+                    f"{where}: an account_manager needs `rep_id:` (their rep_id in reps.csv): "
+                    "it decides the accounts they may record assessments for; add it")
+            normal["rep_id"] = rep_id.strip()
+        elif "rep_id" in entry:
+            raise AccessConfigError(f"{where}: only an account_manager has `rep_id:`")
         users[key] = normal
     return AccessConfig(users=users, role_pages=role_pages, pii_roles=pii_roles)
 
@@ -333,7 +390,7 @@ def login_mode(secrets: Mapping[str, Any], *, local: bool, address: str | None,
 
 # --- audit log -------------------------------------------------------------------------------
 
-AUDIT_EVENTS = ("login", "denied", "export")
+AUDIT_EVENTS = ("login", "denied", "export", "capture", "capture_refused")
 
 
 def audit_log_path() -> Path:

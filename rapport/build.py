@@ -555,6 +555,9 @@ def _ingest_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, record: 
     progress.start("ingest", f"loading raw files into {path.name}")
     try:
         state.raw_counts = load_raw(con, state.raw_dir)
+        from rapport.capture import merge_for_build  # recorded assessments: an input too
+
+        progress.line(f"captures: {merge_for_build(con, state.raw_counts)}")
     except StructuralError as exc:
         return _structural_failure(con, state, record, path, progress, exc)
     progress.done("ingest", f"{len(state.raw_counts)} tables, "
@@ -572,9 +575,10 @@ def _ingest_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, record: 
 
 
 def _append_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, plan: Plan,
-                     progress: Progress) -> date:
+                     progress: Progress) -> date | None:
     """Incremental build: the appended interactions into raw.interactions, then the gate on
-    them (and on the rows the served build quarantined). Returns the first day that changed."""
+    them (and on the rows the served build quarantined). Returns the first day that changed,
+    or None when new recorded assessments (rapport/capture.py) need a full dbt build."""
     from rapport.incremental import (
         choose_as_of,
         gate_appended,
@@ -596,14 +600,20 @@ def _append_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, plan: Pl
     if as_of < plan.base_as_of:
         raise NotIncremental(f"the as-of date would move back from {plan.base_as_of} to {as_of}")
     refuse_moved_date_bounds(con, plan, as_of)
+    if plan.captures is not None:  # new captures: contacts and assessments gated again
+        from rapport.capture import regate
+
+        regate(con, state.build_id, state.raw_dir, as_of, plan.captures)
     gate = gate_appended(con, state.build_id, plan, as_of, appended)
     state.as_of_date = as_of
     state.raw_counts, state.clean_rows, state.quarantined_rows = stored_row_counts(con)
     progress.done("gate", f"as-of date {as_of}, {gate.regated:,} rows gated, "
                           f"{gate.clean_added:,} clean rows added; "
                           f"{state.quarantined_rows:,} quarantined in all; "
-                          f"data changed from {gate.since}")
-    return gate.since
+                          f"data changed from {gate.since}"
+                          + ("; new recorded assessments: contacts and assessments gated "
+                             "again, every model rebuilt" if plan.captures else ""))
+    return None if plan.captures is not None else gate.since
 
 
 def _checks_failed(state: BuildState, record: BuildRecord, path: Path, report: CheckReport,

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import duckdb
 
+from rapport.capture import StoreState, changed_since, state_of_rows
 from rapport.contract import contract
 from rapport.errors import disk_full
 from rapport.ingest import (
@@ -64,7 +65,7 @@ _CODE_GLOBS = [
     (TRANSFORMS_DIR, ("models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*",
                       "dbt_project.yml", "packages.yml")),
     (PROJECT_ROOT / "rapport", ("contract.yml", "contract.py", "quarantine.py", "ingest.py",
-                                "incremental.py")),
+                                "incremental.py", "capture.py")),
 ]
 
 STATE_DDL = f"""
@@ -186,6 +187,9 @@ def write_state(con: duckdb.DuckDBPyConnection, build_id: str, code: dict[str, s
             for path, digest in code.items()]
     rows += [(build_id, FILE_KIND, f.table, f.file_name, f.file_bytes, f.sha256,
               raw_counts.get(f.table)) for f in files.values()]
+    from rapport.capture import state_rows
+
+    rows += state_rows(con, build_id)  # what the build merged of the capture store
     con.executemany(f"insert into {STATE_TABLE} values (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
@@ -205,6 +209,9 @@ class Plan:
     interactions_file: Path
     code: dict[str, str]
     files: dict[str, FileState] = field(default_factory=dict)  # the new files' states
+    # the capture store (rapport/capture.py) up to its new rows, when it has some; None:
+    # nothing new recorded since the served build
+    captures: StoreState | None = None
 
     @property
     def appended_bytes(self) -> int:
@@ -253,6 +260,7 @@ def plan(raw_dir: Path, served: Path, as_of: date | None) -> Plan:
             what = new.file_name or f"{name} (no file)"
             raise NotIncremental(f"{what} changed since build {base_id}: only appended "
                                  f"interactions can be built incrementally")
+    captures = changed_since(state_of_rows(state), base_id)
     old = state.get((FILE_KIND, APPENDABLE))
     path = find_table_file(raw_dir, spec.tables[APPENDABLE])
     if path is None or old is None or old[2] is None:
@@ -278,7 +286,7 @@ def plan(raw_dir: Path, served: Path, as_of: date | None) -> Plan:
     files[APPENDABLE] = FileState(APPENDABLE, path.name, size, whole)
     return Plan(base_path=served, base_build_id=base_id, base_as_of=base_as_of,
                 base_raw_rows=int(old_rows or 0), appended_from=old_bytes,
-                interactions_file=path, code=code, files=files)
+                interactions_file=path, code=code, files=files, captures=captures)
 
 
 def copy_base(plan_: Plan, path: Path) -> None:

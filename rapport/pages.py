@@ -27,6 +27,7 @@ PAGES: tuple[Page, ...] = (
     Page("tiers", "Tiers", "Leadership", 2),
     Page("health", "Relationship health", "Relationships", 1),
     Page("power_map", "Power map", "Relationships", 2),
+    Page("capture", "Record assessments", "Relationships", 0),
     Page("scorecards", "Scorecards", "Regions", 1),
     Page("data_quality", "Data quality", "Data team", 1),
 )

@@ -31,6 +31,7 @@ TIMEOUT = 120  # seconds per run: the test machine is shared and busy
 TITLES = {
     "overview": "Overview", "tiers": "Tiers", "health": "Relationship health",
     "power_map": "Power map", "scorecards": "Scorecards", "data_quality": "Data quality",
+    "capture": "Record assessments",
 }
 HOSTILE = ("' OR 1=1--", "read_csv('/etc/passwd')", "x" * 100_000, "é\u202e日本\x00",
            "R01' OR '1'='1", "%", "*")
@@ -146,7 +147,7 @@ def _as_written(markdown: str) -> str:
 # --- roles x pages ------------------------------------------------------------------------
 
 ROLE_PAGES = {
-    "boss@example.com": set(auth.PAGES),
+    "boss@example.com": set(auth.PAGES) - {"capture"},  # leadership reads only
     "dir.a@example.com": set(auth.PAGES) - {"data_quality"},
     "data@example.com": set(auth.PAGES),
 }

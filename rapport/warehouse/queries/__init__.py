@@ -20,6 +20,7 @@ from rapport.warehouse.queries._base import (
     Filters,
     previous_quarter,
 )
+from rapport.warehouse.queries.capture import capture_accounts, capture_contacts, captured_upto
 from rapport.warehouse.queries.coverage import (
     Layer,
     Layers,
@@ -119,6 +120,9 @@ __all__ = [
     "build_attempts",
     "build_history",
     "build_info",
+    "capture_accounts",
+    "capture_contacts",
+    "captured_upto",
     "columns_of",
     "company_benchmark",
     "coverage",
