@@ -12,7 +12,7 @@ build would, so the pipeline (checks, publish, dashboard) needs no change:
 2. register: each folder becomes an external Spark table <schema>.<table> (Spark databases
    validated, meta, raw) in a local Spark session (dbt-spark `session` mode, target `spark`
    of transforms/profiles.yml, whose parameters this module reads to start the session);
-3. dbt: `dbt build --target spark` (seeds, models, data tests, unit tests) in this process;
+3. dbt: `dbt build --target spark` (seeds, models, data tests; unit tests run in the test suite) in this process;
 4. import: every relation dbt built in the Spark databases config, staging, intermediate and
    marts is written to Parquet and loaded into the DuckDB file as a table of the same schema
    and name (DECIMAL columns as DOUBLE, as the DuckDB build has them).
@@ -47,7 +47,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from rapport.dbt_runner import DbtResult, run_dbt
+from rapport.dbt_runner import WITHOUT_UNIT_TESTS, DbtResult, run_dbt
 from rapport.paths import TRANSFORMS_DIR
 
 SPARK_DIR_ENV = "RAPPORT_SPARK_DIR"
@@ -398,7 +398,7 @@ def build(
             if as_of_date is not None:
                 vars["as_of_date"] = str(as_of_date)
             with _environment({SPARK_DIR_ENV: str(session_dir())}):
-                result = run_dbt(["build", *DBT_SPARK_FLAGS, *dbt_args], db_path, vars=vars,
+                result = run_dbt(["build", *DBT_SPARK_FLAGS, *WITHOUT_UNIT_TESTS, *dbt_args], db_path, vars=vars,
                                  target_path=target_path, echo=echo)
             timings.dbt = result.seconds
             if result.nodes:

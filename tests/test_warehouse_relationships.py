@@ -24,6 +24,7 @@ The fixture, in short (as_of_date 2024-06-30, a month end; default seeds):
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -65,7 +66,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DbtR
     db_path = work / "warehouse.duckdb"
     gate_fixture(db_path, FIXTURES, BUILD_ID, AS_OF)
     started = time.perf_counter()
-    result = build(db_path, AS_OF, BUILD_ID, target_path=work / "dbt-target", echo=None)
+    # unit_tests=True: the one build of the suite that runs every unit test of the project
+    # (production builds leave them out: they test the code, not the data).
+    result = build(db_path, AS_OF, BUILD_ID, target_path=work / "dbt-target", echo=None,
+                   unit_tests=True)
     seconds = time.perf_counter() - started
     yield db_path, result, seconds
 
@@ -119,6 +123,11 @@ def test_build_succeeds_with_every_test_and_unit_test(built):
         "tiers_by_rank_cutoffs_per_industry_and_tier_change",
     ):
         assert unit_tests.get(name) == "pass", f"unit test {name}: {unit_tests.get(name)}"
+    # every unit test the project defines ran here, and passed
+    manifest = json.loads((built[0].parent / "dbt-target" / "manifest.json").read_text())
+    defined = {node["name"] for node in manifest["unit_tests"].values()}
+    assert len(defined) >= 40 and set(unit_tests) == defined
+    assert all(status == "pass" for status in unit_tests.values()), unit_tests
     tests = {n.name: n.status for n in result.nodes if n.resource_type == "test"}
     assert tests.get("assert_row_counts_reconcile") == "pass"
     assert all(n.seconds >= 0 for n in result.nodes)
@@ -320,6 +329,24 @@ def test_power_map_flags(con):
     # C6 (A at A2) never touched, never assessed
     assert found["C6"]["is_untouched_90d"] is True and found["C6"]["current_attitude"] is None
     assert "C4" not in found  # no role, no assessment
+
+
+def test_power_map_reporting_lines(con):
+    """contacts.reports_to_contact_id in the fixture: C2 -> C1 (on the map), C3 -> C4 (present,
+    no role or assessment), C6 (A2) -> C1 (A1's contact), C8 <-> C9 (a loop), C10 -> C10."""
+    found = {r["contact_id"]: (r["reports_to_contact_id"], r["reports_to_status"],
+                               r["manager_contact_id"], r["is_cycle_break"])
+             for r in rows(con, "select * from marts.fct_power_map")}
+    assert found == {
+        "C1": (None, "none", None, False),
+        "C2": ("C1", "ok", "C1", False),
+        "C3": ("C4", "manager off map", None, False),
+        "C6": ("C1", "missing manager", None, False),
+        # the loop is broken at its smallest id: C8's line is not drawn, C9's is
+        "C8": ("C9", "cycle", None, True),
+        "C9": ("C8", "cycle", "C8", False),
+        "C10": ("C10", "cycle", None, True),
+    }
 
 
 def test_deal_power_map_uses_the_deal_roles_and_the_contacts_state(con):
