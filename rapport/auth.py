@@ -32,7 +32,7 @@ from rapport.warehouse import Scope
 ROLES = ("leadership", "regional_director", "account_manager", "data_team")
 PAGES = PAGE_IDS  # the dashboard's pages (rapport/pages.py)
 
-# Recording assessments (the capture page, rapport/capture.py): who may write, and where.
+# Recording assessments (the capture page, rapport/capture/): who may write, and where.
 # data_team: any account; regional_director: accounts of their regions; account_manager:
 # accounts of their regions whose account team (AR, SR, FR today, or the AR of the current
 # period) includes their rep_id. leadership reads only. Local mode's demo viewer writes as

@@ -578,7 +578,7 @@ def _append_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, plan: Pl
                      progress: Progress) -> date | None:
     """Incremental build: the appended interactions into raw.interactions, then the gate on
     them (and on the rows the served build quarantined). Returns the first day that changed,
-    or None when new recorded assessments (rapport/capture.py) need a full dbt build."""
+    or None when new recorded assessments (rapport/capture/) need a full dbt build."""
     from rapport.incremental import (
         choose_as_of,
         gate_appended,

@@ -163,6 +163,46 @@ may involve a partner's or a consultant's people.
 """
 
 
+CAPTURED = """\
+## Captured assessments: how imported and captured data meet
+
+CRMs hold few power-map facts (Salesforce has contact roles per deal but no attitude;
+HubSpot and Dynamics have neither), so the dashboard's Record assessments page lets the
+account team, a regional director or the data team record them. Those records are not raw
+files: they live in the capture store (`data/capture/capture.sqlite`; docs/operations.md,
+"The capture store"), append-only, each one validated by the rules of this contract when it
+is saved. Every build reads the store beside the raw files, after loading them and before
+the quarantine gate:
+
+- **Assessments.** Each recorded version with an attitude becomes one `contact_assessments`
+  row: `assessment_id` `CAP-A` + the version's number (`CAP-A000001`), the contact,
+  `assessed_date` = the UTC date of the moment it was saved (`assessed_at`), `attitude`,
+  `assessor_rep_id` = the writer's `rep_id` when the writer is an account manager (empty
+  otherwise). Imported and captured assessments are one history: the attitude in force on a
+  day is the latest assessment dated on or before it, whichever its source; two on the
+  same day: the last by `assessment_id`. An assessment saved after the build's as-of date
+  counts from the first build whose as-of date reaches it.
+- **Contacts missing from the CRM.** Each added contact becomes a `contacts` row with the id
+  `CAP-C` + its number (`CAP-C000001`), the account, name, title, department and level; no
+  `created_date` (it counts as always present).
+- **Roles.** The CRM keeps no date for `decision_role`, `evaluation_group` and
+  `reports_to_contact_id`, so they cannot be ordered against the CRM's value by time: the
+  latest recorded version of a contact (by `assessed_at`, then by its number) replaces all
+  three on the contact's row, an empty one included ("no role"), over the CRM's values, in
+  every period. A version saved on the page always carries the three (it starts from the
+  current ones). To give a role back to the CRM, record the CRM's value again. A recorded
+  value that this contract no longer allows is not applied (the build says so on its
+  output) and the CRM's value stays.
+
+The rows carry `_source_file` = the store's file name (`capture.sqlite`; a CRM contact with
+recorded roles: `contacts.csv + capture.sqlite`) and go through the same gate as imported
+rows: a captured row the rules reject (an assessor `rep_id` that is not in `reps`, a contact
+quarantined in the CRM file) is quarantined with its reason in `meta.dq_quarantine`, never
+lost, and stays in the store for the next build. A build that cannot read the store stops
+with a structural error naming it.
+"""
+
+
 def render(spec: Contract) -> str:
     out = [INTRO, _bounds(spec), _layers(spec), "## Tables\n"]
     out.append("| table | core | feeds | primary key | description |")
@@ -198,6 +238,7 @@ def render(spec: Contract) -> str:
                 out.append(f"- `{c.name}`: the `{parent}` row's `{c.belongs_to}` is the "
                            f"row's `{c.belongs_to}`")
         out.append("")
+    out.append(CAPTURED)
     out.append(
         "Personal data (PII) columns are shown only to roles allowed to see them and are "
         "masked elsewhere (docs/security.md).\n"

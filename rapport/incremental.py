@@ -65,7 +65,7 @@ _CODE_GLOBS = [
     (TRANSFORMS_DIR, ("models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*",
                       "dbt_project.yml", "packages.yml")),
     (PROJECT_ROOT / "rapport", ("contract.yml", "contract.py", "quarantine.py", "ingest.py",
-                                "incremental.py", "capture.py")),
+                                "incremental.py", "capture/*.py")),
 ]
 
 STATE_DDL = f"""
@@ -209,7 +209,7 @@ class Plan:
     interactions_file: Path
     code: dict[str, str]
     files: dict[str, FileState] = field(default_factory=dict)  # the new files' states
-    # the capture store (rapport/capture.py) up to its new rows, when it has some; None:
+    # the capture store (rapport/capture/) up to its new rows, when it has some; None:
     # nothing new recorded since the served build
     captures: StoreState | None = None
 

@@ -1,4 +1,4 @@
-"""The capture store (rapport/capture.py) and who may write to it (rapport.auth.may_write):
+"""The capture store (rapport/capture/) and who may write to it (rapport.auth.may_write):
 every contract rule refuses a bad value naming the field, hostile text is stored as text,
 nothing is ever updated or deleted, two writer processes lose nothing, a director cannot
 write outside the region, an account manager only for the accounts of their team, leadership

@@ -1,6 +1,6 @@
 """Queries of the Record assessments page: the accounts a viewer may record for, and one
 account's contacts as the served warehouse knows them (the page writes to the capture store,
-rapport/capture.py, never here)."""
+rapport/capture/, never here)."""
 
 from __future__ import annotations
 
