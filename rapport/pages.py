@@ -26,7 +26,7 @@ PAGES: tuple[Page, ...] = (
     Page("overview", "Overview", "Leadership", 3),
     Page("tiers", "Tiers", "Leadership", 2),
     Page("health", "Relationship health", "Relationships", 1),
-    Page("power_map", "Power map", "Relationships", 2),
+    Page("power_map", "Power map", "Relationships", 1),
     Page("capture", "Record assessments", "Relationships", 0),
     Page("scorecards", "Scorecards", "Regions", 1),
     Page("data_quality", "Data quality", "Data team", 1),

@@ -29,7 +29,7 @@ PAGES = {
     "pages/overview.py": 3,  # results by quarter, health bands, tiers
     "pages/tiers.py": 2,  # Distribution: counts and revenue shares
     "pages/health.py": 1,  # Accounts: the trend
-    "pages/power_map.py": 2,
+    "pages/power_map.py": 1,  # Org chart (the open view)
     "pages/capture.py": 0,  # a form; its tables: contacts, history, pending
     "pages/scorecards.py": 3,
     "pages/data_quality.py": 1,  # the build-history chart needs two builds

@@ -1,15 +1,25 @@
-"""Power map: one account's decision makers by role and attitude (or one deal's, with the
-roles recorded for that deal), gaps and flags, who moved since a chosen date, and the
-fishbone by evaluation group."""
+"""Power map: one account's decision makers (or one deal's, with the roles recorded for that
+deal) in one of three views, only the open one computed: an org chart (reporting lines,
+attitude, influence, coaches, empty slots for the roles nobody holds), role against attitude,
+and the fishbone by evaluation group; then gaps with a next move each, flags, who moved since
+a chosen date, and the contacts table."""
 
+import csv
 import datetime as dt
 
 import polars as pl
 import streamlit as st
 from ui import fmt
-from ui.charts import PART_COLOURS, fishbone_figure, power_map_figure
+from ui.charts import (
+    PART_COLOURS,
+    fishbone_figure,
+    org_chart_figure,
+    org_chart_height,
+    power_map_figure,
+)
 from ui.context import ACCOUNT_PARAM, current
 from ui.helptext import help_for
+from ui.orgchart import Node, layout
 from ui.widgets import (
     FILTERS_TOO_NARROW,
     chart,
@@ -22,6 +32,7 @@ from ui.widgets import (
     table,
 )
 
+from rapport.paths import SEEDS_DIR
 from rapport.warehouse import queries as q
 
 ctx = current()
@@ -109,7 +120,7 @@ elif st.session_state.get(PM_ACCOUNT) not in ids:
     st.session_state[PM_ACCOUNT] = focus if focus in ids else ids[0]
 as_of = ctx.build.get("as_of_date") or dt.date.today()
 
-c1, c2, c3 = st.columns([3, 1.3, 1.3])
+c1, c3 = st.columns([3, 1.3])
 account_id = c1.selectbox("Account", ids, format_func=labels.get, key=PM_ACCOUNT,
                           help="Accounts in view with at least one mapped contact or one deal "
                                "with contacts recorded, S first.")
@@ -117,9 +128,6 @@ st.session_state[PM_FOCUS] = account_id
 # the URL names the account shown (a reload or a shared link opens it again)
 st.query_params[ACCOUNT_PARAM] = account_id
 st.session_state[PM_ASKED] = account_id
-colour_by = c2.radio("Colour", ["intimacy", "recency"], horizontal=True, key="pm_colour",
-                     format_func=str.capitalize,
-                     help=f"Intimacy: {help_for('intimacy')} Recency: days since last touch.")
 since = c3.date_input("Who moved since", value=as_of - dt.timedelta(days=90),
                       max_value=as_of, key="pm_since", help=help_for("moved"))
 deal_rows = q.deals(reader, scope, account_id)
@@ -171,16 +179,111 @@ with tiles:
     metric("Mean contact score", fmt.score(scored["contact_key_score"].mean()),
            help_key="contact_key_score", width="content")
 
-chart(power_map_figure(pm, colour_by), key="power_map", height=430)
+VIEWS = ["Org chart", "Role x attitude", "Fishbone"]
+view = st.segmented_control(
+    "View", VIEWS, default=VIEWS[0], required=True, key="pm_view",
+    help="Only the chosen view is drawn. Org chart: who reports to whom, fill = attitude, "
+         "border = influence, a star = coach, amber slots = roles nobody holds. Role x "
+         "attitude: the classic power map. Fishbone: the contacts by evaluation group.")
+
+
+@st.cache_data(show_spinner=False)
+def repair_moves() -> dict[str, dict[str, str]]:
+    """gap -> {label, move, activity_type}: the seed power_map_repair_moves (editable by the
+    data team; a gap without a row shows no move)."""
+    try:
+        with (SEEDS_DIR / "power_map_repair_moves.csv").open(encoding="utf-8",
+                                                             newline="") as handle:
+            return {r["gap"]: r for r in csv.DictReader(handle) if r.get("gap")}
+    except OSError:
+        return {}
+
+
+MOVES = repair_moves()
+present = set(pm["decision_role"].drop_nulls().to_list())
+missing_roles = [r for r in q.DECISION_ROLES if r not in present]
+LINE_NOTES = {  # fct_power_map.reports_to_status -> the note beside a box without a line
+    "missing manager": "manager not a contact of this account",
+    "manager off map": "manager not on the map (no role, no assessment)",
+}
+
+
+def org_nodes(frame: pl.DataFrame, lines: pl.DataFrame | None) -> list[Node]:
+    """The layout's nodes, most influential first; the line drawn is the warehouse's
+    manager_contact_id (a deal's map takes the account's lines, by contact)."""
+    if lines is not None:
+        frame = frame.join(lines, on="contact_id", how="left")
+    if "manager_contact_id" not in frame.columns:
+        return [Node(r["contact_id"]) for r in frame.iter_rows(named=True)]
+    nodes = []
+    for r in frame.iter_rows(named=True):
+        note = LINE_NOTES.get(r["reports_to_status"])
+        if r["is_cycle_break"]:
+            note = "reporting loop broken here"
+        nodes.append(Node(r["contact_id"], r["manager_contact_id"], note))
+    return nodes
+
+
+if view == "Org chart":
+    lines = None
+    if deal_id:  # the deal's contacts with the account's reporting lines
+        lines = q.power_map(reader, scope, account_id).select(
+            "contact_id", "reports_to_status", "manager_contact_id", "is_cycle_break")
+    nodes = org_nodes(pm, lines)
+    chart_layout = layout(nodes, missing_roles, max_columns=7)
+    height = org_chart_height(chart_layout)
+    figure = org_chart_figure(pm, chart_layout,
+                              {r: MOVES.get(f"no_{r}", {}).get("label", "") for r in missing_roles})
+    if height > 760:  # a big account: the chart scrolls inside a box of fixed height
+        with st.container(height=760):
+            chart(figure, key="org_chart", height=height)
+    else:
+        chart(figure, key="org_chart", height=height)
+    drawn = len(chart_layout.edges) + sum(len(t.members) for t in chart_layout.teams)
+    notes = sum(1 for b in chart_layout.boxes.values() if b.note)
+    if drawn == 0:
+        st.caption("No reporting line is recorded for these contacts "
+                   "(contacts.reports_to_contact_id), so the boxes stand side by side.")
+    else:
+        st.caption(f"{fmt.count(drawn)} reporting lines drawn"
+                   + (f"; {fmt.count(notes)} contacts without a line carry a ⚠ note "
+                      "(hover for details)" if notes else "")
+                   + ". A framed team: a manager's reports wrapped into rows.")
+elif view == "Role x attitude":
+    colour_by = st.radio("Colour", ["intimacy", "recency"], horizontal=True, key="pm_colour",
+                         format_func=str.capitalize,
+                         help=f"Intimacy: {help_for('intimacy')} Recency: days since last "
+                              "touch.")
+    chart(power_map_figure(pm, colour_by), key="power_map", height=540)
+else:
+    grouped = pm.filter(pl.col("evaluation_group").is_not_null())
+    if grouped.is_empty():
+        source = "contacts" if not deal_id else "opportunity_contacts"
+        empty("No contact on this map has an evaluation group, so there is no fishbone.",
+              f"Fill {source}.evaluation_group (commercial, technical, selection_decision, "
+              "final_decision).")
+    else:
+        chart(fishbone_figure(grouped), key="fishbone", height=420)
 
 left, right = st.columns(2)
 with left:
-    st.markdown("#### Gaps and flags")
-    present = set(pm["decision_role"].drop_nulls().to_list())
-    missing = [fmt.ROLE_LABELS[r] for r in q.DECISION_ROLES if r not in present]
-    if missing:
+    st.markdown("#### Gaps, next moves and flags")
+    gaps = [f"no_{r}" for r in missing_roles]
+    if not pm["is_coach"].any():
+        gaps.append("no_coach")
+    if pm["is_opposing"].any():
+        gaps.append("opposes")
+    if pm["current_attitude"].null_count():
+        gaps.append("not_assessed")
+    lines_md = []
+    for gap in gaps:
+        row = MOVES.get(gap)
+        if row and row.get("move"):
+            lines_md.append(f"- **{fmt.plain(row.get('label') or fmt.label(gap))}**: "
+                            f"{fmt.plain(row['move'])}")
+    if lines_md:
         where = "on this map" if not deal_id else "in this deal"
-        st.markdown(f"Roles nobody holds {where}: " + ", ".join(missing) + ".")
+        st.markdown(f"Gaps {where}, each with a suggested next move:\n" + "\n".join(lines_md))
     if deal_id:
         st.caption("The alerts below are the account's.")
     flags = q.alerts(reader, scope, q.Filters(), account_id=account_id).with_columns(
@@ -209,7 +312,9 @@ with right:
                     hidden=("contact_id",),
                     formats={"attitude_change": lambda v: f"{v:+d}"}),
               key="pm_moves", file_name=f"{account_id}_attitude_moves",
-              hide=("contact_id",), column_config={
+              # half a page wide: title and dates stay in the CSV
+              hide=("contact_id", "title", "assessed_before", "assessed_now"),
+              column_config={
                   "contact_name": "Contact", "title": "Title", "decision_role": "Role",
                   "attitude_before": st.column_config.TextColumn(
                       "Before", help=na_help(help_for("attitude"),
@@ -222,54 +327,77 @@ with right:
                   "assessed_before": "Assessed (before)", "assessed_now": "Assessed (now)",
               })
 
-grouped = pm.filter(pl.col("evaluation_group").is_not_null())
-if grouped.is_empty():
-    source = "contacts" if not deal_id else "opportunity_contacts"
-    empty("No contact on this map has an evaluation group, so there is no fishbone.",
-          f"Fill {source}.evaluation_group (commercial, technical, selection_decision, "
-          "final_decision).")
-else:
-    chart(fishbone_figure(grouped), key="fishbone", height=420)
-
 st.markdown("#### Contacts on the map")
-# the codes stay beside their labels for the CSV (role_label and group_label are shown)
-PM_HIDDEN = ("contact_id", "compare_date", "attitude_at_compare_date", "attitude_change",
-             "decision_role", "evaluation_group")
+# Ten columns fit at 1280 px without scrolling; the others (department, level, evaluation
+# group, support, assessed date, days since, the flags one by one, the codes) stay in the CSV.
+FLAG_TEXTS = (("is_coach", "coach"), ("is_opposing", "opposes"),
+              ("is_untouched_90d", "untouched 90d"))
+names = dict(zip(pm["contact_id"].to_list(), pm["contact_name"].to_list(), strict=True))
+
+
+def reports_to(r: dict) -> str:
+    status = r.get("reports_to_status")
+    if status is None or status == "none":
+        return "-"
+    if r.get("is_cycle_break"):
+        return "loop, broken here"
+    if status in ("ok", "cycle"):
+        return names.get(r.get("manager_contact_id")) or "-"
+    return "not on the map" if status == "manager off map" else "not at this account"
+
+
 contacts_shown = attitudes(pm, "current_attitude").with_columns(
     pl.col("decision_role").alias("role_label"),
-    pl.col("evaluation_group").alias("group_label"))
+    pl.col("evaluation_group").alias("group_label"),
+    pl.concat_str([pl.when(pl.col(c)).then(pl.lit(t)) for c, t in FLAG_TEXTS],
+                  separator=", ", ignore_nulls=True).alias("flags"),
+)
+if "reports_to_status" in pm.columns:
+    contacts_shown = contacts_shown.with_columns(pl.Series(
+        "reports_to", [reports_to(r) for r in pm.iter_rows(named=True)], dtype=pl.String))
+SHOWN = ["contact_name", "title", "role_label", "current_attitude", "influence_weight",
+         "contact_key_score", "intimacy", "last_touch_date", "flags", "reports_to"]
+SHOWN = [c for c in SHOWN if c in contacts_shown.columns]
 contacts_shown = contacts_shown.select(
-    *[c if c not in ("decision_role", "evaluation_group") else
-      ("role_label" if c == "decision_role" else "group_label") for c in pm.columns],
-    "decision_role", "evaluation_group")
-table(shown(contacts_shown, hidden=PM_HIDDEN,
-            kinds={"role_label": "decision_role", "group_label": "evaluation_group"},
-            formats={"intimacy": lambda v: f"{v:.2f}", "support_norm": lambda v: f"{v:.2f}",
-                     "contact_key_score": fmt.score,
-                     "influence_weight": lambda v: f"{v:.1f}"}),
+    *SHOWN, *[c for c in contacts_shown.columns if c not in SHOWN])
+PM_HIDDEN = tuple(c for c in contacts_shown.columns if c not in SHOWN)
+contacts_shown = shown(
+    contacts_shown, hidden=PM_HIDDEN,
+    kinds={"role_label": "decision_role", "group_label": "evaluation_group"},
+    formats={"intimacy": lambda v: f"{v:.2f}", "support_norm": lambda v: f"{v:.2f}",
+             "contact_key_score": fmt.score, "influence_weight": lambda v: f"{v:.1f}"})
+# a date column with a gap has become text ('n/a': never touched)
+touch_column = (st.column_config.TextColumn
+                if contacts_shown.schema["last_touch_date"] == pl.String
+                else lambda *a, **k: st.column_config.DateColumn(*a, format="YYYY-MM-DD", **k))
+table(contacts_shown,
       key="pm_contacts", file_name=f"{deal_id or account_id}_power_map",
       hide=PM_HIDDEN,
       column_config={
-          "contact_name": "Contact", "title": "Title", "department": "Department",
-          "level": "Level", "role_label": "Role", "group_label": "Evaluation group",
+          "contact_name": st.column_config.TextColumn("Contact", width="small"),
+          "title": st.column_config.TextColumn("Title", width="small"),
+          "role_label": st.column_config.TextColumn("Role", width="small"),
           "influence_weight": st.column_config.NumberColumn(
-              "Influence", format="%.1f", help=help_for("influence_weight")),
+              "Infl.", format="%.1f", help=help_for("influence_weight"), width=50),
           "current_attitude": st.column_config.TextColumn(
-              "Attitude", help=na_help(help_for("attitude"), NEVER_ASSESSED)),
-          "attitude_assessed_date": "Assessed",  # a date (n/a: never assessed)
-          "support_norm": st.column_config.NumberColumn(
-              "Support", format="%.2f", help=na_help(help_for("support_norm"),
-                                                     NEVER_ASSESSED)),
+              "Attitude", help=na_help(help_for("attitude"), NEVER_ASSESSED), width="small"),
           "intimacy": st.column_config.NumberColumn(
-              "Intimacy", format="%.2f", help=na_help(help_for("intimacy"), NEVER_TOUCHED)),
+              "Intimacy", format="%.2f", help=na_help(help_for("intimacy"), NEVER_TOUCHED),
+              width=70),
           "contact_key_score": score_column(
-              "Contact score", help=na_help(help_for("contact_key_score"),
-                                            "no decision role (not scored)"),
-              color=PART_COLOURS["Key"]),
-          "last_touch_date": "Last touch",  # a date (n/a: never touched)
-          "days_since_last_touch": st.column_config.NumberColumn(
-              "Days since", help=na_help(help_for("days_since_last_touch"), NEVER_TOUCHED)),
-          "is_untouched_90d": st.column_config.CheckboxColumn("Untouched 90d"),
-          "is_opposing": st.column_config.CheckboxColumn("Opposes"),
-          "is_coach": st.column_config.CheckboxColumn("Coach"),
+              "Score", help=na_help(help_for("contact_key_score"),
+                                    "no decision role (not scored)"),
+              color=PART_COLOURS["Key"], width=80),
+          "last_touch_date": touch_column(
+              "Last touch", width=90,
+              help=na_help("The last activity with the contact.", NEVER_TOUCHED)),
+          "flags": st.column_config.TextColumn(
+              "Flags", help="Coach (attitude 3), opposes (-1), untouched for 90 days or more.",
+              width="small"),
+          "reports_to": st.column_config.TextColumn(
+              "Reports to", width="small",
+              help="The manager drawn on the org chart; 'not on the map': a contact of the "
+                   "account without a role or an assessment; 'not at this account': an id "
+                   "that is not a present contact of the account; 'loop, broken here': the "
+                   "chain of managers came back to this contact."),
       }, height=300)

@@ -36,20 +36,184 @@ CHANGE_COLOURS = {"up": "#2e7d32", "down": "#c62828", "same": "#9e9e9e", "new": 
 NO_ROLE = "-"
 
 
-def _spread(df: pl.DataFrame, by: list[str], step: float) -> pl.Series:
-    """Offsets that spread the points sharing a cell side by side, centred on the cell."""
-    rank = pl.int_range(pl.len()).over(by)
-    size = pl.len().over(by)
-    return df.select(((rank - (size - 1) / 2) * step).alias("offset"))["offset"]
+# Attitude on the org chart's boxes: a diverging scale from opposes (red) to coach (dark
+# green), with a dark or white text that stays readable on each fill. Not assessed: white
+# with a dashed border; a role nobody holds: an amber dashed slot.
+BOX_FILLS = {-1: "#c62828", 0: "#e0e0e0", 1: "#c5e1a5", 2: "#66bb6a", 3: "#1b5e20"}
+BOX_TEXT = {-1: "white", 0: "#212121", 1: "#212121", 2: "#212121", 3: "white"}
+NOT_ASSESSED_FILL, NOT_ASSESSED_LINE = "#ffffff", "#616161"
+SLOT_FILL, SLOT_LINE = "#fff8e1", "#ef6c00"
+COACH_MARK = "★"
+LINE_COLOUR = "#757575"
+ORG_ROW_PX = 88  # pixels per row of boxes
+BOX_W, BOX_H = 0.9, 0.72  # a box, in columns and rows
+
+
+def _short(value: object, limit: int) -> str:
+    """A data value cut to `limit` characters (an ellipsis marks the cut), then made safe
+    for Plotly text."""
+    text = "" if value is None else str(value)
+    return chart_text(text if len(text) <= limit else text[:limit - 1] + "…")
+
+
+def _bool(row: dict, column: str) -> bool:
+    return bool(row.get(column))
+
+
+def _legend_square(fig: go.Figure, name: str, fill: str, line: str, *,
+                   symbol: str = "square") -> None:
+    """A legend entry only (no point drawn)."""
+    fig.add_trace(go.Scatter(
+        x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
+        marker={"symbol": symbol, "size": 14, "color": fill,
+                "line": {"color": line, "width": 2}}))
+
+
+def org_chart_figure(pm: pl.DataFrame, chart, gap_labels: dict[str, str] | None = None
+                     ) -> go.Figure:
+    """The power map as an organisation chart. `pm`: the map's rows (power_map query: names
+    already masked for viewers without personal data); `chart`: its ui.orgchart.Layout;
+    `gap_labels`: role -> the empty slot's title ("No approver yet").
+
+    A box per contact: name, title, role; fill = attitude (BOX_FILLS; not assessed white
+    with a dashed border); border weight = influence (the role's weight); a star = coach;
+    a note above a box that has no line (manager not on the map, loop broken). Lines are the
+    reporting lines (manager above); a framed team is a manager's reports wrapped in a grid.
+    Empty amber slots on top: roles nobody holds."""
+    rows = {r["contact_id"]: r for r in pm.iter_rows(named=True)}
+    gap_labels = gap_labels or {}
+    fig = go.Figure()
+    half_w, half_h = BOX_W / 2, BOX_H / 2
+    line_x: list[float | None] = []
+    line_y: list[float | None] = []
+
+    def connect(x0: float, y0: float, x1: float, y1: float) -> None:
+        mid = (y0 + half_h + y1) / 2  # the bus between the manager's row and the reports'
+        line_x.extend([x0, x0, x1, x1, None])
+        line_y.extend([y0 + half_h, mid, mid, y1, None])
+
+    for team in chart.teams:
+        fig.add_shape(type="rect", x0=team.x0 + 0.03, x1=team.x1 - 0.03,
+                      y0=team.y0 - half_h - 0.08, y1=team.y1 + half_h + 0.08, layer="below",
+                      fillcolor="#f5f5f5", line={"color": "#bdbdbd", "width": 1, "dash": "dot"})
+        boss = chart.boxes[team.parent]
+        connect(boss.x, boss.y, (team.x0 + team.x1) / 2, team.y0 - half_h - 0.08)
+    for manager, report in chart.edges:
+        a, b = chart.boxes[manager], chart.boxes[report]
+        connect(a.x, a.y, b.x, b.y - half_h)
+    if line_x:
+        fig.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", hoverinfo="skip",
+                                 showlegend=False, line={"color": LINE_COLOUR, "width": 1.2}))
+
+    text_x, text_y, texts, colours, hovers = [], [], [], [], []
+    for box in chart.boxes.values():
+        r = rows[box.id]
+        attitude = r.get("current_attitude")
+        assessed = attitude is not None
+        weight = r.get("influence_weight")
+        fig.add_shape(
+            type="rect", x0=box.x - half_w, x1=box.x + half_w, y0=box.y - half_h,
+            y1=box.y + half_h, layer="below",
+            fillcolor=BOX_FILLS.get(attitude, NOT_ASSESSED_FILL) if assessed
+            else NOT_ASSESSED_FILL,
+            line={"color": "#212121" if assessed else NOT_ASSESSED_LINE,
+                  "width": 1 + 3 * (weight or 0), "dash": "solid" if assessed else "dash"})
+        role = ROLE_LABELS.get(r.get("decision_role"), "no role")
+        stance = ATTITUDE_LABELS.get(attitude, "not assessed") if assessed else "not assessed"
+        texts.append(f"<b>{_short(r.get('contact_name') or 'unnamed', 20)}</b><br>"
+                     f"{_short(r.get('title'), 22)}<br>{_short(role, 22)}")
+        colours.append(BOX_TEXT.get(attitude, "#212121") if assessed else "#212121")
+        text_x.append(box.x)
+        text_y.append(box.y)
+        hovers.append(
+            f"<b>{chart_text(r.get('contact_name') or 'unnamed')}</b><br>"
+            f"{chart_text(r.get('title'))}<br>Role: {chart_text(role)}"
+            f"<br>Attitude: {chart_text(stance)}"
+            f"<br>Influence: {(weight or 0):.1f} · intimacy: {(r.get('intimacy') or 0):.2f}"
+            + (f"<br>{chart_text(box.note)}" if box.note else ""))
+        if _bool(r, "is_coach"):
+            fig.add_annotation(x=box.x + half_w - 0.02, y=box.y - half_h + 0.02,
+                               text=COACH_MARK, showarrow=False, xanchor="right",
+                               yanchor="top", font={"size": 15, "color": "#f9a825"})
+        if box.note:
+            fig.add_annotation(x=box.x - half_w, y=box.y - half_h, text=f"⚠ {_short(box.note, 40)}",
+                               showarrow=False, xanchor="left", yanchor="bottom",
+                               font={"size": 9, "color": "#e65100"})
+    for slot in chart.slots:
+        fig.add_shape(type="rect", x0=slot.x - half_w, x1=slot.x + half_w,
+                      y0=slot.y - half_h, y1=slot.y + half_h, layer="below",
+                      fillcolor=SLOT_FILL, line={"color": SLOT_LINE, "width": 1.5, "dash": "dash"})
+        title = gap_labels.get(slot.role) or f"No {ROLE_LABELS.get(slot.role, slot.role)} yet"
+        text_x.append(slot.x)
+        text_y.append(slot.y)
+        texts.append(f"<b>{_short(title, 22)}</b><br>{_short(ROLE_LABELS.get(slot.role), 22)}"
+                     "<br><i>nobody holds it</i>")
+        colours.append("#e65100")
+        hovers.append(f"{chart_text(title)}: nobody on the map holds this role "
+                      "(see the next moves below the chart)")
+    fig.add_trace(go.Scatter(
+        x=text_x, y=text_y, mode="text", text=texts, hovertext=hovers, hoverinfo="text",
+        textfont={"size": 11, "color": colours}, showlegend=False))
+    for attitude, fill in BOX_FILLS.items():  # legend only
+        _legend_square(fig, ATTITUDE_LABELS[attitude], fill, "#212121")
+    _legend_square(fig, "not assessed (dashed)", NOT_ASSESSED_FILL, NOT_ASSESSED_LINE)
+    _legend_square(fig, "role nobody holds (amber, dashed)", SLOT_FILL, SLOT_LINE)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{COACH_MARK} coach",
+                             hoverinfo="skip", marker={"symbol": "star", "size": 14,
+                                                       "color": "#f9a825"}))
+    width = max(chart.width, 4.0)
+    fig.update_xaxes(visible=False, range=[-0.05, width + 0.05], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[chart.bottom + 0.6, chart.top - 0.6],
+                     fixedrange=True)
+    fig.update_layout(  # no title: the legend takes the top (the page's caption explains)
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0,
+                "font": {"size": 11}},
+        plot_bgcolor="white", dragmode=False)
+    return fig
+
+
+def org_chart_height(chart) -> int:
+    """The figure's height in pixels for a layout: ORG_ROW_PX per row, plus title and legend."""
+    return int(max(chart.rows, 2) * ORG_ROW_PX + 60)
+
+
+# the scatter: attitude rows, not assessed in a row of its own below "opposes"
+NOT_ASSESSED_Y = -2
+
+
+def _stack(df: pl.DataFrame, by: list[str]) -> tuple[pl.Series, pl.Series]:
+    """Offsets (x, y) that stack the points sharing a cell one above the other within the
+    attitude's band (names sit to the right of each marker); more than 4 in a cell: two
+    columns."""
+    placed = df.select(
+        pl.int_range(pl.len()).over(by).alias("rank"), pl.len().over(by).alias("size"))
+    xs, ys = [], []
+    for k, n in zip(placed["rank"].to_list(), placed["size"].to_list(), strict=True):
+        cols = 1 if n <= 4 else 2
+        per_col = math.ceil(n / cols)
+        col, row = divmod(k, per_col)
+        step = min(0.3, 0.84 / max(per_col - 1, 1))
+        xs.append(-0.3 if cols == 1 else (-0.42 + 0.5 * col))
+        ys.append(((per_col - 1) / 2 - row) * step)
+    return pl.Series(xs), pl.Series(ys)
+
+
+def _letter_colour(value: float, colour_by: str) -> str:
+    """Dark letters on pale markers, white on dark ones."""
+    if colour_by == "recency":
+        return "white" if value < 30 or value > 150 else "#212121"
+    return "white" if value > 0.6 else "#212121"
 
 
 def power_map_figure(pm: pl.DataFrame, colour_by: str) -> go.Figure:
-    """Contacts by decision role (x) and attitude (y); size = influence; colour = intimacy
-    (0-1) or recency (days since the last touch)."""
+    """Contacts by decision role (x) and attitude (y; never assessed in a row of its own);
+    size = influence; colour = intimacy (0-1) or recency (days since the last touch); the
+    role letter on the marker, the name beside it, a star for a coach; columns of roles
+    nobody holds are shaded amber."""
     roles = [*DECISION_ROLES, NO_ROLE]
     data = pm.with_columns(
         pl.col("decision_role").fill_null(NO_ROLE).alias("role"),
-        pl.col("current_attitude").fill_null(0).alias("attitude"),
+        pl.col("current_attitude").fill_null(NOT_ASSESSED_Y).alias("attitude"),
         pl.col("current_attitude").is_null().alias("not_assessed"),
         pl.col("influence_weight").fill_null(0.2).alias("influence"),
     )
@@ -57,17 +221,19 @@ def power_map_figure(pm: pl.DataFrame, colour_by: str) -> go.Figure:
         pl.col("role").replace_strict({r: i for i, r in enumerate(roles)},
                                       return_dtype=pl.Float64).alias("x_base"),
     )
-    data = data.with_columns(
-        (pl.col("x_base") + _spread(data, ["role", "attitude"], 0.16)).alias("x"),
-    )
+    dx, dy = _stack(data, ["role", "attitude"])
+    data = data.with_columns((pl.col("x_base") + dx).alias("x"),
+                             (pl.col("attitude").cast(pl.Float64) + dy).alias("y"))
     if colour_by == "recency":
         colour = data["days_since_last_touch"].fill_null(999).clip(0, 365).to_list()
-        colour_bar = {"title": "Days since<br>last touch"}
+        colour_bar = {"title": "Days since<br>last touch", "x": 1.0, "len": 0.6}
         scale, cmin, cmax = "RdYlGn_r", 0, 180
     else:
         colour = data["intimacy"].fill_null(0).to_list()
-        colour_bar = {"title": "Intimacy"}
+        colour_bar = {"title": "Intimacy", "x": 1.0, "len": 0.6}
         scale, cmin, cmax = "Blues", 0, 1
+    coach = (data["is_coach"].fill_null(False).to_list() if "is_coach" in data.columns
+             else [False] * data.height)
     hover = [
         f"<b>{chart_text(r['contact_name'] or 'unnamed')}</b><br>{chart_text(r['title'])}"
         f"<br>Role: {ROLE_LABELS.get(r['decision_role'], 'none')}"
@@ -78,31 +244,55 @@ def power_map_figure(pm: pl.DataFrame, colour_by: str) -> go.Figure:
            else "")
         for r in data.iter_rows(named=True)
     ]
-    fig = go.Figure(go.Scatter(
-        x=data["x"].to_list(), y=data["attitude"].to_list(), mode="markers+text",
+    fig = go.Figure()
+    present = set(data["role"].to_list())
+    for i, role in enumerate(DECISION_ROLES):  # roles nobody holds
+        if role not in present:
+            fig.add_vrect(x0=i - 0.45, x1=i + 0.45, fillcolor=SLOT_FILL, layer="below",
+                          line={"color": SLOT_LINE, "dash": "dash", "width": 1})
+            fig.add_annotation(x=i, y=1, text="nobody<br>holds it", showarrow=False,
+                               font={"size": 10, "color": "#e65100"})
+    fig.add_trace(go.Scatter(
+        x=data["x"].to_list(), y=data["y"].to_list(), mode="markers+text",
         text=[chart_text(r or NO_ROLE) for r in data["decision_role"].to_list()],
-        textposition="middle center", textfont={"color": "white", "size": 11},
-        hovertext=hover, hoverinfo="text",
+        textposition="middle center",
+        textfont={"size": 10, "color": [_letter_colour(v, colour_by) for v in colour]},
+        hovertext=hover, hoverinfo="text", showlegend=False,
         marker={
-            "size": [14 + 30 * w for w in data["influence"].to_list()],
+            "size": [11 + 10 * w for w in data["influence"].to_list()],
             "color": colour, "colorscale": scale, "cmin": cmin, "cmax": cmax,
             "colorbar": colour_bar, "showscale": True,
-            "line": {"width": [3 if n else 1 for n in data["not_assessed"].to_list()],
-                     "color": "#424242"},
+            "line": {"width": 1, "color": "#424242"},
         },
     ))
+    fig.add_trace(go.Scatter(  # the names beside the markers
+        x=[x + 0.14 for x in data["x"].to_list()], y=data["y"].to_list(), mode="text",
+        text=[(f"{COACH_MARK} " if c else "") + _short(n or "unnamed", 14)
+              for n, c in zip(data["contact_name"].to_list(), coach, strict=True)],
+        textposition="middle right", textfont={"size": 10, "color": "#212121"},
+        hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{COACH_MARK} coach",
+                             hoverinfo="skip", marker={"symbol": "star", "size": 12,
+                                                       "color": "#f9a825"}))
+    _legend_square(fig, "not assessed (bottom row)", "#f5f5f5", NOT_ASSESSED_LINE,
+                   symbol="circle")
+    _legend_square(fig, "role nobody holds", SLOT_FILL, SLOT_LINE)
     fig.update_xaxes(
         tickvals=list(range(len(roles))),
         ticktext=[ROLE_LABELS.get(r, "no role") for r in roles],
         range=[-0.6, len(roles) - 0.4], title="Decision role",
     )
     fig.update_yaxes(
-        tickvals=list(ATTITUDE_LABELS), ticktext=list(ATTITUDE_LABELS.values()),
-        range=[-1.6, 3.6], title="Attitude toward us", zeroline=False,
+        tickvals=[NOT_ASSESSED_Y, *ATTITUDE_LABELS],
+        ticktext=["not assessed", *ATTITUDE_LABELS.values()],
+        range=[NOT_ASSESSED_Y - 0.6, 3.6], title="Attitude toward us", zeroline=False,
     )
+    fig.add_hrect(y0=NOT_ASSESSED_Y - 0.5, y1=NOT_ASSESSED_Y + 0.5, fillcolor="#f5f5f5",
+                  line_width=0, layer="below")
     fig.add_hrect(y0=-1.5, y1=-0.5, fillcolor="#ffebee", line_width=0, layer="below")
     fig.add_hrect(y0=2.5, y1=3.5, fillcolor="#e8f5e9", line_width=0, layer="below")
-    fig.update_layout(title="Power map: role against attitude (size = influence)")
+    fig.update_layout(title="Power map: role against attitude (size = influence)",
+                      legend={"orientation": "h", "y": -0.18, "x": 0})
     return fig
 
 

@@ -95,12 +95,18 @@ _MAP_ORDER = """
 
 def power_map(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
     """The power map of one account: one row per contact with a role or an assessment that
-    the scope may see (a row naming a contact of an account in another region is left out)."""
+    the scope may see (a row naming a contact of an account in another region is left out),
+    with its reporting line for the org chart (fct_power_map: reports_to_contact_id as
+    recorded, reports_to_status, manager_contact_id the line drawn, is_cycle_break)."""
     q = Sql()
     sql = f"""
     with {one_account(q, scope, account_id)}
 
-    select {_MAP_COLUMNS.format(contact_name=name_sql(scope, 'power_map.full_name'))}
+    select {_MAP_COLUMNS.format(contact_name=name_sql(scope, 'power_map.full_name'))},
+        power_map.reports_to_contact_id,
+        power_map.reports_to_status,
+        power_map.manager_contact_id,
+        power_map.is_cycle_break
     from marts.fct_power_map as power_map
     inner join the_account on the_account.account_id = power_map.account_id
     {contacts_in_scope(q, scope, 'power_map.contact_id')}

@@ -1,6 +1,7 @@
 {#-
     One row per contact: its state on as_of_date (the last month of int_contacts_monthly)
     and its attitude on compare_date (as_of_date minus var compare_days), for "who moved".
+    reports_to_contact_id is passed on as recorded (fct_power_map resolves it).
     The flags the power maps show are derived here once: untouched for untouched_days or
     more (or never touched), opposes (-1), coach (3); intimacy is 0 for a contact never
     touched.
@@ -73,6 +74,7 @@ final as (
     select
         contacts.contact_id,
         contacts.account_id,
+        contacts.reports_to_contact_id,
         dates.as_of_date,
         dates.compare_date,
         current_state.attitude as current_attitude,

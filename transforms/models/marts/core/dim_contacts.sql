@@ -26,6 +26,7 @@ final as (
     select
         contacts.contact_id,
         contacts.account_id,
+        contacts.reports_to_contact_id,
         contacts.full_name,
         contacts.title,
         contacts.department,
