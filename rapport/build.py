@@ -402,7 +402,9 @@ def _incremental_plan(state: BuildState, progress: Progress) -> Plan | None:
         return None
     progress.done("incremental", f"starting from build {found.base_build_id} (as-of date "
                                  f"{found.base_as_of}); {found.appended_bytes:,} bytes appended "
-                                 f"to {found.interactions_file.name}")
+                                 f"to {found.interactions_file.name}"
+                                 + ("; new rows in the capture store" if found.captures
+                                    else ""))
     return found
 
 
