@@ -1,6 +1,6 @@
 """Issue 18, parts 1 and 5, in a real browser (`rapport serve` on the built warehouse, Debian's
 chromium): every page's URL opens that page directly (the Overview's too: it said "Page not
-found"), an alert card then the row's Power map button open the alert's account on the Power
+found"), an alert card then the row's "Power map ›" cell open the alert's account on the Power
 map (two clicks), and an account id the viewer cannot see, in the URL, shows no data.
 
 One server for the module; its first request is the deep link to /overview (a fresh server).
@@ -30,11 +30,7 @@ from rapport.warehouse import queries as q
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 NOT_FOUND = "Page not found"
-# Where a row's "Power map" button is: the alerts table's first columns have fixed widths
-# in dashboard/pages/overview.py (severity 70, alert 140, tier 40, account 190 px), and the
-# header and rows are 35 px high.
-MAP_BUTTON_X = 70 + 140 + 40 + 190 + 55
-ROW_PX = 35
+OPEN_MAP = "Power map ›"  # a row's open action: a cell of its own (dashboard/pages/overview.py)
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +99,16 @@ def test_an_alert_card_then_its_row_open_the_power_map_of_the_account(
         table = page.locator('[data-testid="stDataFrame"]').last
         table.scroll_into_view_if_needed()
         page.wait_for_timeout(500)  # the grid draws once visible
-        box = table.bounding_box()
-        # click 2: the first row's Power map button
-        page.mouse.click(box["x"] + MAP_BUTTON_X, box["y"] + ROW_PX + ROW_PX / 2)
+        # click 2: the first row's "Power map ›" cell. The grid is drawn on a canvas; its
+        # accessible table (role grid) names each cell, so the cell is found by role and
+        # text, and selected with the keyboard as a keyboard user does (focus the grid,
+        # arrow down to the first row, right to the cell's column): no pixel positions.
+        cell = table.get_by_role("gridcell", name=OPEN_MAP, exact=True,
+                                 include_hidden=True).first
+        cell.wait_for(state="attached")
+        assert cell.evaluate("e => e.closest('tr').getAttribute('aria-rowindex')") == "2"
+        column = int(cell.get_attribute("aria-colindex"))
+        _select_cell(page, table, column)
         page.wait_for_url(f"**/power_map?account={first['account_id']}", timeout=30_000)
         wait_rendered(page, "Power map", 1)
         _no_error(page, "power map")
@@ -115,6 +118,31 @@ def test_an_alert_card_then_its_row_open_the_power_map_of_the_account(
     except Exception:
         screenshot(page, "alerts-open-failure")
         raise
+
+
+SELECTED = """() => {
+    const e = document.querySelector('td[role="gridcell"][aria-selected="true"]');
+    return e ? [Number(e.closest('tr').getAttribute('aria-rowindex')),
+                Number(e.getAttribute('aria-colindex'))] : null;
+}"""
+
+
+def _select_cell(page, table, column: int) -> None:
+    """Select the first row's cell in `column` (aria-colindex) with the keyboard: focus the
+    grid (it takes keys once the pointer has been over it; focus selects the first cell, else
+    ArrowDown does), then ArrowRight to the column, waiting for each selection (each one
+    reruns the page)."""
+    table.hover()
+    table.locator('[data-testid="data-grid-canvas"]').focus()
+    page.wait_for_timeout(300)
+    if page.evaluate(SELECTED) is None:
+        page.keyboard.press("ArrowDown")
+    for col in range(1, column + 1):
+        page.wait_for_function(f"() => {{ const s = ({SELECTED})(); "
+                               f"return s && s[0] === 2 && s[1] === {col}; }}", timeout=30_000)
+        if col < column:
+            page.wait_for_selector(IDLE)
+            page.keyboard.press("ArrowRight")
 
 
 @pytest.mark.parametrize("asked", ["NO-SUCH-ACCOUNT", "ACC0001' or '1'='1"])

@@ -15,6 +15,8 @@ each rep ranks where he does.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import re
@@ -541,12 +543,33 @@ def _health(at: AppTest, account_id: str | None = None) -> AppTest:
     return at
 
 
-def test_a_health_row_opens_its_account_on_the_power_map(warehouse_env):
+def test_a_health_row_opens_its_account_on_the_power_map(warehouse_env, monkeypatch):
+    from streamlit.proto.Dataframe_pb2 import Dataframe
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made: list = []
+    original = MediaFileManager.add_deferred
+
+    def keep(self, data_callable, *args, **kwargs):
+        made.append((kwargs.get("file_name"), data_callable))
+        return original(self, data_callable, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
     at = _health(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
     table = next(d for d in at.dataframe if "open_map" in d.value.columns)
-    config = json.loads(table.proto.columns)
-    assert config["open_map"]["type_config"]["type"] == "button"
+    # the row's open action: a cell of its own ("Power map ›"), a click selects it
+    assert set(table.value["open_map"]) == {"Power map ›"}
     assert "open_map" in table.proto.column_order
+    assert list(table.proto.selection_mode) == [Dataframe.SelectionMode.SINGLE_CELL]
+    # The CSV: the rows shown (every account of the list, in its order), data columns only
+    # under readable headers: no action column, no snake_case name.
+    text = next(make for name, make in made if name.startswith("account_health_"))()
+    names, *lines = csv.reader(io.StringIO(text.decode("utf-8")))
+    assert "Power map ›" not in text.decode("utf-8") and "open_map" not in names
+    assert not [n for n in names if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", n)], names
+    assert "Account ID" in names and "Health" in names and len(lines) == len(table.value)
+    assert [line[names.index("Account ID")] for line in lines] == list(
+        table.value["account_id"])
     mapped = set(_marts(warehouse_env, "select distinct account_id from marts.fct_power_map "
                                        "where decision_role is not null")["account_id"])
     row = next(r for _, r in table.value.iterrows() if r["account_id"] in mapped)

@@ -4,6 +4,7 @@ drill-down into one account's contacts and activities behind each part.
 One view at a time (ui.widgets.views): only the open view's queries run."""
 
 import datetime as dt
+from functools import partial
 
 import polars as pl
 import streamlit as st
@@ -22,6 +23,7 @@ from ui.widgets import (
     layer_missing,
     metric,
     na_help,
+    open_cell,
     percent_column,
     score_column,
     table,
@@ -156,10 +158,14 @@ accounts_tab, drill_tab = views([ACCOUNTS, DRILL], key="health_view")
 
 
 def _open_map(account_ids: tuple[str, ...]) -> None:
-    """A row's Power map button: note the account; the next run switches there first."""
-    click = st.session_state.get("health_open_map")
-    if click is not None and 0 <= click["row"] < len(account_ids):
-        st.session_state[_OPENING] = account_ids[click["row"]]
+    """A row's "Power map" cell was clicked: note the account; the next run switches there
+    first."""
+    opened = open_cell("table_account_health", OPEN_ACTIONS, account_ids)
+    if opened:
+        st.session_state[_OPENING] = opened[1]
+
+
+OPEN_ACTIONS = {"open_map": "power_map"}  # the action column of the Accounts table
 
 
 def account_list() -> pl.DataFrame:
@@ -215,16 +221,18 @@ if accounts_tab.open:
                 "health_band")
             opens = {}
             if ctx.may_open("power_map"):
-                shown = shown.with_columns(pl.lit(":material/hub: Power map").alias("open_map"))
-                opens["open_map"] = st.column_config.ButtonColumn(
-                    "Open", type="tertiary", width=105, key="health_open_map",
-                    on_click=_open_map, args=(tuple(shown["account_id"].to_list()),),
-                    help="Opens the Power map of the row's account.")
+                shown = shown.with_columns(pl.lit("Power map ›").alias("open_map"))
+                opens["open_map"] = st.column_config.TextColumn(
+                    "Open", width=95,
+                    help="Click a row's “Power map ›” to open the Power map of its account.")
             visible = [*FIRST, *opens, *COLUMN_GROUPS[group]]
             table(shown.select(*visible, *[c for c in shown.columns if c not in visible]),
                   key="account_health", file_name=f"account_health_{month_end}",
                   hide=[c for c in shown.columns if c not in visible],
-                  column_config={**HEALTH_COLUMNS, **opens}, height=400)
+                  column_config={**HEALTH_COLUMNS, **opens}, height=400,
+                  actions=list(opens),
+                  on_select=partial(_open_map, tuple(shown["account_id"].to_list()))
+                  if opens else "ignore")
 
 if drill_tab.open:
     with drill_tab:

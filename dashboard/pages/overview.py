@@ -3,6 +3,7 @@ as a worklist (every alert, by type, most severe first, paged, each row opening 
 account)."""
 
 import math
+from functools import partial
 
 import plotly.graph_objects as go
 import polars as pl
@@ -24,6 +25,7 @@ from ui.widgets import (
     metric_row,
     money_column,
     na_help,
+    open_cell,
     percent_column,
     safe_file_name,
     table,
@@ -298,12 +300,16 @@ def _first_page() -> None:
     st.session_state[ALERTS_PAGE] = 1
 
 
-def _open_row(url_path: str, key: str, account_ids: tuple[str, ...]) -> None:
-    """A row's open button: note where to go; the next run switches there first (a widget
-    callback cannot switch pages)."""
-    click = st.session_state.get(key)
-    if click is not None and 0 <= click["row"] < len(account_ids):
-        st.session_state[_OPENING] = (url_path, account_ids[click["row"]])
+# A row's open actions: cells of their own ("Power map ›", "Health ›"); a click selects
+# the cell, and the callback notes where to go: the next run switches there first (a widget
+# callback cannot switch pages).
+OPEN_ACTIONS = {"open_map": "power_map", "open_health": "health"}
+
+
+def _open_row(account_ids: tuple[str, ...]) -> None:
+    opened = open_cell("table_alerts", OPEN_ACTIONS, account_ids)
+    if opened:
+        st.session_state[_OPENING] = opened
 
 
 def _readable(alerts: pl.DataFrame, *, short: bool = False) -> pl.DataFrame:
@@ -337,7 +343,7 @@ as_of = ctx.build.get("as_of_date")
 st.subheader("Alerts", help=(
     "Every alert on the accounts in view, most urgent first: by severity (" + severity_text
     + "), then by tier (S, A, B, C, no tier), then by account. Click a count to list only "
-    "that type; a row's Power map or Health button opens its account there."))
+    "that type; a row's “Power map ›” or “Health ›” opens its account there."))
 st.caption(
     f"**As of {fmt.date(as_of)}** (the build's as-of date): alerts describe the accounts' "
     f"current state, not {fmt.quarter_label(f.year, f.quarter)}. Region and industry filters "
@@ -406,18 +412,15 @@ else:
     # row's button) and Relationship health's drill-down, for the pages the role may open.
     opens: dict = {}
     if ctx.may_open("power_map"):
-        rows = rows.with_columns(pl.lit(":material/hub: Power map").alias("open_map"))
-        opens["open_map"] = st.column_config.ButtonColumn(
-            "Open", type="tertiary", width=100, key="alerts_open_map", on_click=_open_row,
-            args=("power_map", "alerts_open_map", account_ids),
-            help="Opens the Power map of the row's account.")
+        rows = rows.with_columns(pl.lit("Power map ›").alias("open_map"))
+        opens["open_map"] = st.column_config.TextColumn(
+            "Open", width=90, help="Click a row's “Power map ›” to open the Power map of "
+                                   "its account.")
     if ctx.may_open("health"):
-        rows = rows.with_columns(pl.lit(":material/monitor_heart: Health").alias("open_health"))
-        opens["open_health"] = st.column_config.ButtonColumn(
-            "Open", type="tertiary", width=90, key="alerts_open_health", on_click=_open_row,
-            args=("health", "alerts_open_health", account_ids),
-            help="Opens Relationship health with the row's account chosen in its Account "
-                 "drill-down tab.")
+        rows = rows.with_columns(pl.lit("Health ›").alias("open_health"))
+        opens["open_health"] = st.column_config.TextColumn(
+            "Open", width=70, help="Click a row's “Health ›” to open Relationship health "
+                                   "with the row's account in its Account drill-down.")
     shown_cols = ["severity", "alert_type", "tier", "account_name", *opens, "contact_name",
                   "decision_role", "detail", "region_name", "industry", "contact_title"]
     # codes as labels (roles, industries), a gap as 'n/a' with its reason in the help
@@ -427,6 +430,7 @@ else:
                               if c not in shown_cols or c == "alert_type"])
     st.dataframe(
         rows, hide_index=True, key="table_alerts",
+        on_select=partial(_open_row, account_ids), selection_mode="single-cell",
         height=min(rows.height, 25) * 35 + 38,
         column_order=shown_cols,
         column_config={

@@ -77,27 +77,72 @@ def export_csv(df: pl.DataFrame, file_name: str, who: str, scope_key: str) -> by
 def table(df: pl.DataFrame, *, key: str, file_name: str,
           column_config: Mapping[str, Any] | None = None,
           hide: Sequence[str] = (), height: int | str = "auto",
-          download_label: str = "Download CSV") -> None:
+          download_label: str = "Download CSV", actions: Sequence[str] = (),
+          on_select: Any = "ignore") -> None:
     """Show a table and a CSV download of the same rows (the CSV keeps the hidden id
-    columns; both hold exactly what the scope may see)."""
+    columns; both hold exactly what the scope may see). The CSV holds data only, under the
+    headers the table shows: `actions` (a row's "Power map" cell, say) are left out.
+
+    `actions` with `on_select` (a callback): the table selects single cells, and the
+    callback reads `st.session_state[f"table_{key}"]` (see open_cell)."""
     shown = [c for c in df.columns if c not in set(hide)]
     if isinstance(height, int) and ROW_PX * (df.height + 1) + 3 < height:
         height = "auto"  # a short table: no empty rows below it
+    config = _with_headers(df, _with_date_formats(df, column_config))
+    selectable = {"on_select": on_select, "selection_mode": "single-cell"} \
+        if on_select != "ignore" else {}
     st.dataframe(
-        df, column_order=shown,
-        column_config=_with_headers(df, _with_date_formats(df, column_config)),
-        hide_index=True,
-        height=height, key=f"table_{key}",
+        df, column_order=shown, column_config=config, hide_index=True,
+        height=height, key=f"table_{key}", **selectable,
     )
     ctx = current()
     who, scope_key = ctx.viewer_email, ctx.scope.cache_key()
     file_name = safe_file_name(file_name)
+    data = csv_frame(df, config, drop=actions)
     st.download_button(
         # The CSV is made (and the export logged) when the button is clicked.
-        download_label, data=lambda: export_csv(df, file_name, who, scope_key),
+        download_label, data=lambda: export_csv(data, file_name, who, scope_key),
         file_name=f"{file_name}.csv", mime="text/csv",
         key=f"download_{key}", on_click="ignore",
     )
+
+
+def csv_frame(df: pl.DataFrame, config: Mapping[str, Any],
+              drop: Sequence[str] = ()) -> pl.DataFrame:
+    """The rows of a table as its CSV holds them: every data column (hidden ids too) but
+    the `drop` ones (a row's open action), each under the header the table shows for it
+    ('Health', 'Account ID'), or fmt.header(name) (never a snake_case name)."""
+    def label(name: str) -> str:
+        given = config.get(name)
+        if isinstance(given, str):
+            return given
+        if isinstance(given, Mapping) and given.get("label"):
+            return str(given["label"])
+        return fmt.header(name)
+
+    kept = [c for c in df.columns if c not in set(drop)]
+    names: dict[str, str] = {}
+    for name in kept:
+        text, n = label(name), 2
+        while text in names.values():  # two columns with one label: keep both apart
+            text, n = f"{label(name)} ({n})", n + 1
+        names[name] = text
+    return df.select(kept).rename(names)
+
+
+def open_cell(state_key: str, actions: Mapping[str, str],
+              account_ids: Sequence[str]) -> tuple[str, str] | None:
+    """The (page, account id) a clicked action cell asks for: `actions` maps a column to a
+    page ("open_map" -> "power_map"); None for a click on any other cell."""
+    state = st.session_state.get(state_key)
+    try:
+        cells = state["selection"]["cells"] if state is not None else []
+    except (KeyError, TypeError):
+        return None
+    for row, column in cells[:1]:
+        if column in actions and 0 <= int(row) < len(account_ids):
+            return actions[column], account_ids[int(row)]
+    return None
 
 
 def _with_date_formats(df: pl.DataFrame,
