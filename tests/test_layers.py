@@ -1,0 +1,180 @@
+"""The layers of the code, as import rules that fail when a module reaches across them.
+
+The repository has four layers and shared vocabulary below them:
+
+  shared     facts every layer reads: paths, the data contract, error types, the page
+             registry, the names of check statuses
+  pipeline   raw files -> warehouse: ingest, quarantine gate, dbt, checks, publish,
+             incremental builds, Spark, the CRM importer, the build's merge of captures
+  serving    warehouse -> viewer: the read-only reader and its queries, access control,
+             the capture store the dashboard writes to, `rapport serve`
+  dashboard  the Streamlit app (dashboard/app.py, dashboard/pages/, dashboard/ui/)
+
+and the generator of demo data and the command line/benchmark tools on top. Each rule below
+names what a layer may not import; the test reads every import statement (also those inside
+functions) with `ast`, so nothing has to run. A second test follows what the dashboard loads
+when it starts (module-level imports only, transitively) and fails if that pulls in dbt,
+great-expectations, Spark or Playwright: the first page would then pay for them.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SHARED = ("rapport.paths", "rapport.contract", "rapport.errors", "rapport.pages",
+          "rapport.checks.results")
+PIPELINE = ("rapport.ingest", "rapport.quarantine", "rapport.build", "rapport.publish",
+            "rapport.incremental", "rapport.spark", "rapport.dbt_runner", "rapport.checks",
+            "rapport.coverage", "rapport.importer", "rapport.capture.merge")
+SERVING = ("rapport.warehouse", "rapport.auth", "rapport.serve", "rapport.capture.store")
+GENERATOR = ("rapport.generator", "rapport.generate")
+TOOLS = ("rapport.cli", "rapport.bench", "rapport.contract_docs")
+DASHBOARD = ("dashboard",)
+
+# (importer layer, imported layer, why not)
+FORBIDDEN: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
+    (SERVING, PIPELINE, "reading the warehouse never runs a build"),
+    (SERVING, GENERATOR + TOOLS + DASHBOARD, "the serving layer is below the app and tools"),
+    (PIPELINE, DASHBOARD + ("streamlit", "rapport.auth", "rapport.serve"),
+     "a build runs without the app and its access control"),
+    (PIPELINE, GENERATOR + TOOLS, "the pipeline reads files, not the generator"),
+    (GENERATOR, PIPELINE + SERVING + TOOLS + DASHBOARD,
+     "the generator writes raw files from the contract alone"),
+    (DASHBOARD, PIPELINE + GENERATOR + TOOLS,
+     "the app reads the served warehouse; it never builds one"),
+    (SHARED, PIPELINE + SERVING + GENERATOR + TOOLS + DASHBOARD,
+     "shared vocabulary depends on nothing above it"),
+)
+
+# Imports that cross a rule on purpose, each with its reason.
+EXCEPTIONS: dict[tuple[str, str], str] = {
+    # the build prints the attempts of earlier builds with the same reader of
+    # meta.build_history that the Data quality page uses
+    ("rapport.build", "rapport.warehouse.builds"): "one reader of the build history",
+}
+
+HEAVY = ("dbt", "great_expectations", "pyspark", "playwright")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve(name: str, importer: str) -> str:
+    # the dashboard's pages import its helpers as the top-level package `ui`
+    if importer.startswith("dashboard") and (name == "ui" or name.startswith("ui.")):
+        return f"dashboard.{name}"
+    return name
+
+
+def _imports(path: Path, module_level_only: bool = False, text: str | None = None) -> set[str]:
+    """Modules imported by a file (absolute names; `from a import b` gives a and a.b)."""
+    tree = ast.parse(path.read_text(encoding="utf-8") if text is None else text)
+    importer = _module_name(path)
+    nodes = tree.body if module_level_only else list(ast.walk(tree))
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found.update(_resolve(alias.name, importer) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            base = _resolve(node.module, importer)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _sources() -> dict[str, Path]:
+    files = [*ROOT.joinpath("rapport").rglob("*.py"), *ROOT.joinpath("dashboard").rglob("*.py")]
+    return {_module_name(path): path for path in files}
+
+
+def _in(module: str, layer: tuple[str, ...]) -> bool:
+    return any(module == prefix or module.startswith(prefix + ".") for prefix in layer)
+
+
+def _layer_of(module: str, layer: tuple[str, ...]) -> bool:
+    # a module of a more specific layer (rapport.checks.results is shared, rapport.capture.store
+    # is serving) is not counted in the wider one it sits in
+    if not _in(module, layer):
+        return False
+    specific = [p for p in SHARED + SERVING + PIPELINE if _in(module, (p,))]
+    longest = max(specific, key=len, default="")
+    return longest == "" or longest in layer
+
+
+def test_the_rules_name_real_modules():
+    """A rule about a module that does not exist checks nothing: each prefix is a module."""
+    sources = _sources()
+    for prefix in SHARED + PIPELINE + SERVING + GENERATOR + TOOLS + DASHBOARD:
+        assert any(_in(name, (prefix,)) for name in sources), f"{prefix}: no such module"
+
+
+def _violations(imports: dict[str, set[str]]) -> list[str]:
+    """'module imports x (why)' for every import that breaks a rule."""
+    broken = set()
+    for module, imported_modules in imports.items():
+        for imported in imported_modules:
+            for importers, imported_layer, why in FORBIDDEN:
+                if not _layer_of(module, importers) or not _layer_of(imported, imported_layer):
+                    continue
+                if any(module == source and _in(imported, (target,))
+                       for source, target in EXCEPTIONS):
+                    continue
+                broken.add(f"{module}: imports {imported} ({why})")
+    return sorted(broken)
+
+
+def test_no_module_imports_across_a_layer_rule():
+    imports = {module: _imports(path) for module, path in _sources().items()}
+    broken = _violations(imports)
+    assert not broken, "imports across layers:\n" + "\n".join(broken)
+
+
+def test_a_forbidden_import_is_caught():
+    """The checker itself: a serving module that imports the build inside a function, and a
+    page that imports the ingest, are both reported; the listed exception is not."""
+    probe = ROOT / "rapport" / "warehouse" / "probe.py"
+    serving = _imports(probe, text="def f():\n    from rapport import build\n")
+    page = _imports(ROOT / "dashboard" / "pages" / "probe.py", text="import rapport.ingest\n")
+    build = _imports(ROOT / "rapport" / "build.py",
+                     text="from rapport.warehouse.builds import details\n")
+    broken = _violations({"rapport.warehouse.probe": serving, "dashboard.pages.probe": page,
+                          "rapport.build": build})
+    assert broken == [
+        ("dashboard.pages.probe: imports rapport.ingest (the app reads the served warehouse; "
+         "it never builds one)"),
+        ("rapport.warehouse.probe: imports rapport.build (reading the warehouse never runs a "
+         "build)"),
+    ]
+
+
+def test_the_dashboard_starts_without_dbt_great_expectations_spark_or_playwright():
+    sources = _sources()
+    entry = [name for name in sources if name == "dashboard.app" or name.startswith(
+        ("dashboard.pages.", "dashboard.ui."))]
+    seen: set[str] = set()
+    stack = list(entry)
+    heavy: dict[str, str] = {}
+    while stack:
+        module = stack.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        path = sources.get(module)
+        if path is None:
+            continue
+        for imported in _imports(path, module_level_only=True):
+            top = imported.split(".")[0]
+            if top in HEAVY:
+                heavy.setdefault(imported, module)
+            # a package's __init__ runs before any of its modules
+            parts = imported.split(".")
+            stack.extend(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    assert not heavy, "the dashboard loads at start: " + ", ".join(
+        f"{lib} (from {module})" for lib, module in sorted(heavy.items()))
