@@ -161,6 +161,11 @@ def test_salesforce_export_imports_every_row_or_quarantines_it_with_its_reason(t
     }
     assert con.execute("select status, amount from validated.opportunities "
                        "where opportunity_id = '0068d00000XyZa3AAF'").fetchone() == ("open", None)
+    # Contact.ReportsToId -> reports_to_contact_id: Omar reports to Lena, whose 15-character
+    # id is restored to 18; nobody else has a manager.
+    assert dict(con.execute("select contact_id, reports_to_contact_id from validated.contacts "
+                            "where reports_to_contact_id is not null").fetchall()) == {
+        "0038d00000TuVw2AAF": "0038d00000PqRs1AAF"}
     # Revenue = won deals by owner, from Opportunity.csv:
     #   Kim:    row 1 120000 + row 2 30000.50 = 150000.50 (row 9 is a duplicate of row 1,
     #           row 11 an orphan account, row 8 has no Id)

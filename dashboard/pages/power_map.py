@@ -246,8 +246,10 @@ if view == "Org chart":
                    "(contacts.reports_to_contact_id), so the boxes stand side by side.")
     else:
         st.caption(f"{fmt.count(drawn)} reporting lines drawn"
-                   + (f"; {fmt.count(notes)} contacts without a line carry a ⚠ note "
-                      "(hover for details)" if notes else "")
+                   + (f"; {fmt.count(notes)} "
+                      + ("contact without a line carries" if notes == 1
+                         else "contacts without a line carry")
+                      + " a ⚠ note (hover for details)" if notes else "")
                    + ". A framed team: a manager's reports wrapped into rows.")
 elif view == "Role x attitude":
     colour_by = st.radio("Colour", ["intimacy", "recency"], horizontal=True, key="pm_colour",
@@ -267,7 +269,7 @@ else:
 
 left, right = st.columns(2)
 with left:
-    st.markdown("#### Gaps, next moves and flags")
+    st.markdown("#### Gaps and next moves")
     gaps = [f"no_{r}" for r in missing_roles]
     if not pm["is_coach"].any():
         gaps.append("no_coach")
@@ -284,23 +286,9 @@ with left:
     if lines_md:
         where = "on this map" if not deal_id else "in this deal"
         st.markdown(f"Gaps {where}, each with a suggested next move:\n" + "\n".join(lines_md))
-    if deal_id:
-        st.caption("The alerts below are the account's.")
-    flags = q.alerts(reader, scope, q.Filters(), account_id=account_id).with_columns(
-        pl.col("alert_type").replace_strict(fmt.ALERT_LABELS, default=pl.col("alert_type")))
-    if flags.is_empty():
-        st.success("No alert on this account.")
     else:
-        table(shown(flags.select("alert_type", "contact_name", "decision_role", "detail",
-                                 "contact_id").with_columns(
-                        pl.col("contact_name").fill_null("(whole account)")),
-                    hidden=("contact_id", "alert_type")),
-              key="pm_flags", file_name=f"{account_id}_alerts", hide=("contact_id",),
-              column_config={"alert_type": "Alert", "contact_name": "Contact",
-                             "decision_role": st.column_config.TextColumn(
-                                 "Role", help=na_help(None, "no role recorded, or an "
-                                                            "account alert")),
-                             "detail": "Detail"})
+        st.success("Every role is held, a coach is on the map, nobody opposes and everyone "
+                   "is assessed.")
 with right:
     st.markdown(f"#### Who moved since {fmt.date(since)}")
     moves = q.attitude_moves(reader, scope, account_id, since)
@@ -326,6 +314,25 @@ with right:
                       help=na_help(help_for("moved"), "no attitude before that date")),
                   "assessed_before": "Assessed (before)", "assessed_now": "Assessed (now)",
               })
+
+st.markdown("#### Alerts on this account")
+if deal_id:
+    st.caption("The account's alerts, whichever deal is shown.")
+flags = q.alerts(reader, scope, q.Filters(), account_id=account_id).with_columns(
+    pl.col("alert_type").replace_strict(fmt.ALERT_LABELS, default=pl.col("alert_type")))
+if flags.is_empty():
+    st.success("No alert on this account.")
+else:
+    table(shown(flags.select("alert_type", "contact_name", "decision_role", "detail",
+                             "contact_id").with_columns(
+                    pl.col("contact_name").fill_null("(whole account)")),
+                hidden=("contact_id", "alert_type")),
+          key="pm_flags", file_name=f"{account_id}_alerts", hide=("contact_id",),
+          column_config={"alert_type": "Alert", "contact_name": "Contact",
+                         "decision_role": st.column_config.TextColumn(
+                             "Role", help=na_help(None, "no role recorded, or an "
+                                                        "account alert")),
+                         "detail": "Detail"}, height=260)
 
 st.markdown("#### Contacts on the map")
 # Ten columns fit at 1280 px without scrolling; the others (department, level, evaluation

@@ -83,6 +83,10 @@ def org_chart_figure(pm: pl.DataFrame, chart, gap_labels: dict[str, str] | None 
     rows = {r["contact_id"]: r for r in pm.iter_rows(named=True)}
     gap_labels = gap_labels or {}
     fig = go.Figure()
+    # shapes and annotations collected as dicts and set once (one call per box was slow:
+    # 200 boxes took seconds)
+    shapes: list[dict] = []
+    notes: list[dict] = []
     half_w, half_h = BOX_W / 2, BOX_H / 2
     line_x: list[float | None] = []
     line_y: list[float | None] = []
@@ -93,9 +97,10 @@ def org_chart_figure(pm: pl.DataFrame, chart, gap_labels: dict[str, str] | None 
         line_y.extend([y0 + half_h, mid, mid, y1, None])
 
     for team in chart.teams:
-        fig.add_shape(type="rect", x0=team.x0 + 0.03, x1=team.x1 - 0.03,
-                      y0=team.y0 - half_h - 0.08, y1=team.y1 + half_h + 0.08, layer="below",
-                      fillcolor="#f5f5f5", line={"color": "#bdbdbd", "width": 1, "dash": "dot"})
+        shapes.append({"type": "rect", "x0": team.x0 + 0.03, "x1": team.x1 - 0.03,
+                       "y0": team.y0 - half_h - 0.08, "y1": team.y1 + half_h + 0.08,
+                       "layer": "below", "fillcolor": "#f5f5f5",
+                       "line": {"color": "#bdbdbd", "width": 1, "dash": "dot"}})
         boss = chart.boxes[team.parent]
         connect(boss.x, boss.y, (team.x0 + team.x1) / 2, team.y0 - half_h - 0.08)
     for manager, report in chart.edges:
@@ -105,23 +110,30 @@ def org_chart_figure(pm: pl.DataFrame, chart, gap_labels: dict[str, str] | None 
         fig.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", hoverinfo="skip",
                                  showlegend=False, line={"color": LINE_COLOUR, "width": 1.2}))
 
+    # the text fits the box: fewer characters and a smaller font when many boxes stand
+    # side by side (about 840 pixels across at 1280 with the sidebar open)
+    width = max(chart.width, 4.0)
+    limit = max(9, min(22, int(112 / width)))
+    size = 11 if width <= 7 else 10 if width <= 10 else 9
     text_x, text_y, texts, colours, hovers = [], [], [], [], []
     for box in chart.boxes.values():
         r = rows[box.id]
         attitude = r.get("current_attitude")
         assessed = attitude is not None
         weight = r.get("influence_weight")
-        fig.add_shape(
-            type="rect", x0=box.x - half_w, x1=box.x + half_w, y0=box.y - half_h,
-            y1=box.y + half_h, layer="below",
-            fillcolor=BOX_FILLS.get(attitude, NOT_ASSESSED_FILL) if assessed
+        shapes.append({
+            "type": "rect", "x0": box.x - half_w, "x1": box.x + half_w,
+            "y0": box.y - half_h, "y1": box.y + half_h, "layer": "below",
+            "fillcolor": BOX_FILLS.get(attitude, NOT_ASSESSED_FILL) if assessed
             else NOT_ASSESSED_FILL,
-            line={"color": "#212121" if assessed else NOT_ASSESSED_LINE,
-                  "width": 1 + 3 * (weight or 0), "dash": "solid" if assessed else "dash"})
+            "line": {"color": "#212121" if assessed else NOT_ASSESSED_LINE,
+                     "width": 1 + 3 * (weight or 0), "dash": "solid" if assessed else "dash"}})
         role = ROLE_LABELS.get(r.get("decision_role"), "no role")
+        # 'S decision supporter' in a narrow box: 'S supporter'
+        role_text = role if len(role) <= limit else f"{role.split()[0]} {role.split()[-1]}"
         stance = ATTITUDE_LABELS.get(attitude, "not assessed") if assessed else "not assessed"
-        texts.append(f"<b>{_short(r.get('contact_name') or 'unnamed', 20)}</b><br>"
-                     f"{_short(r.get('title'), 22)}<br>{_short(role, 22)}")
+        texts.append(f"<b>{_short(r.get('contact_name') or 'unnamed', limit)}</b><br>"
+                     f"{_short(r.get('title'), limit)}<br>{_short(role_text, limit)}")
         colours.append(BOX_TEXT.get(attitude, "#212121") if assessed else "#212121")
         text_x.append(box.x)
         text_y.append(box.y)
@@ -132,28 +144,30 @@ def org_chart_figure(pm: pl.DataFrame, chart, gap_labels: dict[str, str] | None 
             f"<br>Influence: {(weight or 0):.1f} · intimacy: {(r.get('intimacy') or 0):.2f}"
             + (f"<br>{chart_text(box.note)}" if box.note else ""))
         if _bool(r, "is_coach"):
-            fig.add_annotation(x=box.x + half_w - 0.02, y=box.y - half_h + 0.02,
-                               text=COACH_MARK, showarrow=False, xanchor="right",
-                               yanchor="top", font={"size": 15, "color": "#f9a825"})
+            notes.append({"x": box.x + half_w - 0.02, "y": box.y - half_h + 0.02,
+                          "text": COACH_MARK, "showarrow": False, "xanchor": "right",
+                          "yanchor": "top", "font": {"size": 15, "color": "#f9a825"}})
         if box.note:
-            fig.add_annotation(x=box.x - half_w, y=box.y - half_h, text=f"⚠ {_short(box.note, 40)}",
-                               showarrow=False, xanchor="left", yanchor="bottom",
-                               font={"size": 9, "color": "#e65100"})
+            notes.append({"x": box.x - half_w, "y": box.y - half_h,
+                          "text": f"⚠ {_short(box.note, 40)}", "showarrow": False,
+                          "xanchor": "left", "yanchor": "bottom",
+                          "font": {"size": 9, "color": "#e65100"}})
     for slot in chart.slots:
-        fig.add_shape(type="rect", x0=slot.x - half_w, x1=slot.x + half_w,
-                      y0=slot.y - half_h, y1=slot.y + half_h, layer="below",
-                      fillcolor=SLOT_FILL, line={"color": SLOT_LINE, "width": 1.5, "dash": "dash"})
+        shapes.append({"type": "rect", "x0": slot.x - half_w, "x1": slot.x + half_w,
+                       "y0": slot.y - half_h, "y1": slot.y + half_h, "layer": "below",
+                       "fillcolor": SLOT_FILL,
+                       "line": {"color": SLOT_LINE, "width": 1.5, "dash": "dash"}})
         title = gap_labels.get(slot.role) or f"No {ROLE_LABELS.get(slot.role, slot.role)} yet"
         text_x.append(slot.x)
         text_y.append(slot.y)
-        texts.append(f"<b>{_short(title, 22)}</b><br>{_short(ROLE_LABELS.get(slot.role), 22)}"
-                     "<br><i>nobody holds it</i>")
+        texts.append(f"<b>{_short(title, limit)}</b><br>"
+                     f"{_short(ROLE_LABELS.get(slot.role), limit)}<br><i>nobody holds it</i>")
         colours.append("#e65100")
         hovers.append(f"{chart_text(title)}: nobody on the map holds this role "
                       "(see the next moves below the chart)")
     fig.add_trace(go.Scatter(
         x=text_x, y=text_y, mode="text", text=texts, hovertext=hovers, hoverinfo="text",
-        textfont={"size": 11, "color": colours}, showlegend=False))
+        textfont={"size": size, "color": colours}, showlegend=False))
     for attitude, fill in BOX_FILLS.items():  # legend only
         _legend_square(fig, ATTITUDE_LABELS[attitude], fill, "#212121")
     _legend_square(fig, "not assessed (dashed)", NOT_ASSESSED_FILL, NOT_ASSESSED_LINE)
@@ -161,11 +175,11 @@ def org_chart_figure(pm: pl.DataFrame, chart, gap_labels: dict[str, str] | None 
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{COACH_MARK} coach",
                              hoverinfo="skip", marker={"symbol": "star", "size": 14,
                                                        "color": "#f9a825"}))
-    width = max(chart.width, 4.0)
     fig.update_xaxes(visible=False, range=[-0.05, width + 0.05], fixedrange=True)
     fig.update_yaxes(visible=False, range=[chart.bottom + 0.6, chart.top - 0.6],
                      fixedrange=True)
     fig.update_layout(  # no title: the legend takes the top (the page's caption explains)
+        shapes=shapes, annotations=notes,
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0,
                 "font": {"size": 11}},
         plot_bgcolor="white", dragmode=False)
