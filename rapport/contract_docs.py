@@ -186,13 +186,14 @@ the quarantine gate:
   `CAP-C` + its number (`CAP-C000001`), the account, name, title, department and level; no
   `created_date` (it counts as always present).
 - **Roles.** The CRM keeps no date for `decision_role`, `evaluation_group` and
-  `reports_to_contact_id`, so they cannot be ordered against the CRM's value by time: the
-  latest recorded version of a contact (by `assessed_at`, then by its number) replaces all
-  three on the contact's row, an empty one included ("no role"), over the CRM's values, in
-  every period. A version saved on the page always carries the three (it starts from the
-  current ones). To give a role back to the CRM, record the CRM's value again. A recorded
-  value that this contract no longer allows is not applied (the build says so on its
-  output) and the CRM's value stays.
+  `reports_to_contact_id`, so they cannot be ordered against the CRM's value by time: a
+  recorded value always wins over the CRM's, in every period. Per contact and per field,
+  the latest version that records the field (by `assessed_at`, then by its number) gives
+  the value, an empty one included ("no role", "nobody"); a version that leaves a field
+  out (only through the store's API: the page always records the three, starting from the
+  current values) changes nothing there. To give a field back to the CRM, record the CRM's
+  value again. A recorded value that this contract no longer allows is not applied (the
+  build says so on its output) and the CRM's value stays.
 
 The rows carry `_source_file` = the store's file name (`capture.sqlite`; a CRM contact with
 recorded roles: `contacts.csv + capture.sqlite`) and go through the same gate as imported

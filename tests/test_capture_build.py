@@ -200,6 +200,8 @@ def test_incremental_with_captures_gates_like_a_full_build(served, tmp_path, mon
     monkeypatch.setenv("RAPPORT_AUDIT_LOG", str(tmp_path / "audit.log"))
     base = tmp_path / "base.duckdb"
     shutil.copyfile(served["db"], base)  # merged an empty store
+    with duckdb.connect(str(base)) as con:  # the code as it is now (a shared tree changes)
+        write_state(con, "b0", code_files(), raw_file_states(raw), {})
     assert plan(raw, base, AS_OF).captures is None
 
     demo = auth.local_demo_viewer()
@@ -228,6 +230,11 @@ def test_incremental_with_captures_gates_like_a_full_build(served, tmp_path, mon
     assert gated == _gated(full)
     c4 = next(r for r in gated["contacts"] if r[0] == "C4")
     assert (c4[6], c4[7]) == ("S", "commercial")  # the latest by assessed_at, not by id
+    with duckdb.connect(str(inc), read_only=True) as con:
+        # no version recorded C4's manager: the CRM's stays; the added contact's is recorded
+        assert con.execute("select contact_id, reports_to_contact_id from validated.contacts "
+                           "where contact_id in ('C4', 'CAP-C000001') order by 1").fetchall() \
+            == [("C4", "C2"), ("CAP-C000001", "C1")]
     assert [r[:4] for r in gated["assessments"] if r[0].startswith("CAP")] == [
         ("CAP-A000001", "C4", AS_OF, -1), ("CAP-A000002", "C4", dt.date(2026, 1, 2), 1),
         ("CAP-A000003", "CAP-C000001", AS_OF, 0)]

@@ -93,8 +93,11 @@ def test_values_are_normalised_as_the_contract_says(store):
     capture.record_assessment(viewer(DATA), A1, "A1", " C1 ", attitude="3",
                               decision_role=" d ", evaluation_group="Technical")
     (row,) = rows(store, "assessment_versions")
-    # id, contact, account, role, attitude, group, reports_to, note
-    assert row[:8] == (1, "C1", "A1", "D", 3, "technical", "", "")
+    # id, contact, account, role, attitude, group, reports_to (None: not recorded), note
+    assert row[:8] == (1, "C1", "A1", "D", 3, "technical", None, "")
+    capture.record_assessment(viewer(DATA), A1, "A1", "C1", decision_role="",
+                              reports_to_contact_id="")  # '' records "none"
+    assert rows(store, "assessment_versions")[1][3:7] == ("", None, None, "")
     with pytest.raises(capture.CaptureError, match="full_name: is required"):
         capture.add_contact(viewer(DATA), A1, "A1", full_name="  ")
     with pytest.raises(capture.CaptureError, match="level: 'top' is not allowed"):

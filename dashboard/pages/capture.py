@@ -145,12 +145,19 @@ else:
     contact = next((c for c in contacts.iter_rows(named=True) if c["contact_id"] == choice),
                    {})
     mine = [v for v in recorded if v["contact_id"] == choice]
-    last = mine[-1] if mine else None
-    start = {  # the form starts from the latest recorded version, else the warehouse
-        "decision_role": (last or contact).get("decision_role") or NO_ROLE,
-        "evaluation_group": (last or contact).get("evaluation_group") or NO_GROUP,
-        "attitude": last["attitude"] if last else contact.get("current_attitude"),
-        "reports_to_contact_id": (last or {}).get("reports_to_contact_id") or NO_BOSS,
+
+    def _latest(field: str, built: str):
+        """The form starts from the latest version that recorded the field, else from the
+        warehouse (a version may leave a field out: None)."""
+        found = [v[field] for v in mine if v[field] is not None]
+        return found[-1] if found else contact.get(built)
+
+    start = {
+        "decision_role": _latest("decision_role", "decision_role") or NO_ROLE,
+        "evaluation_group": _latest("evaluation_group", "evaluation_group") or NO_GROUP,
+        "attitude": _latest("attitude", "current_attitude"),
+        "reports_to_contact_id": _latest("reports_to_contact_id", "reports_to_contact_id")
+        or NO_BOSS,
     }
     roles = [NO_ROLE, *q.DECISION_ROLES]
     groups = [NO_GROUP, *q.EVALUATION_GROUPS]

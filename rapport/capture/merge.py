@@ -104,21 +104,26 @@ def merge_into_raw(con, path: Path | None = None, upto: StoreState | None = None
                    for r in snap.versions if r["attitude"] is not None]
     n_assessments = _append(con, "contact_assessments", assessments, source, spec)
 
-    # the latest version per contact sets the roles (the CRM has no date for them)
-    latest: dict[str, sqlite3.Row] = {}
-    for row in sorted(snap.versions, key=lambda r: (str(r["assessed_at"]), r["id"])):
-        latest[row["contact_id"]] = row
+    # per contact and field, the latest version that records it (by assessed_at, then id);
+    # the CRM has no date for these fields. None: not recorded by the version; '': "none".
     fields = [c for c in OVERRIDES if c in contacts_cols]
+    latest: dict[str, dict[str, tuple[str, Any]]] = {}
+    for row in sorted(snap.versions, key=lambda r: (str(r["assessed_at"]), r["id"])):
+        for name in fields:
+            if row[name] is not None:
+                latest.setdefault(row["contact_id"], {})[name] = (assessment_id(row["id"]),
+                                                                  row[name])
     skipped: list[str] = []
     overridden = 0
-    for contact, row in latest.items():
+    for contact, recorded in latest.items():
         values: dict[str, str | None] = {}
-        for name in fields:
+        for name, (ref, raw_value) in recorded.items():
             try:
-                value = (check_value("contacts", name, row[name], spec)
-                         if contacts_cols[name].allowed is not None else _text(name, row[name]))
+                value = (check_value("contacts", name, raw_value, spec)
+                         if contacts_cols[name].allowed is not None
+                         else _text(name, raw_value))
             except CaptureError as exc:
-                skipped.append(f"{assessment_id(row['id'])}: {exc}")
+                skipped.append(f"{ref}: {exc}")
                 continue
             values[name] = value or None
         if not values:

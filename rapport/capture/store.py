@@ -46,10 +46,10 @@ create table if not exists assessment_versions (
     id integer primary key autoincrement,
     contact_id text not null,
     account_id text not null,
-    decision_role text not null default '',
+    decision_role text,
     attitude integer,
-    evaluation_group text not null default '',
-    reports_to_contact_id text not null default '',
+    evaluation_group text,
+    reports_to_contact_id text,
     note text not null default '',
     assessed_at text not null,
     written_by text not null,
@@ -267,21 +267,25 @@ def _written_role(viewer: auth.Viewer) -> str:
 
 
 def record_assessment(viewer: auth.Viewer, account: AccountFacts | None, account_id: str,
-                      contact_id: str, *, attitude: Any = None, decision_role: Any = "",
-                      evaluation_group: Any = "", reports_to_contact_id: Any = "",
+                      contact_id: str, *, attitude: Any = None, decision_role: Any = None,
+                      evaluation_group: Any = None, reports_to_contact_id: Any = None,
                       note: Any = "", path: Path | None = None,
                       assessed_at: str | None = None) -> Recorded:
     """Append one assessment version of a contact; CaptureRefused (audited) or CaptureError
-    when it may not or cannot be recorded. assessed_at (UTC, 'YYYY-MM-DD HH:MM:SS') is now
-    unless given (tests)."""
+    when it may not or cannot be recorded. A role left None is not recorded by this version
+    (the contact keeps what it had); '' records "none". The page records all three.
+    assessed_at (UTC, 'YYYY-MM-DD HH:MM:SS') is now unless given (tests)."""
     contact_id = _text("contact_id", contact_id)
     account = _authorise(viewer, account, str(account_id),
                          f"assessment of contact {contact_id}")
     values = {
-        "decision_role": check_value("contacts", "decision_role", decision_role),
+        "decision_role": None if decision_role is None else check_value(
+            "contacts", "decision_role", decision_role),
         "attitude": _attitude(attitude),
-        "evaluation_group": check_value("contacts", "evaluation_group", evaluation_group),
-        "reports_to_contact_id": _text("reports_to_contact_id", reports_to_contact_id),
+        "evaluation_group": None if evaluation_group is None else check_value(
+            "contacts", "evaluation_group", evaluation_group),
+        "reports_to_contact_id": None if reports_to_contact_id is None else _text(
+            "reports_to_contact_id", reports_to_contact_id),
         "note": _text("note", note, NOTE_MAX),
     }
     if not contact_id:

@@ -67,10 +67,21 @@ def capture_accounts(reader: Reader, scope: Scope, f: Filters,
 
 def capture_contacts(reader: Reader, scope: Scope, account_id: str) -> pl.DataFrame:
     """One account's contacts (every contact of the warehouse, mapped or not) with the
-    values the form starts from: decision role, evaluation group, current attitude and
-    its date; names masked when the scope may not see them. No row for an account
-    outside the scope."""
+    values the form starts from: decision role, evaluation group, reports-to (only a contact
+    of the same account; null in a warehouse built before the column existed), current
+    attitude and its date; names masked when the scope may not see them. No row for an
+    account outside the scope."""
+    from rapport.warehouse.queries.options import columns_of
+
     q = Sql()
+    if "reports_to_contact_id" in columns_of(reader, scope, "marts.dim_contacts"):
+        boss = "bosses.contact_id"
+        boss_join = """
+    left join marts.dim_contacts as bosses
+        on bosses.contact_id = contacts.reports_to_contact_id
+            and bosses.account_id = contacts.account_id"""
+    else:
+        boss, boss_join = "cast(null as varchar)", ""
     sql = f"""
     with {one_account(q, scope, account_id)}
 
@@ -81,12 +92,14 @@ def capture_contacts(reader: Reader, scope: Scope, account_id: str) -> pl.DataFr
         contacts.department,
         contacts.decision_role,
         contacts.evaluation_group,
+        {boss} as reports_to_contact_id,
         power_map.current_attitude,
         power_map.attitude_assessed_date,
         power_map.contact_key_score
     from marts.dim_contacts as contacts
     inner join the_account on the_account.account_id = contacts.account_id
     left join marts.fct_power_map as power_map on power_map.contact_id = contacts.contact_id
+    {boss_join}
     {contacts_in_scope(q, scope, 'contacts.contact_id')}
     order by contacts.decision_role nulls last, contact_name, contacts.contact_id
     """
