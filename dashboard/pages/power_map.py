@@ -250,7 +250,8 @@ if view == "Org chart":
                       + ("contact without a line carries" if notes == 1
                          else "contacts without a line carry")
                       + " a ⚠ note (hover for details)" if notes else "")
-                   + ". A framed team: a manager's reports wrapped into rows.")
+                   + (". A framed team: a manager's reports wrapped into rows."
+                      if chart_layout.teams else "."))
 elif view == "Role x attitude":
     colour_by = st.radio("Colour", ["intimacy", "recency"], horizontal=True, key="pm_colour",
                          format_func=str.capitalize,

@@ -112,7 +112,7 @@ def org_chart_figure(pm: pl.DataFrame, chart, gap_labels: dict[str, str] | None 
 
     # the text fits the box: fewer characters and a smaller font when many boxes stand
     # side by side (about 840 pixels across at 1280 with the sidebar open)
-    width = max(chart.width, 4.0)
+    width = max(chart.width, 6.0)
     limit = max(9, min(22, int(112 / width)))
     size = 11 if width <= 7 else 10 if width <= 10 else 9
     text_x, text_y, texts, colours, hovers = [], [], [], [], []
@@ -175,7 +175,10 @@ def org_chart_figure(pm: pl.DataFrame, chart, gap_labels: dict[str, str] | None 
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{COACH_MARK} coach",
                              hoverinfo="skip", marker={"symbol": "star", "size": 14,
                                                        "color": "#f9a825"}))
-    fig.update_xaxes(visible=False, range=[-0.05, width + 0.05], fixedrange=True)
+    # a small map keeps the boxes of a 6-column page and sits in the middle
+    span = max(width, 6.0)
+    left = (chart.width - span) / 2 if chart.width < span else 0.0
+    fig.update_xaxes(visible=False, range=[left - 0.05, left + span + 0.05], fixedrange=True)
     fig.update_yaxes(visible=False, range=[chart.bottom + 0.6, chart.top - 0.6],
                      fixedrange=True)
     fig.update_layout(  # no title: the legend takes the top (the page's caption explains)
