@@ -3,7 +3,8 @@
 A build takes the warehouse lock, then works only on its own file
 (data/warehouse/builds/<build_id>.duckdb): ingest -> quarantine gate -> input checks
 (great-expectations on the raw tables and quarantine rates; a failure stops here, before
-dbt) -> dbt build -> mart and reconciliation checks -> meta.dq_results, meta.build_info,
+dbt) -> dbt build -> mart and reconciliation checks -> meta.dq_results, meta.dbt_tests (one
+row per dbt test), meta.build_info,
 meta.build_history. Only when no blocking check failed is the file published onto the
 served path (rapport.publish.publish_file).
 
@@ -416,6 +417,7 @@ def _discard(path: Path) -> None:
 
 def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progress,
             plan: Plan | None = None) -> int:
+    from rapport.checks.dbt_tests import write_dbt_tests
     from rapport.checks.results import write_results
     from rapport.coverage import record_coverage
     from rapport.incremental import BackgroundFingerprints, write_state
@@ -482,6 +484,8 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
         report.results += _dbt_results(dbt) + output.results
         disk_full_for_test("checks", path)
         write_results(con, build_id, report)
+        # one row per dbt test in the file itself (Data quality needs no artefacts folder)
+        write_dbt_tests(con, build_id, builds_dir() / f"{build_id}.dbt")
         state.checks_summary = report.one_line()
         progress.done("checks", f"{output.one_line()}; with dbt and input checks: "
                                 f"{state.checks_summary}")

@@ -24,9 +24,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rapport.checks.dbt_tests import STATUS as DBT_STATUS
 from rapport.paths import DASHBOARD_DIR, SEEDS_DIR
 from rapport.warehouse import queries as q
-from rapport.warehouse.queries.data_quality import _DBT_STATUS
 
 sys.path.insert(0, str(DASHBOARD_DIR))
 from ui import fmt
@@ -279,7 +279,14 @@ def test_data_quality_shows_no_failing_severity_beside_a_passing_check(warehouse
             assert "fail" not in shown, row
 
 
-def test_data_quality_has_one_row_per_dbt_test(warehouse_env):
+def test_data_quality_has_one_row_per_dbt_test(warehouse_env, monkeypatch, tmp_path):
+    """One row per dbt test, read from the warehouse file alone (meta.dbt_tests, recorded at
+    build time): a copy of the file without the build's folder shows them all; a warehouse
+    built before meta.dbt_tests says they were not recorded, and shows no error."""
+    import shutil
+
+    import duckdb
+
     from rapport.warehouse import Reader, Scope
     from rapport.warehouse.builds import builds_folder
 
@@ -293,17 +300,30 @@ def test_data_quality_has_one_row_per_dbt_test(warehouse_env):
     nodes = [r for r in results if r["unique_id"].split(".")[0] in ("test", "unit_test")
              or r["status"] in ("error", "fail", "runtime error", "skipped", "warn")]
     assert len([r for r in nodes if r["unique_id"].startswith("test.")]) > 100
+    alone = tmp_path / "copied" / "rapport.duckdb"  # no builds/ folder beside it
+    alone.parent.mkdir()
+    shutil.copy(warehouse_env, alone)
+    monkeypatch.setenv("RAPPORT_WAREHOUSE", str(alone))
     at = _open("pages/data_quality.py")
     shown = next(d.value for d in at.dataframe if "expectation" in d.value.columns)
     dbt = shown[shown["suite"].str.startswith("dbt")]
     assert len(dbt) == len(nodes)
     assert "dbt_build" not in set(dbt["expectation"])  # not one row for the whole of dbt
     assert Counter(dbt["status_code"]) == Counter(
-        _DBT_STATUS.get(r["status"], "error") for r in nodes)
+        DBT_STATUS.get(r["status"], "error") for r in nodes)
     if not any(r["status"] != "pass" for r in nodes):
         assert set(dbt["status_code"]) == {"pass"}  # a good build reads all pass
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Checks pass"] == fmt.count((shown["status_code"] == "pass").sum())
+
+    # a warehouse built before meta.dbt_tests: dbt's one row, and a word why
+    with duckdb.connect(str(alone)) as con:
+        con.execute("drop table meta.dbt_tests")
+    at = _open("pages/data_quality.py")
+    said = " ".join(c.value for c in at.caption)
+    assert "dbt tests one by one: not recorded by this build" in said, said
+    shown = next(d.value for d in at.dataframe if "expectation" in d.value.columns)
+    assert len(shown[shown["suite"].str.startswith("dbt")]) >= 1
 
 
 def test_quarantine_samples_show_raw_values_as_columns_and_withheld(monkeypatch, tmp_path,

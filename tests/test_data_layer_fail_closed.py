@@ -163,6 +163,7 @@ def _every_query(reader: Reader, scope: Scope, p: dict) -> dict[str, object]:
         "build_attempts": lambda: q.build_attempts(reader, scope),
         "coverage": lambda: q.coverage(reader, scope),
         "dbt_tests": lambda: q.dbt_tests(reader, scope, build_id),
+        "dbt_tests_recorded": lambda: q.dbt_tests_recorded(reader, scope),
         "layers": lambda: q.layers(reader, scope),
         "defaults_applied": lambda: q.defaults_applied(reader, scope),
         "incomplete_rows": lambda: q.incomplete_rows(reader, scope, "opportunities",

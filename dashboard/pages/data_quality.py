@@ -132,6 +132,9 @@ if not results.is_empty():
     if not tests.is_empty():
         st.caption(f"dbt: {fmt.count(tests.height)} tests. "
                    f"{fmt.plain(help_for('dbt_tests'))}")
+    elif not q.dbt_tests_recorded(reader, scope):
+        st.caption("dbt tests one by one: not recorded by this build (built before the "
+                   "warehouse kept them); the dbt row gives dbt's outcome as a whole.")
 
 CHECKS, QUARANTINE, COVERAGE, HISTORY = (
     "Check results", "Quarantine", "Coverage and incomplete rows",

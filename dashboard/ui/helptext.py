@@ -198,8 +198,8 @@ HELP: dict[str, str] = {
                     "refused, the served warehouse stays as it was) or 'warning only' (the "
                     "build is published, the failure is reported). It is the check's "
                     "setting, not its result: see Status for the result.",
-    "dbt_tests": "dbt's data tests and unit tests, one row each, read from the build's dbt "
-                 "run results (builds/<build id>.dbt/run_results.json).",
+    "dbt_tests": "dbt's data tests and unit tests, one row each, as the build recorded them "
+                 "in the warehouse (meta.dbt_tests, from dbt's run results).",
 }
 
 

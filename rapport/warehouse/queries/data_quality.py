@@ -281,124 +281,77 @@ def build_attempts(reader: Reader, scope: Scope, limit: int = 20,
                            details_for=details_for)
 
 
-# -- dbt tests, one row each (from the build's dbt artefacts) ------------------------------
+# -- dbt tests, one row each (meta.dbt_tests) -----------------------------------------------
 # The build records dbt as one check row (suite `dbt`, `dbt_build`: "830 nodes") plus a row
-# per failing node (rapport/build.py, _dbt_results). dbt writes every test's outcome to
-# run_results.json in the build's artefacts folder (builds/<build_id>.dbt/, kept as long as
-# the build is kept, see rapport/publish.py); this reads it, read-only, beside the served
-# file, the same way build_attempts reads the build records.
+# per failing node (rapport/build.py, _dbt_results), and one row per dbt test in
+# meta.dbt_tests (rapport/checks/dbt_tests.py, from dbt's run_results.json at build time):
+# the page reads them from the warehouse file alone. A warehouse built before that has no
+# meta.dbt_tests: dbt_tests_recorded() is False and the page says so.
 
 _DBT_SCHEMA = {
     "build_id": pl.String, "suite": pl.String, "expectation": pl.String, "column": pl.String,
     "success": pl.Boolean, "status": pl.String, "observed_value": pl.String,
-    "unexpected_count": pl.Int64, "severity": pl.String, "checked_at": pl.String,
+    "unexpected_count": pl.Int64, "severity": pl.String, "checked_at": pl.Datetime("us"),
     "detail": pl.String,
 }
-_DBT_STATUS = {"pass": "pass", "success": "pass", "warn": "warn", "fail": "fail",
-               "error": "error", "runtime error": "error", "skipped": "error"}
-# a node other than a test is a row only when it did not run well
-_NODE_FAILED = ("error", "fail", "runtime error", "skipped", "warn")
 # a failing test's message that quotes no data value: "Got 3 results, configured to fail if != 0"
 _SAFE_MESSAGE = re.compile(r"^Got \d+ results?, configured to (fail|warn) if [!=<>]+ ?\d+$")
 
 
-def _dbt_artefacts(reader: Reader, build_id: str | None):
-    """(run_results.json, manifest.json) of a build, or None (no artefacts kept)."""
-    if not build_id or not builds._ID.match(build_id):
-        return None  # only a build id names a folder: nothing else reaches the path
-    folder = builds.builds_folder(reader.identity.path) / f"{build_id}.dbt"
-    results = folder / "run_results.json"
-    try:
-        stamp = results.stat().st_mtime_ns
-    except OSError:
-        return None
-    return _read_dbt_artefacts(str(results), str(folder / "manifest.json"), stamp)
-
-
-@lru_cache(maxsize=4)
-def _read_dbt_artefacts(results: str, manifest: str, stamp: int):
-    import json
-
-    del stamp  # part of the cache key: rewritten artefacts are read again
-    try:
-        with open(results, encoding="utf-8") as handle:
-            run = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    try:
-        with open(manifest, encoding="utf-8") as handle:
-            nodes = json.load(handle)
-        found = {**nodes.get("nodes", {}), **nodes.get("unit_tests", {})}
-    except (OSError, ValueError):
-        found = {}
-    keep = ("name", "attached_node", "column_name", "test_metadata", "config", "model",
-            "depends_on")
-    return run, {uid: {k: node.get(k) for k in keep} for uid, node in found.items()
-                 if uid.startswith(("test.", "unit_test."))}
-
-
-def _model_of(uid: str, node: dict) -> str:
-    if uid.startswith("unit_test."):
-        return node.get("model") or uid.split(".")[2]
-    attached = node.get("attached_node") or next(
-        iter((node.get("depends_on") or {}).get("nodes") or []), "")
-    return attached.rsplit(".", 1)[-1] if attached else ""
+def dbt_tests_recorded(reader: Reader, scope: Scope) -> bool:
+    """True when the warehouse has meta.dbt_tests (builds since it was recorded)."""
+    return bool(columns_of(reader, scope, "meta.dbt_tests"))
 
 
 def dbt_tests(reader: Reader, scope: Scope, build_id: str | None) -> pl.DataFrame:
     """One row per dbt test of a build (data tests and unit tests, plus any model or seed
-    that failed or was skipped; exposures and models that ran are not checks), shaped like
-    dq_results: suite `dbt_<model>` (`dbt_unit_<model>`
-    for unit tests), expectation (the test: not_null, accepted_values, a singular test's
-    name...), column, status (pass / warn / fail / error; a skipped node is an error: an
-    upstream node failed), observed_value ("3 failing rows"), unexpected_count, severity
-    (fail when the test blocks the build, warn when it only warns), detail (dbt's message).
-    Empty when the build kept no dbt artefacts. For a scope that may not see personal data
-    a message that could quote a data value is replaced by a pointer to the build log."""
-    found = _dbt_artefacts(reader, build_id)
-    if found is None:
-        rows: list[dict] = []
-        return pl.DataFrame(rows, schema=_DBT_SCHEMA).with_columns(
-            pl.col("checked_at").str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False))
-    run, nodes = found
-    started = str((run.get("metadata") or {}).get("generated_at") or "")[:19]
-    rows = []
-    for result in run.get("results") or []:
-        uid = str(result.get("unique_id") or "")
-        kind = uid.split(".", 1)[0]
-        status = str(result.get("status") or "")
-        if kind not in ("test", "unit_test") and status not in _NODE_FAILED:
-            continue  # a model or seed that ran, an exposure (no-op): not a check
-        node = nodes.get(uid, {})
-        model = _model_of(uid, node) if kind in ("test", "unit_test") else uid.split(".")[-1]
-        meta = node.get("test_metadata") or {}
-        if kind == "unit_test":
-            suite, check = f"dbt_unit_{model}", node.get("name") or uid.split(".")[-1]
-        elif kind == "test":
-            suite = f"dbt_{model}" if model else "dbt_tests"
-            check = meta.get("name") or node.get("name") or uid.split(".")[2]
-        else:
-            suite, check = "dbt_build", f"{kind}:{model}"
-        failures = result.get("failures")
-        message = " ".join(str(result.get("message") or "").split())
-        if message and not scope.may_see_pii and not _SAFE_MESSAGE.match(message):
-            message = "dbt's message is in the build log (it may quote data values)"
-        severity = str((node.get("config") or {}).get("severity") or "error").lower()
-        mapped = _DBT_STATUS.get(status, "error")
-        rows.append({
-            "build_id": build_id, "suite": suite, "expectation": check,
-            "column": node.get("column_name"), "success": mapped == "pass",
-            "status": mapped,
-            "observed_value": (f"{failures} failing row{'s' if failures != 1 else ''}"
-                               if isinstance(failures, int) else status or None),
-            "unexpected_count": failures if isinstance(failures, int) else None,
-            "severity": "warn" if severity == "warn" else "fail",
-            "checked_at": started or None,
-            "detail": (f"skipped: {message}" if status == "skipped" else message) or None,
-        })
-    frame = pl.DataFrame(rows, schema=_DBT_SCHEMA)
-    order = {"error": 1, "fail": 2, "warn": 3}
-    return frame.with_columns(
-        pl.col("checked_at").str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False),
-        pl.col("status").replace_strict(order, default=4, return_dtype=pl.Int8).alias("_o"),
-    ).sort("_o", "suite", "expectation", "column", nulls_last=True).drop("_o")
+    that failed or was skipped; exposures and models that ran are not checks), from
+    meta.dbt_tests, shaped like dq_results: suite `dbt_<model>` (`dbt_unit_<model>` for unit
+    tests), expectation (the test: not_null, accepted_values, a singular test's name...),
+    column, status (pass / warn / fail / error; a skipped node is an error: an upstream node
+    failed), observed_value ("3 failing rows"), unexpected_count, severity (fail when the
+    test blocks the build, warn when it only warns), detail (dbt's message).
+    Empty when the build recorded none (or built before meta.dbt_tests: see
+    dbt_tests_recorded). For a scope that may not see personal data a message that could
+    quote a data value is replaced by a pointer to the build log."""
+    if not build_id or not dbt_tests_recorded(reader, scope):
+        return pl.DataFrame(schema=_DBT_SCHEMA)
+    q = Sql()
+    sql = f"""
+    select
+        build_id,
+        case
+            when kind = 'unit_test' then 'dbt_unit_' || coalesce(model, '')
+            when kind = 'test' then coalesce('dbt_' || nullif(model, ''), 'dbt_tests')
+            else 'dbt_build'
+        end as suite,
+        name as expectation,
+        "column",
+        status = 'pass' as success,
+        status,
+        case
+            when failures is not null
+                then failures::varchar || ' failing row' || case when failures = 1
+                                                                  then '' else 's' end
+            else dbt_status
+        end as observed_value,
+        failures as unexpected_count,
+        severity,
+        checked_at::timestamp as checked_at,
+        case when dbt_status = 'skipped' then 'skipped: ' || coalesce(message, '')
+             else message end as detail
+    from meta.dbt_tests
+    where build_id = {q.bind(build_id)}
+    order by
+        case status when 'error' then 1 when 'fail' then 2 when 'warn' then 3 else 4 end,
+        suite, expectation, "column" nulls last
+    """
+    frame = fetch(reader, scope, sql, q)
+    if not scope.may_see_pii and frame.height:
+        pointer = "dbt's message is in the build log (it may quote data values)"
+        frame = frame.with_columns(
+            pl.col("detail").map_elements(
+                lambda m: m if _SAFE_MESSAGE.match(m.removeprefix("skipped: ")) else (
+                    f"skipped: {pointer}" if m.startswith("skipped: ") else pointer),
+                return_dtype=pl.String))
+    return frame.cast({k: v for k, v in _DBT_SCHEMA.items() if k in frame.columns})
