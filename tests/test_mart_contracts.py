@@ -1,0 +1,88 @@
+"""The marts' key and not-null rules are dbt model contracts the engine enforces when it
+writes the table (transforms/dbt_project.yml, +contract; docs/architecture.md, "Where each
+rule is checked"), not data tests. These tests show that a null in a contracted not-null
+column and a duplicate primary key fail the model, so the build (the failing node names the
+model; DuckDB's message names the column, or the duplicated key value), and that every mart
+declares its contract.
+
+The failing run rebuilds two marts with dbt on a copy of the shared built warehouse whose
+validated inputs were spoiled: no full build.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from rapport import dbt_runner
+from rapport.paths import TRANSFORMS_DIR
+
+MARTS = TRANSFORMS_DIR / "models" / "marts"
+
+
+def _mart_models() -> list[dict]:
+    models = []
+    for path in sorted(MARTS.rglob("_*__models.yml")):
+        models += yaml.safe_load(path.read_text())["models"]
+    return models
+
+
+def test_every_mart_declares_its_contract():
+    """Every mart column has a data_type; every mart has a key: a primary_key constraint or,
+    where a key column may be null, a unique_combination test; and no not_null/unique data
+    test is left where a constraint does the job."""
+    models = _mart_models()
+    assert len(models) == len(list(MARTS.rglob("*.sql"))), "a mart without its YAML entry"
+    for model in models:
+        name = model["name"]
+        untyped = [c["name"] for c in model["columns"] if not c.get("data_type")]
+        assert not untyped, f"{name}: columns without data_type: {untyped}"
+        keys = [c for c in model.get("constraints", []) if c["type"] == "primary_key"]
+        keys += [c for c in model["columns"]
+                 if any(k["type"] == "primary_key" for k in c.get("constraints", []))]
+        combos = [t for t in model.get("data_tests", [])
+                  if isinstance(t, dict) and "unique_combination" in t]
+        assert keys or combos, f"{name}: no primary key"
+        assert "contract_constraints_hold" in model.get("data_tests", []), (
+            f"{name}: the constraints are not checked on engines that do not enforce them")
+        for column in model["columns"]:
+            left = [t for t in column.get("data_tests", []) if t in ("not_null", "unique")]
+            assert not left, f"{name}.{column['name']}: {left} test beside the contract"
+
+
+def test_null_or_duplicate_key_fails_the_model(built_warehouse: Path, tmp_path: Path):
+    db = tmp_path / "spoiled.duckdb"
+    shutil.copyfile(built_warehouse, db)
+    with duckdb.connect(str(db)) as con:
+        rep_id = con.execute("select min(rep_id) from validated.reps").fetchone()[0]
+        con.execute("update validated.reps set rep_name = null where rep_id = ?", [rep_id])
+        account_id = con.execute("select min(account_id) from validated.accounts").fetchone()[0]
+        con.execute("insert into validated.accounts "
+                    "select * from validated.accounts where account_id = ?", [account_id])
+        as_of = con.execute("select max(as_of_date) from meta.build_info").fetchone()[0]
+
+    result = dbt_runner.run_dbt(
+        ["run", "--select", "dim_reps", "dim_accounts"], db,
+        vars={"as_of_date": str(as_of)}, target_path=tmp_path / "dbt", echo=None)
+
+    assert not result.success
+    failed = {node.name: node.message for node in result.failures}
+    assert set(failed) == {"dim_reps", "dim_accounts"}, result.nodes
+    assert "NOT NULL constraint failed" in failed["dim_reps"], failed["dim_reps"]
+    assert "dim_reps" in failed["dim_reps"] and "rep_name" in failed["dim_reps"]
+    # DuckDB names the duplicated key value, dbt the model (the failing node)
+    assert "PRIMARY KEY" in failed["dim_accounts"], failed["dim_accounts"]
+    assert f'duplicate key "{account_id}"' in failed["dim_accounts"], failed["dim_accounts"]
+    # the served table is the one from before: a failing model never replaces it
+    with duckdb.connect(str(db), read_only=True) as con:
+        nulls = con.execute("select count(*) from marts.dim_reps where rep_name is null")
+        assert nulls.fetchone()[0] == 0
+
+
+@pytest.fixture(autouse=True)
+def _quiet_dbt(monkeypatch):
+    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
