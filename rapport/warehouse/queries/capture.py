@@ -98,7 +98,9 @@ def capture_contacts(reader: Reader, scope: Scope, account_id: str) -> pl.DataFr
         power_map.contact_key_score
     from marts.dim_contacts as contacts
     inner join the_account on the_account.account_id = contacts.account_id
-    left join marts.fct_power_map as power_map on power_map.contact_id = contacts.contact_id
+    left join marts.fct_power_map as power_map
+        on power_map.contact_id = contacts.contact_id
+            and power_map.account_id = contacts.account_id
     {boss_join}
     {contacts_in_scope(q, scope, 'contacts.contact_id')}
     order by contacts.decision_role nulls last, contact_name, contacts.contact_id
