@@ -52,7 +52,7 @@ from rapport.ingest import (
     _sql_string,
     find_table_file,
 )
-from rapport.paths import PROJECT_ROOT, TRANSFORMS_DIR
+from rapport.paths import PACKAGE_DIR, TRANSFORMS_DIR
 
 STATE_TABLE = "meta.incremental_state"
 APPENDABLE = "interactions"
@@ -64,7 +64,7 @@ _CHUNK = 8 * 1024 * 1024
 _CODE_GLOBS = [
     (TRANSFORMS_DIR, ("models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*",
                       "dbt_project.yml", "packages.yml")),
-    (PROJECT_ROOT / "rapport", ("contract.yml", "contract.py", "quarantine.py", "ingest.py",
+    (PACKAGE_DIR, ("contract.yml", "contract.py", "quarantine.py", "ingest.py",
                                 "incremental.py", "capture/*.py")),
 ]
 
@@ -129,7 +129,8 @@ def code_files() -> dict[str, str]:
         for pattern in patterns:
             for path in root.glob(pattern):
                 if path.is_file() and "__pycache__" not in path.parts:
-                    rel = str(path.relative_to(PROJECT_ROOT))
+                    # 'transforms/models/...', 'rapport/contract.yml' (also when installed)
+                    rel = str(path.relative_to(root.parent))
                     found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return dict(sorted(found.items()))
 

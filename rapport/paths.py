@@ -1,16 +1,39 @@
-"""Where things live in a checkout. Every path the pipeline uses is derived here."""
+"""Where things live. Every path the pipeline and the dashboard use is derived here.
+
+Two roots:
+
+CODE_ROOT     the dbt project (transforms/), the check suites (expectations/), the app
+              (dashboard/) and the default settings (config/dashboard.yml, .streamlit/
+              config.toml). In a checkout: the checkout. Installed from the wheel: the copy
+              inside the package (rapport/_bundle/, put there by setup.py).
+PROJECT_ROOT  the deployment's own files: data/ (raw files, warehouses, captures, audit log),
+              config/users.yml, .streamlit/secrets.toml. In a checkout: the checkout.
+              Installed: $RAPPORT_HOME, or the folder the command runs in.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-TRANSFORMS_DIR = PROJECT_ROOT / "transforms"
+PACKAGE_DIR = Path(__file__).resolve().parent
+_CHECKOUT = PACKAGE_DIR.parent
+IN_CHECKOUT = (_CHECKOUT / "transforms" / "dbt_project.yml").is_file()
+CODE_ROOT = _CHECKOUT if IN_CHECKOUT else PACKAGE_DIR / "_bundle"
+PROJECT_ROOT = _CHECKOUT if IN_CHECKOUT else Path(
+    os.environ.get("RAPPORT_HOME") or Path.cwd()).resolve()
+TRANSFORMS_DIR = CODE_ROOT / "transforms"
 SEEDS_DIR = TRANSFORMS_DIR / "seeds"
-EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
-DASHBOARD_DIR = PROJECT_ROOT / "dashboard"
-CONTRACT_FILE = Path(__file__).resolve().parent / "contract.yml"
+EXPECTATIONS_DIR = CODE_ROOT / "expectations"
+DASHBOARD_DIR = CODE_ROOT / "dashboard"
+CONTRACT_FILE = PACKAGE_DIR / "contract.yml"
+
+
+def settings_file(*parts: str) -> Path:
+    """A settings file of the deployment (PROJECT_ROOT/<parts>) when it has one, else the
+    default shipped with the code (CODE_ROOT/<parts>)."""
+    own = PROJECT_ROOT.joinpath(*parts)
+    return own if own.exists() else CODE_ROOT.joinpath(*parts)
 
 
 def data_dir() -> Path:

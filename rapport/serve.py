@@ -7,24 +7,41 @@ import os
 import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from rapport import auth
-from rapport.paths import DASHBOARD_DIR, PROJECT_ROOT, served_warehouse
+from rapport.paths import CODE_ROOT, DASHBOARD_DIR, PROJECT_ROOT, served_warehouse
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 
 def streamlit_command(port: int, address: str) -> list[str]:
-    """The `streamlit run` command line: headless, no usage statistics, bound to address."""
-    return [
-        sys.executable, "-m", "streamlit", "run", str(DASHBOARD_DIR / "app.py"),
-        "--server.port", str(port),
-        "--server.address", address,
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--global.developmentMode", "false",
-    ]
+    """The `streamlit run` command line: headless, no usage statistics, bound to address.
+
+    Streamlit reads .streamlit/config.toml from the folder it runs in (PROJECT_ROOT). When
+    that folder has none (rapport installed from the wheel, run in a deployment folder), the
+    settings shipped with the code are passed as flags, so the installed dashboard runs with
+    the same settings (error details hidden, XSRF protection, no file watcher) as a checkout.
+    """
+    given = ["--server.port", str(port), "--server.address", address,
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--global.developmentMode", "false"]
+    return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_DIR / "app.py"),
+            *_shipped_settings(exclude=set(given[::2])), *given]
+
+
+def _shipped_settings(exclude: set[str]) -> list[str]:
+    if (PROJECT_ROOT / ".streamlit" / "config.toml").exists():
+        return []
+    shipped = CODE_ROOT / ".streamlit" / "config.toml"
+    flags: list[str] = []
+    for section, options in tomllib.loads(shipped.read_text(encoding="utf-8")).items():
+        for option, value in options.items():
+            flag = f"--{section}.{option}"
+            if flag not in exclude:
+                flags += [flag, str(value).lower() if isinstance(value, bool) else str(value)]
+    return flags
 
 
 def _check(port: int, address: str) -> str | None:

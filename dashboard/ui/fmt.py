@@ -32,7 +32,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from rapport.paths import PROJECT_ROOT, SEEDS_DIR
+from rapport.paths import SEEDS_DIR, settings_file
 
 log = logging.getLogger("rapport.dashboard")
 
@@ -102,7 +102,7 @@ class Currency:
 
 
 def dashboard_config_file() -> Path:
-    return Path(os.environ.get(DASHBOARD_CONFIG_ENV) or PROJECT_ROOT / "config" / "dashboard.yml")
+    return Path(os.environ.get(DASHBOARD_CONFIG_ENV) or settings_file("config", "dashboard.yml"))
 
 
 @lru_cache(maxsize=4)
