@@ -31,9 +31,14 @@ from support.browser import (
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 # Bounds that catch a broken or pathologically slow page on a busy 2-core test machine; the
-# issue's targets (2 s cold, 0.5 s per filter change, demo warehouse) are measured and
-# reported in test-artifacts/browser-timings.json, not asserted here.
+# issue's filter-change target (0.5 s) is measured and reported in
+# test-artifacts/browser-timings.json, not asserted here.
 FIRST_LOAD_LIMIT_S = 60.0  # the first page of a fresh server: imports, frontend bundle
+# Issue 18: a fresh session (a new browser: no cached frontend, a new Streamlit session)
+# opens the Overview, drawn in full, in under 2 s: the median of 3 sessions, on a server
+# that has served a page before (its Python imports done, once per process).
+# RAPPORT_FIRST_LOAD_TARGET_S overrides it on a machine known to be slower (say so).
+FIRST_LOAD_TARGET_S = float(os.environ.get("RAPPORT_FIRST_LOAD_TARGET_S") or 2.0)
 COLD_RENDER_LIMIT_S = 20.0  # a page reached through the navigation, nothing cached yet
 FILTER_CHANGE_LIMIT_S = 5.0
 
@@ -109,6 +114,31 @@ def test_every_page_renders_its_charts_without_error(server, browser, timings):
             timings[target.slug]["reload_s"] = round(time.perf_counter() - started, 3)
     finally:
         context.close()
+
+
+def test_first_load_of_a_fresh_session_is_under_two_seconds(server, browser, timings):
+    """Median of 3 fresh sessions: each a new browser context (no HTTP cache, no cookies)
+    opening /overview, timed to every chart drawn and the script idle."""
+    overview = PAGES[0]
+
+    def visit() -> float:
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        try:
+            started = time.perf_counter()
+            page.goto(f"{server}/{overview.url_path}")
+            wait_rendered(page, overview.title, overview.charts)
+            elapsed = time.perf_counter() - started
+            assert page.locator(EXCEPTION).count() == 0
+            return elapsed
+        finally:
+            context.close()
+
+    visit()  # the server's first page (imports) when this test runs alone: not counted
+    seconds = sorted(visit() for _ in range(3))
+    timings.setdefault(overview.slug, {})["fresh_session_s"] = [round(s, 3) for s in seconds]
+    assert seconds[1] < FIRST_LOAD_TARGET_S, (
+        f"first load of a fresh session: median {seconds[1]:.2f} s of {seconds}")
 
 
 def _metric_value(page, label: str) -> str:
