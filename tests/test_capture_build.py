@@ -7,8 +7,9 @@ opened on the Record assessments page under AppTest; an assessment saved there s
 pending; the next build (the incremental path: a copy of the served file, the capture store
 gated again by rapport.capture.regate, then the dbt models that depend on contacts and
 assessments) shows it on the power map (fct_power_map) with the contact's new key score.
-To keep the suite's time, dbt runs its models without its tests (the full `rapport build`
-runs them; tests/test_incremental.py and the pipeline tests build through the command line).
+To keep the suite's time, dbt runs only the models the page and the map need, without their
+tests (the full `rapport build` runs them; tests/test_incremental.py and the pipeline tests
+build through the command line).
 
 The same store through a full build's front gives the same validated contacts, contact
 assessments, quarantine and row counts as the incremental regate: an incremental build with
@@ -63,10 +64,20 @@ def _front(db: Path, raw: Path, store: Path, build_id: str) -> None:
         con.close()
 
 
-def _dbt(db: Path, build_id: str, *select: str) -> None:
-    args = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-    if select:
-        args = ["run", "--select", *select]
+# What the app's sidebar and the Record assessments page read (the Overview, which the app
+# opens first, says "not built" for what is missing: a warning, not an error).
+PAGE_MODELS = ("+fct_power_map", "+dim_accounts", "+dim_contacts", "+dim_reps",
+               "+fct_account_tiers", "+fct_rep_performance", "+int_accounts_owner_of_period")
+# The next build's dbt: what depends on contacts and assessments, of those models.
+NEXT_MODELS = tuple(f"source:validated.{table}+,{model}" for table in ("contacts",
+                    "contact_assessments") for model in ("+fct_power_map", "+dim_contacts"))
+
+
+def _dbt(db: Path, build_id: str, *select: str, seeds: bool = False) -> None:
+    args = ["run", "--select", *select]
+    if seeds:  # the seeds too (config.*), no tests
+        args = ["build", "--select", *select, "--exclude-resource-type", "test",
+                "--exclude-resource-type", "unit_test"]
     result = run_dbt(args, db, vars={"build_id": build_id, "as_of_date": str(AS_OF)},
                      echo=None)
     assert result.success, result
@@ -80,7 +91,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     store = root / "capture" / "capture.sqlite"
     db = root / "served.duckdb"
     _front(db, raw, store, "b0")  # no store yet: nothing merged
-    _dbt(db, "b0")
+    _dbt(db, "b0", *PAGE_MODELS, seeds=True)
     return {"root": root, "raw": raw, "store": store, "db": db}
 
 
@@ -140,7 +151,7 @@ def test_record_on_the_page_pending_then_built_onto_the_power_map(env, monkeypat
     shutil.copyfile(db, nxt)
     with duckdb.connect(str(nxt)) as con:
         capture.regate(con, "b1", env["raw"], AS_OF, capture.current_state(store))
-    _dbt(nxt, "b1", "source:validated.contacts+", "source:validated.contact_assessments+")
+    _dbt(nxt, "b1", *NEXT_MODELS)
     assert _map(nxt) == {
         "C6": ("A", 3, 60.0),  # the page's coach; CAP-A000004 (P9) is quarantined
         "CAP-C000001": ("I", 2, 45.0),

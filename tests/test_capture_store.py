@@ -150,8 +150,8 @@ def _write_many(path: str, audit: str, who: int, n: int) -> None:
 
 
 def test_two_writer_processes_lose_nothing(store):
-    n = 40
-    ctx = multiprocessing.get_context("spawn")
+    n = 100
+    ctx = multiprocessing.get_context("fork")  # no re-import: cheap
     audit = str(store.parent.parent / "audit.log")
     workers = [ctx.Process(target=_write_many, args=(str(store), audit, w, n))
                for w in (1, 2)]
