@@ -310,21 +310,22 @@ def change_figure(card: pl.DataFrame, labels: dict[str, str]) -> go.Figure:
     fig.add_trace(go.Scatter(
         x=prev, y=ys, mode="markers", name=fmt.quarter_label(py, pq),
         marker={"color": "#bdbdbd", "size": 10},
-        hovertext=[f"{fmt.quarter_label(py, pq)}: total {fmt.score(p)}, rank "
+        hovertext=[f"{y}<br>{fmt.quarter_label(py, pq)}: total {fmt.score(p)}, rank "
                    + (str(rows[r]["previous_rank_in_region"])
                       if rows[r]["previous_rank_in_region"] is not None else "none")
-                   for r, p in zip(reps, prev, strict=True)], hoverinfo="text"))
+                   for r, p, y in zip(reps, prev, ys, strict=True)], hoverinfo="text"))
     fig.add_trace(go.Scatter(
         x=now, y=ys, mode="markers+text", name=quarter, marker={"color": "#212121", "size": 10},
         text=[fmt.NA if rows[r]["total_change"] is None else
               f"{rows[r]['total_change']:+.1f}" for r in reps],
         textposition="top center", textfont={"size": 10},
-        hovertext=[f"{quarter}: total {fmt.score(n)}" for n in now], hoverinfo="text"))
+        hovertext=[f"{y}<br>{quarter}: total {fmt.score(n)}" for n, y in zip(now, ys, strict=True)],
+        hoverinfo="text"))
     fig.update_layout(title="Total: last quarter -> this quarter",
                       xaxis={"range": [0, 105]},
                       legend={"orientation": "h", "y": -0.12, "x": 0, "yanchor": "top"})
-    fig.update_yaxes(type="category", showticklabels=False,
-                     range=[len(reps) - 0.5, -0.8])  # the ranking's rows
+    # the ranking's rows, named on the left chart (and in each point's hover)
+    fig.update_yaxes(type="category", showticklabels=False, range=[len(reps) - 0.5, -0.8])
     return fig
 
 
