@@ -277,7 +277,7 @@ tables:
         load_mapping(path, contract())
     message = str(caught.value)
     for expected in [
-        "tables.account_owners.sources[0].windows: expected {by: [columns], from:",
+        "tables.account_owners.sources[0].windows.until: unknown key; allowed here: by, description,",
         "tables.account_owners.sources[1].windows.from: valid_to is not mapped in this source",
         "tables.account_owners.sources[1].windows.to: a column other than `from`",
     ]:
