@@ -1,23 +1,31 @@
-"""The raw data contract (rapport/contract.yml) as typed Python objects."""
+"""The raw data contract (rapport/contract.yml) as typed Python objects.
+
+The file's shape and rules are declared in rapport/contract_schema.py (pydantic models).
+"""
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
+from rapport.contract_schema import (
+    ColumnSpec,
+    ContractFile,
+    LayerSpec,
+    TableSpec,
+    problems,
+)
 from rapport.paths import CONTRACT_FILE, SEEDS_DIR
 
-TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
 # the SQL type a contract type is stored as (DuckDB names; the raw and validated schemas)
 SQL_TYPES = {"string": "varchar", "integer": "bigint", "decimal": "double", "date": "date",
              "timestamp": "timestamp", "boolean": "boolean"}
-NUMBER_TYPES = ("integer", "decimal")
-MOMENT_TYPES = ("date", "timestamp")
 
 
 @dataclass(frozen=True)
@@ -138,103 +146,26 @@ def _taxonomy_values(name: str, seeds_dir: Path) -> tuple[str, ...]:
         return tuple(row["activity_type"].strip().lower() for row in csv.DictReader(handle))
 
 
-def _date(value: object, where: str) -> date:
-    """A contract date: YAML reads an unquoted 1990-01-01 as a date already."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"contract: {where} must be a date YYYY-MM-DD, not {value!r}") from None
-
-
-def _bounds(spec: dict | None) -> Bounds:
-    spec = dict(spec or {})
-    unknown = set(spec) - {"number_abs_max", "earliest_date", "latest_years_after_as_of"}
-    if unknown:
-        raise ValueError(f"contract: unknown bounds key(s) {sorted(unknown)}")
-    default = Bounds()
-    found = Bounds(
-        number_abs_max=float(spec.get("number_abs_max", default.number_abs_max)),
-        earliest_date=_date(spec.get("earliest_date", default.earliest_date),
-                            "bounds.earliest_date"),
-        latest_years_after_as_of=int(spec.get("latest_years_after_as_of",
-                                              default.latest_years_after_as_of)),
-    )
-    if not 0 < found.number_abs_max < float("inf") or found.latest_years_after_as_of < 0:
-        raise ValueError(f"contract: bounds must be positive and finite: {found}")
-    return found
-
-
-COLUMN_KEYS = {"type", "required", "description", "allowed", "allowed_from", "case", "min",
-               "max", "earliest", "references", "belongs_to", "pii", "required_when", "default"}
-TABLE_KEYS = {"description", "core", "required_table", "primary_key", "columns", "checks",
-              "feeds"}
-
-
-def _column(name: str, spec: dict, seeds_dir: Path) -> Column:
-    unknown = set(spec) - COLUMN_KEYS
-    if unknown:  # a typo, or an unquoted comma in a {flow: mapping} that split a description
-        raise ValueError(f"contract: column {name} has unknown key(s) {sorted(map(str, unknown))}")
-    if spec["type"] not in TYPES:
-        raise ValueError(f"contract: column {name} has unknown type {spec['type']!r}")
-    if spec["type"] not in NUMBER_TYPES and ("min" in spec or "max" in spec):
-        raise ValueError(f"contract: column {name}: min / max are for numbers "
-                         f"(a date column sets `earliest`)")
-    if "earliest" in spec and spec["type"] not in MOMENT_TYPES:
-        raise ValueError(f"contract: column {name}: earliest is for dates and timestamps")
-    if spec.get("belongs_to") and not spec.get("references"):
-        raise ValueError(f"contract: column {name}: belongs_to needs references")
-    allowed = spec.get("allowed")
-    if spec.get("allowed_from"):
-        allowed = _taxonomy_values(spec["allowed_from"], seeds_dir)
-    ref = spec.get("references")
-    when = spec.get("required_when")
-    if when is not None:
-        if spec.get("required"):
-            raise ValueError(f"contract: column {name}: required_when is for a column that "
-                             f"is not required on every row (required: false)")
-        if not isinstance(when, dict) or len(when) != 1:
-            raise ValueError(f"contract: column {name}: required_when is one "
-                             f"{{column: [values]}}, not {when!r}")
-        (other, values), = when.items()
-        values = values if isinstance(values, list) else [values]
-        when = (str(other), tuple(str(v) for v in values))
+def _column(name: str, spec: ColumnSpec, seeds_dir: Path) -> Column:
+    allowed = spec.allowed
+    if spec.allowed_from:
+        allowed = list(_taxonomy_values(spec.allowed_from, seeds_dir))
     return Column(
         name=name,
-        type=spec["type"],
-        required=bool(spec.get("required", False)),
-        description=str(spec.get("description", "")),
+        type=spec.type,
+        required=spec.required,
+        description=spec.description,
         allowed=tuple(str(v) for v in allowed) if allowed is not None else None,
-        case=spec.get("case"),
-        min=spec.get("min"),
-        max=spec.get("max"),
-        references=tuple(ref.split(".", 1)) if ref else None,
-        pii=bool(spec.get("pii", False)),
-        earliest=_date(spec["earliest"], f"{name}.earliest") if "earliest" in spec else None,
-        belongs_to=spec.get("belongs_to"),
-        required_when=when,
-        default=None if spec.get("default") is None else str(spec["default"]),
+        case=spec.case,
+        min=spec.min,
+        max=spec.max,
+        references=spec.references,
+        pii=spec.pii,
+        earliest=spec.earliest,
+        belongs_to=spec.belongs_to,
+        required_when=spec.required_when,
+        default=None if spec.default is None else str(spec.default),
     )
-
-
-def _check_belongs_to(tables: dict[str, Table]) -> None:
-    """belongs_to: the parent is referenced by its one-column primary key (so the join finds
-    one row) and has the named column, and so does this table."""
-    for table in tables.values():
-        for col in table.columns.values():
-            if not col.belongs_to:
-                continue
-            parent, parent_col = col.references
-            where = f"contract: {table.name}.{col.name} belongs_to {col.belongs_to}"
-            if tables[parent].primary_key != (parent_col,):
-                raise ValueError(f"{where}: {parent}.{parent_col} is not {parent}'s primary key")
-            if col.belongs_to not in tables[parent].columns:
-                raise ValueError(f"{where}: {parent} has no column {col.belongs_to}")
-            if col.belongs_to not in table.columns:
-                raise ValueError(f"{where}: {table.name} has no column {col.belongs_to}")
 
 
 def _check_required_when(tables: dict[str, Table]) -> None:
@@ -252,63 +183,48 @@ def _check_required_when(tables: dict[str, Table]) -> None:
                                  f"allowed values of {other}")
 
 
-def _layers(spec: dict | None, tables: dict[str, Table]) -> dict[str, Layer]:
-    """The layers, each with the tables that feed it; every `feeds` names a layer."""
-    layers = {}
-    for name, lspec in (spec or {}).items():
-        lspec = dict(lspec or {})
-        unknown = set(lspec) - {"needs", "description", "columns_any"}
-        if unknown:
-            raise ValueError(f"contract: layer {name} has unknown key(s) {sorted(unknown)}")
-        columns = []
-        for ref in lspec.get("columns_any", []):
-            table, _, column = str(ref).partition(".")
-            if table not in tables or column not in tables[table].columns:
-                raise ValueError(f"contract: layer {name}: columns_any names {ref}, which is "
-                                 f"not a contract column")
-            columns.append((table, column))
-        layers[name] = Layer(
-            name=name,
-            needs=str(lspec.get("needs") or name),
-            description=" ".join(str(lspec.get("description", "")).split()),
-            tables=tuple(t.name for t in tables.values() if name in t.feeds),
-            columns_any=tuple(columns),
-        )
-    for table in tables.values():
-        unknown = [f for f in table.feeds if f not in layers]
-        if unknown:
-            raise ValueError(f"contract: table {table.name} feeds unknown layer(s) {unknown}; "
-                             f"declare them under `layers`")
-    for layer in layers.values():
-        if not layer.tables:
-            raise ValueError(f"contract: layer {layer.name} is fed by no table")
-    return layers
+def _table(name: str, spec: TableSpec, bounds: Bounds, seeds_dir: Path) -> Table:
+    core = spec.core if spec.core is not None else spec.required_table
+    return Table(
+        name=name,
+        description=" ".join(spec.description.split()),
+        primary_key=tuple(spec.primary_key),
+        columns={c: _column(c, s, seeds_dir) for c, s in spec.columns.items()},
+        core=bool(core),  # `required_table` is the earlier name of `core`
+        checks=tuple(Check(name=c.name, rule=c.rule) for c in spec.checks),
+        bounds=bounds,
+        feeds=tuple(spec.feeds),
+    )
+
+
+def _layer(name: str, spec: LayerSpec, tables: dict[str, Table]) -> Layer:
+    """A layer, with the tables that feed it."""
+    return Layer(
+        name=name,
+        needs=spec.needs or name,
+        description=" ".join(spec.description.split()),
+        tables=tuple(t.name for t in tables.values() if name in t.feeds),
+        columns_any=tuple(spec.columns_any),
+    )
 
 
 def load_contract(path: Path = CONTRACT_FILE, seeds_dir: Path = SEEDS_DIR) -> Contract:
+    """Read the contract file, validated by its schema (rapport/contract_schema.py);
+    ValueError lists every problem with its place in the file."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    bounds = _bounds(raw.get("bounds"))
-    tables = {}
-    for tname, tspec in raw["tables"].items():
-        unknown = set(tspec) - TABLE_KEYS
-        if unknown:
-            raise ValueError(f"contract: table {tname} has unknown key(s) {sorted(unknown)}")
-        feeds = tspec.get("feeds") or []
-        tables[tname] = Table(
-            name=tname,
-            description=" ".join(str(tspec.get("description", "")).split()),
-            primary_key=tuple(tspec["primary_key"]),
-            columns={c: _column(c, s, seeds_dir) for c, s in tspec["columns"].items()},
-            # `required_table` is the earlier name of `core`
-            core=bool(tspec.get("core", tspec.get("required_table", False))),
-            checks=tuple(Check(**c) for c in tspec.get("checks", [])),
-            bounds=bounds,
-            feeds=tuple(str(f) for f in (feeds if isinstance(feeds, list) else [feeds])),
-        )
-    _check_belongs_to(tables)
+    try:
+        spec = ContractFile.model_validate(raw)
+    except ValidationError as exc:
+        found = problems(exc)
+        raise ValueError(f"contract {path} has {len(found)} problem(s):\n  "
+                         + "\n  ".join(found)) from None
+    b = spec.bounds
+    bounds = Bounds(number_abs_max=b.number_abs_max, earliest_date=b.earliest_date,
+                    latest_years_after_as_of=b.latest_years_after_as_of)
+    tables = {n: _table(n, t, bounds, seeds_dir) for n, t in spec.tables.items()}
     _check_required_when(tables)
-    return Contract(version=int(raw["version"]), tables=tables, bounds=bounds,
-                    layers=_layers(raw.get("layers"), tables))
+    return Contract(version=spec.version, tables=tables, bounds=bounds,
+                    layers={n: _layer(n, lay, tables) for n, lay in spec.layers.items()})
 
 
 @lru_cache(maxsize=1)
