@@ -84,11 +84,18 @@ pending_rows = [v for v in recorded if pending_version(v)]
 pending_added = [c for c in capture.added_contacts(account_id) if pending_contact(c)]
 with metric_row():
     metric("Accounts you may record for", fmt.count(accounts.height), help_key="",
-           width="content")
-    metric("Contacts of the account", fmt.count(len(labels)), help_key="", width="content")
+           width="content", extra_help=(
+               "Accounts in view (your regions and the sidebar filters) "
+               + ("whose account team (AR, SR, FR, or the AR of the latest quarter) includes "
+                  "you." if manager else "that your role may record for.")))
+    metric("Contacts of the account", fmt.count(len(labels)), help_key="", width="content",
+           extra_help="Contacts of the account in the served warehouse, plus contacts added "
+                      "here and not built yet.")
     metric("Pending, in the next build", fmt.count(len(pending_rows) + len(pending_added)),
            help_key="", width="content",
-           extra_help="Recorded after the served build read the capture store.")
+           extra_help="Assessment versions and added contacts of this account recorded after "
+                      "the served build read the capture store; the next `rapport build` "
+                      "takes them in.")
 
 choice = st.selectbox("Contact", [*labels, ADD_NEW], key=f"cap_contact_{account_id}",
                       format_func=lambda c: "➕ Add a contact missing from the CRM"
