@@ -10,18 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
-from pydantic import ValidationError
 
-from rapport.contract_schema import (
-    ColumnSpec,
-    ContractFile,
-    LayerSpec,
-    TableSpec,
-    problems,
-)
 from rapport.paths import CONTRACT_FILE, SEEDS_DIR
+
+if TYPE_CHECKING:  # pydantic is imported when a contract is loaded, not with this module
+    from rapport.contract_schema import ColumnSpec, LayerSpec, TableSpec
 
 # the SQL type a contract type is stored as (DuckDB names; the raw and validated schemas)
 SQL_TYPES = {"string": "varchar", "integer": "bigint", "decimal": "double", "date": "date",
@@ -211,6 +207,10 @@ def _layer(name: str, spec: LayerSpec, tables: dict[str, Table]) -> Layer:
 def load_contract(path: Path = CONTRACT_FILE, seeds_dir: Path = SEEDS_DIR) -> Contract:
     """Read the contract file, validated by its schema (rapport/contract_schema.py);
     ValueError lists every problem with its place in the file."""
+    from pydantic import ValidationError
+
+    from rapport.contract_schema import ContractFile, problems
+
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     try:
         spec = ContractFile.model_validate(raw)
