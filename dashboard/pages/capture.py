@@ -3,6 +3,8 @@ a note, or a contact missing from the CRM, written to the capture store (rapport
 never to the served warehouse, which is read-only). The next `rapport build` reads the store;
 until then a change shows as "pending, in the next build"."""
 
+import datetime as dt
+
 import polars as pl
 import streamlit as st
 from ui import fmt
@@ -52,6 +54,12 @@ who = ("you (local demo)" if viewer.email == "local-demo" else fmt.plain(viewer.
 st.caption(f"Writes are recorded as {who}, with the time, in the capture store and the audit "
            "log; nothing is overwritten (each save is a new version). The next `rapport "
            "build` takes them in.")
+as_of = ctx.build.get("as_of_date")
+today = dt.datetime.now(dt.UTC).date()
+if as_of is not None and as_of < today:
+    st.caption(f"The served build's as-of date is {fmt.date(as_of)}: an assessment recorded "
+               f"today ({fmt.date(today)}) is in force from the first build whose as-of date "
+               "reaches it (the latest activity, or `rapport build --as-of` a later day).")
 if accounts.is_empty():
     empty("No account you may record for." if not manager else
           f"No account with you ({fmt.plain(viewer.rep_id)}) on its team (AR, SR, FR) in view.",
