@@ -134,7 +134,8 @@ def test_first_load_of_a_fresh_session_is_under_two_seconds(server, browser, tim
         finally:
             context.close()
 
-    visit()  # the server's first page (imports) when this test runs alone: not counted
+    if "first_load_s" not in timings.get(overview.slug, {}):
+        visit()  # the server's first page (its imports), when this test runs alone: not counted
     seconds = sorted(visit() for _ in range(3))
     timings.setdefault(overview.slug, {})["fresh_session_s"] = [round(s, 3) for s in seconds]
     assert seconds[1] < FIRST_LOAD_TARGET_S, (
