@@ -26,6 +26,10 @@ os.environ.setdefault("RAPPORT_LOCAL_MODE", "1")
 # Tests must not append to the project's own audit log.
 os.environ.setdefault(
     "RAPPORT_AUDIT_LOG", os.path.join(tempfile.gettempdir(), f"rapport-test-audit-{os.getpid()}.log"))
+# ... nor read or write the project's capture store (data/capture/): builds and pages see none.
+os.environ.setdefault(
+    "RAPPORT_CAPTURE_DB",
+    os.path.join(tempfile.gettempdir(), f"rapport-test-capture-{os.getpid()}.sqlite"))
 
 # Size of the shared test dataset: enough accounts, reps and regions for every page to
 # have something to show, small enough to build in well under a minute.

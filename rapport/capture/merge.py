@@ -224,9 +224,12 @@ def changed_since(base: StoreState | None, base_id: str, path: Path | None = Non
     from rapport.incremental import NotIncremental
 
     path = path or store_path()
-    if base is None:
-        raise NotIncremental(f"build {base_id} recorded no capture store state")
     now = current_state(path)
+    if base is None:  # a build that recorded nothing of the store: fine while it is empty
+        if now.last_version_id or now.last_contact_id:
+            raise NotIncremental(f"build {base_id} recorded no capture store state and "
+                                 f"{path} has rows")
+        return None
     if (now.last_version_id, now.last_contact_id) == (base.last_version_id,
                                                       base.last_contact_id):
         if (now.versions_sha256, now.contacts_sha256) != (base.versions_sha256,
