@@ -229,3 +229,16 @@ def test_the_users_file_refuses_an_account_manager_without_rep_id_and_capture_fo
     assert "capture" not in config.viewer("lead@example.com").pages
     assert "capture" in config.viewer("am.p2@example.com").pages
     assert "data_quality" not in config.viewer("am.p2@example.com").pages
+
+
+def test_an_unreadable_store_stops_the_build_naming_it(store):
+    import duckdb
+
+    from rapport.errors import StructuralError
+
+    store.parent.mkdir(parents=True)
+    store.write_bytes(b"not a database, " * 100)
+    with duckdb.connect() as con, pytest.raises(StructuralError) as stopped:
+        capture.merge_for_build(con, {})
+    assert str(stopped.value).startswith(f"{store}: the capture store cannot be read")
+    assert "Restore it from its backup" in str(stopped.value)

@@ -157,6 +157,8 @@ def merge_for_build(con, raw_counts: dict[str, int], path: Path | None = None) -
             f"{path}: the capture store cannot be read ({exc}). Restore it from its backup "
             "(docs/operations.md, 'The capture store'), or move it away to build without the "
             "recorded assessments, and run the build again.") from None
+    if not path.exists():
+        return f"none (no capture store at {path})"
     raw_counts["contacts"] = raw_counts.get("contacts", 0) + merged.contacts
     raw_counts["contact_assessments"] = (raw_counts.get("contact_assessments", 0)
                                          + merged.assessments)
