@@ -162,87 +162,22 @@ def local_demo_viewer() -> Viewer:
                   scope=Scope.all_access(label="local mode (demo): all access"))
 
 
-def _strings(value: Any, where: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise AccessConfigError(f"{where}: expected a list of names, got {value!r}")
-    if allowed is not None:
-        unknown = sorted(set(value) - set(allowed))
-        if unknown:
-            raise AccessConfigError(f"{where}: unknown {unknown}; use some of {list(allowed)}")
-    return tuple(value)
-
-
 def parse_config(raw: Any, source: str = "users file") -> AccessConfig:
-    """Check and normalise a users file's content (see config/users.example.yml)."""
-    if not isinstance(raw, dict):
-        raise AccessConfigError(f"{source}: expected a mapping with a `users:` key")
-    unknown_keys = sorted(set(raw) - {"users", "role_pages", "pii_roles"})
-    if unknown_keys:
-        raise AccessConfigError(f"{source}: unknown key(s) {unknown_keys}; "
-                                "use users, role_pages, pii_roles")
-    role_pages = dict(DEFAULT_ROLE_PAGES)
-    for role, pages in (raw.get("role_pages") or {}).items():
-        if role not in ROLES:
-            raise AccessConfigError(f"{source}: role_pages.{role}: unknown role; use {ROLES}")
-        role_pages[role] = _strings(pages, f"{source}: role_pages.{role}", PAGES)
-        if CAPTURE_PAGE in role_pages[role] and role not in WRITE_ROLES:
-            raise AccessConfigError(
-                f"{source}: role_pages.{role}: {CAPTURE_PAGE} records assessments and "
-                f"{role} may not write (only {', '.join(WRITE_ROLES)}); remove "
-                f"{CAPTURE_PAGE} from the list")
-        if role in REGION_SCOPED_ROLES:
-            refused = [p for p in role_pages[role] if p in ALL_REGIONS_PAGES]
-            if refused:
-                raise AccessConfigError(
-                    f"{source}: role_pages.{role}: {refused} show every region's data "
-                    f"(quarantine, build history, file paths) and cannot be given to a role "
-                    f"limited to its regions; remove {', '.join(refused)} from the list")
-    pii_roles = DEFAULT_PII_ROLES
-    if "pii_roles" in raw:
-        pii_roles = _strings(raw["pii_roles"] or [], f"{source}: pii_roles", ROLES)
-    listed = raw.get("users")
-    if listed is not None and not isinstance(listed, dict):
-        raise AccessConfigError(f"{source}: users: expected a mapping of e-mail -> entry, "
-                                f"got {type(listed).__name__}")
-    users: dict[str, dict[str, Any]] = {}
-    spelled: dict[str, str] = {}
-    for email, entry in (listed or {}).items():
-        where = f"{source}: users.{email}"
-        if not isinstance(email, str) or "@" not in email:
-            raise AccessConfigError(f"{where}: the key must be an e-mail address")
-        key = email.strip().lower()
-        if key in spelled:
-            raise AccessConfigError(
-                f"{where}: the same e-mail as users.{spelled[key]} (e-mails are compared in "
-                "lower case); keep one entry per person")
-        spelled[key] = email
-        if not isinstance(entry, dict) or entry.get("role") not in ROLES:
-            raise AccessConfigError(f"{where}: needs `role:` one of {ROLES}")
-        extra = sorted(set(entry) - set(USER_KEYS))
-        if extra:
-            raise AccessConfigError(f"{where}: unknown key(s) {extra}; an entry has only "
-                                    f"{', '.join(USER_KEYS)}")
-        role = entry["role"]
-        normal: dict[str, Any] = {"role": role}
-        if role in REGION_SCOPED_ROLES:
-            regions = _strings(entry.get("regions"), f"{where}.regions")
-            if len(set(regions)) != len(regions):
-                raise AccessConfigError(f"{where}.regions: a region is listed twice")
-            normal["regions"] = regions
-        elif "regions" in entry:
-            raise AccessConfigError(f"{where}: only a regional_director or an account_manager "
-                                    "has `regions:`")
-        if role == "account_manager":
-            rep_id = entry.get("rep_id")
-            if not isinstance(rep_id, str) or not rep_id.strip():
-                raise AccessConfigError(
-                    f"{where}: an account_manager needs `rep_id:` (their rep_id in reps.csv): "
-                    "it decides the accounts they may record assessments for; add it")
-            normal["rep_id"] = rep_id.strip()
-        elif "rep_id" in entry:
-            raise AccessConfigError(f"{where}: only an account_manager has `rep_id:`")
-        users[key] = normal
-    return AccessConfig(users=users, role_pages=role_pages, pii_roles=pii_roles)
+    """Check and normalise a users file's content (see config/users.example.yml) against its
+    schema (rapport/auth_schema.py); AccessConfigError names the file and each entry."""
+    from pydantic import ValidationError
+
+    from rapport.auth_schema import UsersFile, problems
+
+    try:
+        spec = UsersFile.model_validate(raw)
+    except ValidationError as exc:
+        raise AccessConfigError("\n".join(f"{source}: {p}" for p in problems(exc))) from None
+    return AccessConfig(
+        users={email.strip().lower(): entry.normal() for email, entry in spec.users.items()},
+        role_pages={**DEFAULT_ROLE_PAGES, **spec.role_pages},
+        pii_roles=spec.pii_roles,
+    )
 
 
 def load_config(path: Path | None = None) -> AccessConfig:
