@@ -80,6 +80,12 @@ def planted(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> 
                 and exists (select 1 from marts.fct_attitude_history as h
                             where h.contact_id = pm.contact_id)
             order by pm.contact_id limit 1""", [other])
+        # The marts enforce their keys (dbt model contracts); the rows planted below break
+        # them on purpose, as a damaged or hand-edited file could: the same tables without
+        # their constraints.
+        for table in ("fct_interactions", "fct_account_alerts", "fct_attitude_history",
+                      "fct_power_map", "fct_opportunity_power_map"):
+            con.execute(f"create or replace table marts.{table} as select * from marts.{table}")
         original_name = _one(con, "select full_name from marts.dim_contacts where contact_id = ?",
                              [contact_id])[0]
         # X's values made distinctive wherever the marts hold them
