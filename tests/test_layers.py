@@ -24,12 +24,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SHARED = ("rapport.paths", "rapport.contract", "rapport.errors", "rapport.pages",
-          "rapport.checks.results")
+SHARED = ("rapport.paths", "rapport.contract", "rapport.contract_schema", "rapport.errors",
+          "rapport.pages", "rapport.checks.results")
 PIPELINE = ("rapport.ingest", "rapport.quarantine", "rapport.build", "rapport.publish",
             "rapport.incremental", "rapport.spark", "rapport.dbt_runner", "rapport.checks",
             "rapport.coverage", "rapport.importer", "rapport.capture.merge")
-SERVING = ("rapport.warehouse", "rapport.auth", "rapport.serve", "rapport.capture.store")
+SERVING = ("rapport.warehouse", "rapport.auth", "rapport.auth_schema", "rapport.serve",
+           "rapport.capture.store")
 GENERATOR = ("rapport.generator", "rapport.generate")
 TOOLS = ("rapport.cli", "rapport.bench", "rapport.contract_docs")
 DASHBOARD = ("dashboard",)
