@@ -1,4 +1,4 @@
-"""Who may use the dashboard, which pages they see, which rows and columns (issue 6).
+"""Who may use the dashboard, which pages they see, which rows and columns.
 
 The users file (config/users.yml; RAPPORT_USERS overrides the path) maps an identity e-mail
 to a role; the role gives the pages and whether personal data is shown; a regional director's

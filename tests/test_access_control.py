@@ -1,4 +1,4 @@
-"""Access control (issue 6) on a real built warehouse: every role x page under AppTest (what is
+"""Access control on a real built warehouse: every role x page under AppTest (what is
 visible, what is refused), unknown users denied, two regional directors never see each
 other's region (every query function and every rendered page), hostile values stay values
 and leak nothing, personal data stays masked for roles without access (pages and CSV

@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 # issue's filter-change target (0.5 s) is measured and reported in
 # test-artifacts/browser-timings.json, not asserted here.
 FIRST_LOAD_LIMIT_S = 60.0  # the first page of a fresh server: imports, frontend bundle
-# Issue 18: a fresh session (a new browser: no cached frontend, a new Streamlit session)
+# A fresh session (a new browser: no cached frontend, a new Streamlit session)
 # opens the Overview, drawn in full, in under 2 s: the median of 3 sessions, on a server
 # that has served a page before (its Python imports done, once per process).
 # RAPPORT_FIRST_LOAD_TARGET_S overrides it on a machine known to be slower (say so).

@@ -1,4 +1,4 @@
-"""Issue 18, parts 1 and 5, in a real browser (`rapport serve` on the built warehouse, Debian's
+"""The alert worklist and deep links in a real browser (`rapport serve` on the built warehouse, Debian's
 chromium): every page's URL opens that page directly (the Overview's too: it said "Page not
 found"), an alert card then the row's "Power map ›" cell open the alert's account on the Power
 map (two clicks), and an account id the viewer cannot see, in the URL, shows no data.

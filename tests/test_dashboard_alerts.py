@@ -1,4 +1,4 @@
-"""Issue 18, parts 1 and 5, under Streamlit's AppTest on a real built warehouse: the
+"""The alert worklist and deep links under Streamlit's AppTest on a real built warehouse: the
 Overview's alerts as a worklist (every alert in scope, count cards that filter, pages in SQL,
 a CSV of every alert of the filter, a director's region only) and the Power map opened on an
 account from the URL (checked against the viewer's scope; its own account, not Relationship

@@ -1,4 +1,4 @@
-"""Pages follow coverage (issue 15): on a warehouse whose meta.layers says relationship
+"""Pages follow coverage: on a warehouse whose meta.layers says relationship
 health, power maps and profit are unavailable (an export of accounts, deals and reps only),
 every page renders and says what is missing instead of showing 0 or an alert storm.
 

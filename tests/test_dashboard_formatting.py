@@ -1,4 +1,4 @@
-"""The dashboard's formatting layer (dashboard/ui/fmt.py, issue 18) and its use on the Tiers,
+"""The dashboard's formatting layer (dashboard/ui/fmt.py) and its use on the Tiers,
 Relationship health and Data quality pages.
 
 Unit tests of fmt (labels read from the seeds and the contract, one percent style, the

@@ -1,4 +1,4 @@
-"""The Overview's trends (issue 18 item 6) under AppTest on a real built warehouse: results
+"""The Overview's trends under AppTest on a real built warehouse: results
 against target by quarter (one x per quarter up to the chosen one), the same quarter a year
 back beside the previous quarter (revenue / revenue_prior_year - 1 from the mart, or n/a),
 and the split by region of the chosen quarter (the mart's rows; a director sees only their

@@ -1,4 +1,4 @@
-"""Issue 18 (parts 2 and 6), the Scorecards page: a director can say from the page alone why
+"""The Scorecards page: a director can say from the page alone why
 each rep ranks where he does.
 
 - dimension 1 by component (value, 0-100 score, weight, points) as fct_rep_scorecard scores
@@ -435,7 +435,7 @@ def test_only_the_chosen_view_runs_its_queries(warehouse_env, monkeypatch):
         assert set(called) == expected, (view, sorted(set(called)))
 
 
-# --- the formatting layer on Scorecards, Overview and Power map (issue 18 parts 3, 4) -------
+# --- the formatting layer on Scorecards, Overview and Power map ---------
 # The same check as tests/test_dashboard_formatting.py makes for Tiers, Health and Data
 # quality: no None, nan or labelled code in a visible cell or header, one percent style, and
 # the currency in every money header.

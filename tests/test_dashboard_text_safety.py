@@ -1,6 +1,6 @@
-"""Issue 13 ("fail closed"), what the dashboard shows and exports: data values render as
-plain text (findings 12), CSV exports cannot carry spreadsheet formulas (finding 7), and a
-role without personal-data access sees quarantine details masked (finding 8).
+"""Fail closed: what the dashboard shows and exports: data values render as
+plain text, CSV exports cannot carry spreadsheet formulas, and a
+role without personal-data access sees quarantine details masked.
 
 Unit tests with hand-written values, then every page under AppTest on a copy of the built
 warehouse whose regions, accounts, reps, contacts and key actions carry markdown, HTML and

@@ -1,4 +1,4 @@
-"""Issue 13 ("fail closed"), the data layer: it does not trust the data.
+"""Fail closed, the data layer: it does not trust the data.
 
 1. Contacts are scoped by their own account's region. Rows of a visible account that name a
    contact of an account in another region (inconsistent data the gate would quarantine)

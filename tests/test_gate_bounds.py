@@ -1,5 +1,5 @@
 """The gate reads values exactly or quarantines them: bounds, strict numbers and dates, NUL
-bytes, time zones (issue 13, findings 5, 6 and 9).
+bytes, time zones.
 
 One small raw folder holds good rows and, after them, one planted row per case; the gate runs
 once on it (module fixture). Every planted row must be in meta.dq_quarantine with exactly the
@@ -269,7 +269,7 @@ def write_tiny_with(folder: Path, extra_interaction: str) -> None:
 
 
 def test_a_year_one_interaction_is_quarantined_and_the_month_range_stays(tmp_path):
-    """Finding 6: one interaction in year 1 made the monthly tables 1,000 times larger. The
+    """One interaction in year 1 made the monthly tables 1,000 times larger. The
     months run from the first clean interaction to the as-of date (int_calendar_months): it
     must be the same with and without the planted row."""
     def month_span(con) -> tuple[date, int]:
@@ -315,7 +315,7 @@ def test_csv_offsets_do_not_depend_on_the_session_time_zone(tmp_path, zone):
 
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Tokyo"])
 def test_parquet_timestamptz_is_read_as_an_instant_whatever_the_time_zone(tmp_path, zone):
-    """Finding 9: a Parquet TIMESTAMPTZ shifted with the server's TimeZone."""
+    """A Parquet TIMESTAMPTZ shifted with the server's TimeZone."""
     write_tiny_with(tmp_path, "")
     csv_file = tmp_path / "interactions.csv"
     writer = duckdb.connect()

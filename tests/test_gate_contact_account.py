@@ -1,5 +1,5 @@
-"""A row that names an account and a contact must name a contact of that account (issue 13,
-finding 3): contract key `belongs_to`.
+"""A row that names an account and a contact must name a contact of that account:
+contract key `belongs_to`.
 
 R01's account A1 and R02's account A2 each have one contact. Interactions, complaints,
 feedback and survey answers on A1 that name A2's contact are quarantined with the reason

@@ -1,6 +1,6 @@
 """Structural breaks that DuckDB reported as binder errors, or without their cause, now stop
-the build with a message naming the file, the line or column and what to do (issue 13,
-finding 10), with exit code 2 and no traceback."""
+the build with a message naming the file, the line or column and what to do, with
+exit code 2 and no traceback."""
 
 from __future__ import annotations
 

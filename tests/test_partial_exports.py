@@ -1,5 +1,5 @@
 """Coverage, not failure: a partial or incomplete export builds, publishes and records what it
-covers (issue 15).
+covers.
 
 - Each of the four shipped mapping fixtures (tests/fixtures/crm/*), reduced to its core
   objects (users/owners, accounts/companies, deals), imported with `rapport import` and built

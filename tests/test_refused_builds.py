@@ -1,4 +1,4 @@
-"""Refused builds are visible (issue 15): a real `rapport build` refused by the quarantine
+"""Refused builds are visible: a real `rapport build` refused by the quarantine
 limit prints the top quarantine reasons per table and the kept file, and the dashboard shows
 the refused build in red with its failed check and reasons, whether or not a build was
 published before.

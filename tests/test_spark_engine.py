@@ -1,4 +1,4 @@
-"""The same dbt models on Apache Spark and on DuckDB give the same marts (issue 9).
+"""The same dbt models on Apache Spark and on DuckDB give the same marts.
 
 tests/fixtures/tiny/ is built twice, seeds and models only (the data and unit tests are the
 DuckDB tests' business; on Spark they cost minutes even on this data):

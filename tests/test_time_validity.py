@@ -1,4 +1,4 @@
-"""End to end: time-correct history (issue 16) on a small hand-built dataset.
+"""End to end: time-correct history on a small hand-built dataset.
 
 tests/fixtures/time_validity/ goes through the real pipeline front (rapport.ingest.load_raw,
 rapport.quarantine.run_gate with as_of_date 2025-06-30) and one real `dbt build` of the whole

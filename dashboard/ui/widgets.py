@@ -284,7 +284,7 @@ NO_INTERACTIONS = (
 FILTERS_TOO_NARROW = "Widen the sidebar filters (region, industry, tier) or pick another quarter."
 
 
-# -- Build attempts (issue 15): refused builds, from the build records ----------------------
+# -- Build attempts: refused builds, from the build records ----------------------
 
 _STATUS_MARKS = {"passed": "🟢 published", "rolled_back": "🟢 published, rolled back",
                  "running": "⏳ running"}
@@ -356,14 +356,14 @@ def attempts_frame(attempts) -> pl.DataFrame:
     )
 
 
-# -- Coverage (issue 15): what the build's data has and what it lacks -----------------------
+# -- Coverage: what the build's data has and what it lacks -----------------------
 
 def coverage_line(cov: pl.DataFrame, layers) -> tuple[str, str]:
     """(line, help): 'This build has: accounts, opportunities, reps · missing: contacts, deal
     contacts · not available: power map, relationship health (see docs/import.md)', tables
     named by their labels (fmt.table_label), and a help naming each label's table
     ('Deal contacts: opportunity_contacts.csv'). ('', '') when the warehouse records no
-    coverage (built before issue 15)."""
+    coverage (built before coverage was recorded)."""
     from rapport.warehouse.queries.coverage import tables_present
 
     has, missing = tables_present(cov)

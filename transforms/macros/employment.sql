@@ -19,7 +19,7 @@
 {%- endmacro %}
 
 {#-
-    Who a plan item or complaint counts for (issue 16's iron triangle), over a row that has
+    Who a plan item or complaint counts for (iron triangle), over a row that has
     owner_credit_rule ('owner' | 'ar', seed iron_triangle_credit), owner_rep_id,
     period_ar_rep_id, current_ar_rep_id and the is_*_employed / is_*_in_quarter flags
     above; the first that holds wins:
@@ -46,7 +46,7 @@
 {%- endmacro %}
 
 {#-
-    The iron-triangle credit (issue 16) of `items`: a select of every column of `items`, one
+    The iron-triangle credit of `items`: a select of every column of `items`, one
     row per row, plus the rep each is credited to (credited_rep_id) and why (credited_to).
       items  the CTE of the credited rows (plan items, complaints), with owner_rep_id,
              account_id and due_date

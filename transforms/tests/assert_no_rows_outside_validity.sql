@@ -1,5 +1,5 @@
 {#-
-    Validity windows (issue 16, macros/validity.sql): no mart row for an entity outside its
+    Validity windows (macros/validity.sql): no mart row for an entity outside its
     window. Written out here on purpose (not through the macros), as a second statement of
     the rule.
       accounts  fct_relationship_health, fct_account_tiers: created_date <= snapshot_date

@@ -1,5 +1,5 @@
 {#-
-    The iron triangle (issue 16): nothing owned is credited to nobody. Every plan item and
+    The iron triangle: nothing owned is credited to nobody. Every plan item and
     complaint due in the measured history (a quarter of int_calendar_quarters, up to its
     snapshot day) counts for an assessed rep in the quarter it is due: its credited_rep_id
     (int_actions_plan_items_credited, int_actions_complaints_credited) is set and has a row

@@ -1,6 +1,6 @@
-"""What the build's data covers (issue 15): meta.coverage and meta.layers.
+"""What the build's data covers: meta.coverage and meta.layers.
 
-The build writes, in every warehouse since issue 15:
+The build writes, in every warehouse since coverage was recorded:
 - `meta.coverage`: table_name, column_name, table_present, table_rows, column_present,
   filled_rows, filled_share (one row per contract column);
 - `meta.layers`: layer, available, needs, reason (one row per layer the pages show:

@@ -237,7 +237,7 @@ def tier_counts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
 # Alerts about something nobody holds (no approver, no coach) need the account's contacts
 # and their decision roles; "untouched 90 days" needs logged activities. Without those
 # inputs they would fire for every account (85 "No approver" alerts on an export without
-# contacts, issue 15), so they are left out: absence alerts when the power-map layer is
+# contacts), so they are left out: absence alerts when the power-map layer is
 # unavailable or the account has no contact loaded, untouched alerts when the activities
 # layer (interactions) is unavailable.
 ABSENCE_ALERTS = ("no_approver", "no_coach_on_s_a")

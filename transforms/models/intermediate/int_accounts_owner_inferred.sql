@@ -1,5 +1,5 @@
 {#-
-    Ownership of the period, inferred (issue 16): the AR who owned an account in a quarter,
+    Ownership of the period, inferred: the AR who owned an account in a quarter,
     inferred from the quarter's own evidence. int_accounts_owner_of_period uses it where the
     CRM's owner history (account_owners, int_accounts_owner_recorded) does not decide.
     One row per account per quarter in which the account existed on at least one day up to

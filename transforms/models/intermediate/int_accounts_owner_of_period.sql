@@ -1,5 +1,5 @@
 {#-
-    Ownership of the period (issue 16): the AR who owned an account in a quarter, recorded
+    Ownership of the period: the AR who owned an account in a quarter, recorded
     history first, inference only without it. One row per account per quarter in which the
     account existed on at least one day, from its creation to its closing (the rows of
     int_accounts_owner_inferred):

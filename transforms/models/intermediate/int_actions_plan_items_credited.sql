@@ -1,5 +1,5 @@
 {#-
-    The iron triangle (issue 16): one row per plan item with the rep it is credited to on
+    The iron triangle: one row per plan item with the rep it is credited to on
     key actions 4-7 (credited_rep_id) and why (credited_to: 'owner', 'account_ar', 'current_ar',
     or null when nobody responsible was employed). Who, in which order: credited_items()
     in macros/employment.sql.
