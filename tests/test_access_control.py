@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
+from support.apptest import record_downloads
 
 from rapport import auth
 from rapport.paths import DASHBOARD_DIR
@@ -568,16 +569,7 @@ def test_csv_exports_of_pages_are_masked_scoped_and_logged(users, monkeypatch, t
                                                            region_ids_of, personal_values):
     """Click every download button (run the callable Streamlit keeps for the click): the CSV
     holds no personal data and no other region's ids, and each click is one audit line."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    clicks: list = []
-    original = MediaFileManager.add_deferred
-
-    def keep(self, data_callable, *args, **kwargs):
-        clicks.append((kwargs.get("file_name"), data_callable))
-        return original(self, data_callable, *args, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    clicks = record_downloads(monkeypatch)
     a, b = two_regions
     only_b = region_ids_of(b) - region_ids_of(a)
     monkeypatch.setenv("RAPPORT_AS_USER", "dir.a@example.com")

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
+from support.apptest import record_downloads
 
 from rapport.paths import DASHBOARD_DIR
 from rapport.warehouse import Reader, Scope
@@ -81,17 +82,7 @@ def warehouse_env(monkeypatch, built_warehouse: Path) -> Path:
 def downloads(monkeypatch) -> list:
     """(file name, callable) of every download button rendered: Streamlit keeps a callable
     per deferred download, called here as a click would."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    made: list = []
-    original = MediaFileManager.add_deferred
-
-    def keep(self, data_callable, *args, **kwargs):
-        made.append((kwargs.get("file_name"), data_callable))
-        return original(self, data_callable, *args, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
-    return made
+    return record_downloads(monkeypatch)
 
 
 # -- reading the page -------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import duckdb
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
+from support.apptest import record_downloads
 
 from rapport.paths import DASHBOARD_DIR, PROJECT_ROOT
 from rapport.warehouse import Reader, Scope
@@ -545,16 +546,8 @@ def _health(at: AppTest, account_id: str | None = None) -> AppTest:
 
 def test_a_health_row_opens_its_account_on_the_power_map(warehouse_env, monkeypatch):
     from streamlit.proto.Dataframe_pb2 import Dataframe
-    from streamlit.runtime.media_file_manager import MediaFileManager
 
-    made: list = []
-    original = MediaFileManager.add_deferred
-
-    def keep(self, data_callable, *args, **kwargs):
-        made.append((kwargs.get("file_name"), data_callable))
-        return original(self, data_callable, *args, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    made = record_downloads(monkeypatch)
     at = _health(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
     table = next(d for d in at.dataframe if "open_map" in d.value.columns)
     # the row's open action: a cell of its own ("Power map ›"), a click selects it

@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
+from support.apptest import record_downloads
 
 from rapport.pages import PAGES as REGISTRY
 from rapport.paths import DASHBOARD_DIR
@@ -195,17 +196,7 @@ def hostile_warehouse(built_warehouse: Path, tmp_path_factory: pytest.TempPathFa
 @pytest.fixture()
 def downloads(monkeypatch) -> list:
     """The CSV of every download button rendered (Streamlit keeps a callable per button)."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    made: list = []
-    original = MediaFileManager.add_deferred
-
-    def keep(self, data_callable, *args, **kwargs):
-        made.append((kwargs.get("file_name"), data_callable))
-        return original(self, data_callable, *args, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
-    return made
+    return record_downloads(monkeypatch)
 
 
 # What the hostile names would render as, were they markdown or HTML: an image, a link,
