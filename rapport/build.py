@@ -562,8 +562,10 @@ def _ingest_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, record: 
     try:
         state.raw_counts = load_raw(con, state.raw_dir)
         from rapport.capture import merge_for_build  # recorded assessments: an input too
+        from rapport.quarantine import default_as_of_date
 
-        progress.line(f"captures: {merge_for_build(con, state.raw_counts)}")
+        as_of = state.as_of_date or default_as_of_date(con)  # the date the gate will use
+        progress.line(f"captures: {merge_for_build(con, state.raw_counts, as_of=as_of)}")
     except StructuralError as exc:
         return _structural_failure(con, state, record, path, progress, exc)
     progress.done("ingest", f"{len(state.raw_counts)} tables, "
@@ -606,10 +608,16 @@ def _append_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, plan: Pl
     if as_of < plan.base_as_of:
         raise NotIncremental(f"the as-of date would move back from {plan.base_as_of} to {as_of}")
     refuse_moved_date_bounds(con, plan, as_of)
-    if plan.captures is not None:  # new captures: contacts and assessments gated again
+    captures = plan.captures
+    if captures is None and as_of != plan.base_as_of:
+        from rapport.capture import current_state, recorded_after
+
+        if recorded_after(plan.base_as_of):  # dated on the old as-of date: date them again
+            captures = current_state()
+    if captures is not None:  # new captures: contacts and assessments gated again
         from rapport.capture import regate
 
-        regate(con, state.build_id, state.raw_dir, as_of, plan.captures)
+        regate(con, state.build_id, state.raw_dir, as_of, captures)
     gate = gate_appended(con, state.build_id, plan, as_of, appended)
     state.as_of_date = as_of
     state.raw_counts, state.clean_rows, state.quarantined_rows = stored_row_counts(con)
@@ -618,8 +626,8 @@ def _append_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, plan: Pl
                           f"{state.quarantined_rows:,} quarantined in all; "
                           f"data changed from {gate.since}"
                           + ("; new recorded assessments: contacts and assessments gated "
-                             "again, every model rebuilt" if plan.captures else ""))
-    return None if plan.captures is not None else gate.since
+                             "again, every model rebuilt" if captures else ""))
+    return None if captures is not None else gate.since
 
 
 def _checks_failed(state: BuildState, record: BuildRecord, path: Path, report: CheckReport,

@@ -176,12 +176,16 @@ the quarantine gate:
 
 - **Assessments.** Each recorded version with an attitude becomes one `contact_assessments`
   row: `assessment_id` `CAP-A` + the version's number (`CAP-A000001`), the contact,
-  `assessed_date` = the UTC date of the moment it was saved (`assessed_at`), `attitude`,
+  `assessed_date` = the UTC date of the moment it was saved (`assessed_at`), or the build's
+  as-of date when that is earlier (below), `attitude`,
   `assessor_rep_id` = the writer's `rep_id` when the writer is an account manager (empty
   otherwise). Imported and captured assessments are one history: the attitude in force on a
   day is the latest assessment dated on or before it, whichever its source; two on the
   same day: the last by `assessment_id`. An assessment saved after the build's as-of date
-  counts from the first build whose as-of date reaches it.
+  is dated on the as-of date: it says how the contact stands now, and the warehouse's "now"
+  is its as-of date (a CRM export is usually days or weeks old), so the next build shows
+  it. A later build with a later as-of date dates it again (an incremental build then
+  gates contacts and assessments again); the store keeps the real time of the recording.
 - **Contacts missing from the CRM.** Each added contact becomes a `contacts` row with the id
   `CAP-C` + its number (`CAP-C000001`), the account, name, title, department and level; no
   `created_date` (it counts as always present).

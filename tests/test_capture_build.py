@@ -54,7 +54,7 @@ def _front(db: Path, raw: Path, store: Path, build_id: str) -> None:
     con = duckdb.connect(str(db))
     try:
         counts = load_raw(con, raw)
-        capture.merge_for_build(con, counts, store)
+        capture.merge_for_build(con, counts, store, as_of=AS_OF)
         run_gate(con, build_id, AS_OF)
         con.execute("create table meta.build_info as select ? as build_id, "
                     "cast(? as timestamp) as started_at, cast(? as date) as as_of_date",
@@ -259,6 +259,31 @@ def test_incremental_with_captures_gates_like_a_full_build(served, tmp_path, mon
             write_state(con, "b1", code_files(), raw_file_states(raw), {})
         with pytest.raises(NotIncremental, match="lost or changed rows"):
             plan(raw, full, AS_OF)
+
+
+def test_an_assessment_recorded_after_the_as_of_date_is_dated_on_it(tmp_path, monkeypatch):
+    """A CRM export runs to some day before today; what the account team records today is
+    how the contact stands now, so the build dates it on its as-of date (the warehouse's
+    "now"). An assessment recorded before the as-of date keeps its day."""
+    store = tmp_path / "capture.sqlite"
+    monkeypatch.setenv("RAPPORT_CAPTURE_DB", str(store))
+    monkeypatch.setenv("RAPPORT_AUDIT_LOG", str(tmp_path / "audit.log"))
+    demo = auth.local_demo_viewer()
+    a1 = capture.AccountFacts("A1", "R1", frozenset({"P1"}), frozenset({"C1", "C4", "C5"}))
+    capture.record_assessment(demo, a1, "A1", "C4", attitude=2,
+                              assessed_at="2025-06-01 09:00:00")
+    capture.record_assessment(demo, a1, "A1", "C5", attitude=3)  # now: after 2025
+    as_of = dt.date(2025, 6, 30)
+    # a build at as_of dated the second one on as_of: a later as-of date dates it again
+    assert capture.recorded_after(as_of, store)
+    assert not capture.recorded_after(AS_OF, store)
+    with duckdb.connect() as con:
+        load_raw(con, TINY)
+        capture.merge_into_raw(con, store, as_of=as_of)
+        assert con.execute(
+            "select assessment_id, contact_id, assessed_date from raw.contact_assessments "
+            "where assessment_id like 'CAP-%' order by 1").fetchall() == [
+            ("CAP-A000001", "C4", "2025-06-01"), ("CAP-A000002", "C5", "2025-06-30")]
 
 
 if __name__ == "__main__":  # pragma: no cover

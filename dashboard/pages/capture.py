@@ -57,9 +57,9 @@ st.caption(f"Writes are recorded as {who}, with the time, in the capture store a
 as_of = ctx.build.get("as_of_date")
 today = dt.datetime.now(dt.UTC).date()
 if as_of is not None and as_of < today:
-    st.caption(f"The served build's as-of date is {fmt.date(as_of)}: an assessment recorded "
-               f"today ({fmt.date(today)}) is in force from the first build whose as-of date "
-               "reaches it (the latest activity, or `rapport build --as-of` a later day).")
+    st.caption(f"The served build's data runs to {fmt.date(as_of)}: the next build dates an "
+               f"assessment recorded today ({fmt.date(today)}) on its own as-of date, so the "
+               "map shows it as the contact's current stance; the history keeps the real time.")
 if accounts.is_empty():
     empty("No account you may record for." if not manager else
           f"No account with you ({fmt.plain(viewer.rep_id)}) on its team (AR, SR, FR) in view.",

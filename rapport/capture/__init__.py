@@ -32,6 +32,7 @@ from rapport.capture.merge import (
     merge_for_build,
     merge_into_raw,
     merged_state,
+    recorded_after,
     regate,
     state_of_rows,
     state_rows,
@@ -66,6 +67,6 @@ __all__ = [
     "CaptureError", "CaptureRefused", "MergeSummary", "Recorded", "StoreState", "add_contact",
     "added_contacts", "assessment_id", "changed_since", "check_value", "contact_id_of",
     "current_state", "masked", "masked_note", "merge_for_build", "merge_into_raw",
-    "merged_state", "record_assessment", "regate", "state_of_rows", "state_rows",
+    "merged_state", "record_assessment", "recorded_after", "regate", "state_of_rows", "state_rows",
     "store_path", "versions", "write_merged_state",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +84,14 @@ def _mark_present(con, table: str, filled: set[str]) -> None:
 
 
 def merge_into_raw(con, path: Path | None = None, upto: StoreState | None = None,
-                   spec: Contract | None = None) -> MergeSummary:
+                   spec: Contract | None = None, as_of: date | None = None) -> MergeSummary:
     """Append the store's rows to raw.contacts and raw.contact_assessments and set the
     recorded roles on raw.contacts (before the gate); records what was read in
-    meta.capture_state. No store: nothing changes (an empty state is recorded)."""
+    meta.capture_state. No store: nothing changes (an empty state is recorded).
+
+    An assessment recorded after the build's as-of date is dated on the as-of date: it
+    says how the contact stands now, and the warehouse's "now" is its as-of date (a CRM
+    export is usually some days old). The store keeps the real time of the recording."""
     spec = spec or contract()
     path = path or store_path()
     snap = _snapshot(path, upto)
@@ -99,7 +104,8 @@ def merge_into_raw(con, path: Path | None = None, upto: StoreState | None = None
     n_contacts = _append(con, "contacts", added, source, spec)
 
     assessments = [{"assessment_id": assessment_id(r["id"]), "contact_id": r["contact_id"],
-                    "assessed_date": str(r["assessed_at"])[:10], "attitude": str(r["attitude"]),
+                    "assessed_date": _held_at(str(r["assessed_at"])[:10], as_of),
+                    "attitude": str(r["attitude"]),
                     "assessor_rep_id": r["rep_id"] or None}
                    for r in snap.versions if r["attitude"] is not None]
     n_assessments = _append(con, "contact_assessments", assessments, source, spec)
@@ -144,14 +150,30 @@ def merge_into_raw(con, path: Path | None = None, upto: StoreState | None = None
                         overridden=overridden, skipped=tuple(skipped))
 
 
-def merge_for_build(con, raw_counts: dict[str, int], path: Path | None = None) -> str:
+def _held_at(day: str, as_of: date | None) -> str:
+    """The assessment's date in the build: the day recorded, or the as-of date if later."""
+    return day if as_of is None or day <= as_of.isoformat() else as_of.isoformat()
+
+
+def recorded_after(day: date, path: Path | None = None) -> bool:
+    """Whether the store holds an assessment recorded after `day` (a build whose as-of
+    date was `day` dated it on `day`: a later as-of date dates it differently)."""
+    path = path or store_path()
+    if not path.exists():
+        return False
+    return any(r["attitude"] is not None and str(r["assessed_at"])[:10] > day.isoformat()
+               for r in _snapshot(path, None).versions)
+
+
+def merge_for_build(con, raw_counts: dict[str, int], path: Path | None = None,
+                    as_of: date | None = None) -> str:
     """A full build's merge (rapport.build): raw_counts gets the appended rows; returns
     the line the build prints. An unreadable store stops the build (StructuralError)."""
     from rapport.errors import StructuralError
 
     path = path or store_path()
     try:
-        merged = merge_into_raw(con, path)
+        merged = merge_into_raw(con, path, as_of=as_of)
     except sqlite3.Error as exc:
         raise StructuralError(
             f"{path}: the capture store cannot be read ({exc}). Restore it from its backup "
@@ -264,7 +286,7 @@ def regate(con, build_id: str, raw_dir: Path, as_of, upto: StoreState,
     before = set(con.execute(pairs).fetchall())
     for name in ("contacts", "contact_assessments"):
         load_table(con, raw_dir, spec.tables[name])
-    merge_into_raw(con, path, upto, spec)
+    merge_into_raw(con, path, upto, spec, as_of=as_of)
     for name in ("contacts", "contact_assessments"):
         con.execute("delete from meta.dq_quarantine where table_name = ?", [name])
         counts = _gate_table(con, spec.tables[name], build_id, as_of)
