@@ -229,7 +229,8 @@ if choice != ADD_NEW:
     st.subheader("History of this contact")
     mine = [v for v in recorded if v["contact_id"] == choice][::-1]
     if mine:
-        table(_versions_frame(mine), key="cap_history", file_name=f"assessments_{choice}")
+        table(fmt.readable(_versions_frame(mine), keep=("assessment_id", "status")), key="cap_history",
+              file_name=f"assessments_{choice}")
     else:
         st.caption("Nothing recorded here yet for this contact; the power map shows what the "
                    "CRM import holds.")
@@ -237,7 +238,8 @@ if choice != ADD_NEW:
 st.subheader("Pending, in the next build")
 if pending_rows or pending_added:
     if pending_rows:
-        table(_versions_frame(pending_rows[::-1]), key="cap_pending",
+        table(fmt.readable(_versions_frame(pending_rows[::-1]), keep=("assessment_id", "status")),
+              key="cap_pending",
               file_name=f"pending_{account_id}")
     if pending_added:
         table(pl.DataFrame({
