@@ -3,8 +3,9 @@
     every primary_key column) has no null, every primary_key has no duplicate. On DuckDB the
     engine enforces these constraints when it writes the table (dbt_project.yml, +contract),
     so this test is disabled there; it runs on engines that do not enforce them (Spark with
-    parquet tables: dbt-spark only sets constraints on Delta tables). One node per mart
-    instead of one per rule.
+    parquet tables: dbt-spark only sets constraints on Delta tables). One node per
+    contracted model (the marts and the fully documented intermediate tables) instead of
+    one per rule.
 -#}
 {% test contract_constraints_hold(model) %}
 {{ config(enabled=(target.type != 'duckdb')) }}
