@@ -52,15 +52,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def dashboard_server(warehouse: Path, *, timeout: float = 120.0) -> Iterator[str]:
-    """Run `rapport serve` on a free port against `warehouse`; yields the base URL."""
+def dashboard_server(warehouse: Path, *, timeout: float = 120.0,
+                     as_user: str | None = None) -> Iterator[str]:
+    """Run `rapport serve` on a free port against `warehouse` (local mode; as_user: `--as`,
+    a user of the users file RAPPORT_USERS names); yields the base URL."""
     port = free_port()
     env = {**os.environ, "RAPPORT_WAREHOUSE": str(warehouse)}
     log_path = ARTIFACTS / f"streamlit-{port}.log"
     ARTIFACTS.mkdir(exist_ok=True)
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "rapport.cli", "serve", "--local", "--port", str(port)],
+            [sys.executable, "-m", "rapport.cli", "serve", "--local", "--port", str(port),
+             *(["--as", as_user] if as_user else [])],
             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as a whole below
         )
