@@ -393,7 +393,7 @@ def compile_models(ws: Workspace, as_of: str, build_id: str) -> list[FloorModel]
 def _floor_load(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     """Raw files straight into typed tables (validated.*), seeds copied (config.*)."""
     from rapport.contract import contract
-    from rapport.ingest import _header, _read_expression, find_table_file
+    from rapport.ingest import find_table_file, read_expression, read_header
 
     for schema in ("validated", "config", "staging", "intermediate", "marts", "meta"):
         con.execute(f"create schema if not exists {schema}")
@@ -406,12 +406,12 @@ def _floor_load(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
                         f"_row_number bigint)")
             continue
         if path.suffix == ".csv":
-            header = _header(con, path)
+            header = read_header(con, path)
             spec = ", ".join(f"'{c}': '{types.get(c, 'varchar')}'" for c in header)
             source = (f"read_csv('{path}', columns = {{{spec}}}, header = true, "
                       f"auto_detect = false, delim = ',', quote = '\"', escape = '\"')")
         else:
-            source = _read_expression(path, [])
+            source = read_expression(path, [])
         select = ", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in types.items())
         con.execute(f'create table validated."{table.name}" as select {select}, '
                     f"'{path.name}' as _source_file, cast(null as bigint) as _row_number "

@@ -44,13 +44,13 @@ from rapport.capture import StoreState, changed_since, state_of_rows
 from rapport.contract import contract
 from rapport.errors import disk_full
 from rapport.ingest import (
-    _check_columns,
-    _explain,
-    _header,
-    _quote,
-    _read_expression,
-    _sql_string,
+    check_columns,
+    explain_read_error,
     find_table_file,
+    quote_identifier,
+    read_expression,
+    read_header,
+    sql_string,
 )
 from rapport.paths import PACKAGE_DIR, TRANSFORMS_DIR
 
@@ -325,8 +325,8 @@ def load_appended(con: duckdb.DuckDBPyConnection, plan_: Plan) -> int:
         return 0
     table = contract().tables[APPENDABLE]
     source = plan_.interactions_file
-    header = _header(con, source)
-    _check_columns(source, table, header)
+    header = read_header(con, source)
+    check_columns(source, table, header)
     with source.open("rb") as handle:
         header_line = handle.readline()
         handle.seek(plan_.appended_from)
@@ -335,27 +335,27 @@ def load_appended(con: duckdb.DuckDBPyConnection, plan_: Plan) -> int:
         tail_file = Path(tmp_dir) / source.name
         tail_file.write_bytes(header_line + tail)
         select = ", ".join(
-            f"cast({_quote(c)} as varchar) as {_quote(c)}" if c in header
-            else f"cast(null as varchar) as {_quote(c)}"
+            f"cast({quote_identifier(c)} as varchar) as {quote_identifier(c)}" if c in header
+            else f"cast(null as varchar) as {quote_identifier(c)}"
             for c in table.columns
         )
-        before = con.execute(f"select count(*) from raw.{_quote(APPENDABLE)}").fetchone()[0]
+        before = con.execute(f"select count(*) from raw.{quote_identifier(APPENDABLE)}").fetchone()[0]
         if before != plan_.base_raw_rows:
             raise NotIncremental(f"raw.interactions in the served file has {before:,} rows, "
                                  f"its state says {plan_.base_raw_rows:,}")
         try:
             con.execute(
-                f"insert into raw.{_quote(APPENDABLE)} "
-                f"select {select}, {_sql_string(source.name)} as _source_file, "
+                f"insert into raw.{quote_identifier(APPENDABLE)} "
+                f"select {select}, {sql_string(source.name)} as _source_file, "
                 f"{before} + row_number() over () as _row_number "
-                f"from {_read_expression(tail_file, header)}"
+                f"from {read_expression(tail_file, header)}"
             )
         except duckdb.Error as exc:
             if disk_full(exc) is not None:
                 raise  # the disk, not the input: not a structural problem
             # the same message as a full build's ingest: the whole file, its own line number
-            raise _explain(source, _in_whole_file(exc, source, plan_.appended_from)) from None
-    after = con.execute(f"select count(*) from raw.{_quote(APPENDABLE)}").fetchone()[0]
+            raise explain_read_error(source, _in_whole_file(exc, source, plan_.appended_from)) from None
+    after = con.execute(f"select count(*) from raw.{quote_identifier(APPENDABLE)}").fetchone()[0]
     return after - before
 
 
@@ -404,9 +404,9 @@ def choose_as_of(con: duckdb.DuckDBPyConnection, plan_: Plan, today: date | None
     found = con.execute(
         f"""
         select max(day) from (
-            select cast(occurred_at as date) as day from validated.{_quote(APPENDABLE)}
+            select cast(occurred_at as date) as day from validated.{quote_identifier(APPENDABLE)}
             union all
-            select {ts} as day from raw.{_quote(APPENDABLE)}
+            select {ts} as day from raw.{quote_identifier(APPENDABLE)}
             where {_regate_condition(plan_.base_raw_rows)}
         ) as days
         where day <= ?
@@ -447,19 +447,12 @@ def gate_appended(con: duckdb.DuckDBPyConnection, build_id: str, plan_: Plan,
                   as_of_date: date, appended_raw: int) -> AppendGate:
     """Run the contract rules on the appended and previously quarantined interactions,
     exactly as the full gate would judge them against the rows already clean."""
-    from rapport.quarantine import _q, _quarantine_sql, _typed_rows_sql
+    from rapport.quarantine import quarantine_sql, typed_rows_sql
 
     table = contract().tables[APPENDABLE]
-    name = _q(APPENDABLE)
-    pk = ", ".join(_q(c) for c in table.primary_key)
-    typed = _typed_rows_sql(table, as_of_date)
-    source = f"from raw.{name}"
-    if typed.count(source) != 1:
-        raise RuntimeError(f"rapport.quarantine changed: cannot restrict the gate to new rows "
-                           f"(expected one '{source}')")
-    typed = typed.replace(source, f"from (select * from raw.{name} where "
-                                  f"{_regate_condition(plan_.base_raw_rows)}) as {name}")
-    con.execute(typed)
+    name = quote_identifier(APPENDABLE)
+    pk = ", ".join(quote_identifier(c) for c in table.primary_key)
+    con.execute(typed_rows_sql(table, as_of_date, only=_regate_condition(plan_.base_raw_rows)))
     regated = con.execute("select count(*) from gate_rows").fetchone()[0]
     # A full build keeps the first clean row of a key. A previously quarantined row that is
     # clean now and comes before a row already kept with its key would change which row is
@@ -489,7 +482,7 @@ def gate_appended(con: duckdb.DuckDBPyConnection, build_id: str, plan_: Plan,
         select good._row_number from good inner join validated.{name} as kept using ({pk})
         """)
     con.execute(f"delete from meta.dq_quarantine where table_name = '{APPENDABLE}'")
-    columns = ", ".join(_q(c) for c in table.columns)
+    columns = ", ".join(quote_identifier(c) for c in table.columns)
     before = con.execute(f"select count(*) from validated.{name}").fetchone()[0]
     con.execute(
         f"insert into validated.{name} "
@@ -501,7 +494,7 @@ def gate_appended(con: duckdb.DuckDBPyConnection, build_id: str, plan_: Plan,
         "select min(cast(occurred_at as date)) from gate_rows "
         "where not is_bad and _row_number not in (select _row_number from gate_duplicates)"
     ).fetchone()[0]
-    con.execute(_quarantine_sql(table, as_of_date), [build_id, APPENDABLE])
+    con.execute(quarantine_sql(table, as_of_date), [build_id, APPENDABLE])
     raw = con.execute(f"select count(*) from raw.{name}").fetchone()[0]
     bad = con.execute("select count(*) from meta.dq_quarantine where table_name = ?",
                       [APPENDABLE]).fetchone()[0]

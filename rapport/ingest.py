@@ -51,32 +51,32 @@ def find_table_file(raw_dir: Path, table: Table) -> Path | None:
     return found[0] if found else None
 
 
-def _quote(name: str) -> str:
+def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _sql_string(value: str) -> str:
+def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _read_expression(path: Path, header: list[str]) -> str:
+def read_expression(path: Path, header: list[str]) -> str:
     if path.suffix == ".parquet":
-        return f"read_parquet({_sql_string(str(path))})"
-    columns = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in header)
+        return f"read_parquet({sql_string(str(path))})"
+    columns = ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in header)
     return (
-        f"read_csv({_sql_string(str(path))}, columns = {{{columns}}}, auto_detect = false, "
+        f"read_csv({sql_string(str(path))}, columns = {{{columns}}}, auto_detect = false, "
         "header = true, delim = ',', quote = '\"', escape = '\"', encoding = 'utf-8', "
         f"strict_mode = true, null_padding = false, max_line_size = {MAX_LINE_BYTES})"
     )
 
 
-def _header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+def read_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Column names of a raw file, or a StructuralError saying why it cannot be read."""
     if path.suffix == ".parquet":
         try:
-            rel = con.execute(f"select * from {_read_expression(path, [])} limit 0")
+            rel = con.execute(f"select * from {read_expression(path, [])} limit 0")
         except duckdb.Error as exc:
-            raise _explain(path, exc) from None
+            raise explain_read_error(path, exc) from None
         return [d[0] for d in rel.description]
     with path.open("rb") as handle:
         first_line = handle.readline()
@@ -127,7 +127,7 @@ def _check_header_names(path: Path, header: list[str]) -> None:
         first[key] = i
 
 
-def _explain(path: Path, exc: Exception) -> StructuralError:
+def explain_read_error(path: Path, exc: Exception) -> StructuralError:
     message = str(exc)
     first = message.splitlines()[0] if message else type(exc).__name__
     line = re.search(r"CSV Error on Line: (\d+)", message)
@@ -170,7 +170,7 @@ def _explain(path: Path, exc: Exception) -> StructuralError:
     )
 
 
-def _check_columns(path: Path, table: Table, header: list[str]) -> None:
+def check_columns(path: Path, table: Table, header: list[str]) -> None:
     missing = [c for c in table.needed_columns if c not in header]
     if not missing:
         return
@@ -192,7 +192,7 @@ def _check_columns(path: Path, table: Table, header: list[str]) -> None:
 def load_table(con: duckdb.DuckDBPyConnection, raw_dir: Path, table: Table) -> int:
     """Load one table into raw.<table> as text; returns its row count."""
     path = find_table_file(raw_dir, table)
-    target = f"raw.{_quote(table.name)}"
+    target = f"raw.{quote_identifier(table.name)}"
     if path is None:
         if table.core:
             raise StructuralError(
@@ -202,40 +202,40 @@ def load_table(con: duckdb.DuckDBPyConnection, raw_dir: Path, table: Table) -> i
                 "(every other table is optional). Add the file and run the build again; "
                 "docs/data-contract.md lists its columns."
             )
-        columns = ", ".join(f"{_quote(c)} varchar" for c in table.columns)
+        columns = ", ".join(f"{quote_identifier(c)} varchar" for c in table.columns)
         con.execute(
             f"create or replace table {target} ({columns}, _source_file varchar, "
             "_row_number bigint)"
         )
         # an optional table without a file: empty; meta.coverage tells 'no file' from 'no rows'
-        con.execute(f"comment on table {target} is {_sql_string(NO_FILE)}")
+        con.execute(f"comment on table {target} is {sql_string(NO_FILE)}")
         return 0
 
-    header = _header(con, path)
-    _check_columns(path, table, header)
+    header = read_header(con, path)
+    check_columns(path, table, header)
     unknown = [c for c in header if c not in table.columns]
     if unknown:
         log.warning("%s: ignoring columns not in the contract: %s", path, ", ".join(unknown))
     types = _parquet_types(con, path, table) if path.suffix == ".parquet" else {}
     select = ", ".join(
-        f"{_as_text(c, types.get(c))} as {_quote(c)}" if c in header
-        else f"cast(null as varchar) as {_quote(c)}"
+        f"{_as_text(c, types.get(c))} as {quote_identifier(c)}" if c in header
+        else f"cast(null as varchar) as {quote_identifier(c)}"
         for c in table.columns
     )
     try:
         con.execute(
             f"create or replace table {target} as "
-            f"select {select}, {_sql_string(path.name)} as _source_file, "
+            f"select {select}, {sql_string(path.name)} as _source_file, "
             "row_number() over () as _row_number "
-            f"from {_read_expression(path, header)}"
+            f"from {read_expression(path, header)}"
         )
     except duckdb.Error as exc:
         if _NO_SPACE.search(str(exc)):
             raise  # the disk, not the input: not a structural problem
-        raise _explain(path, exc) from None
+        raise explain_read_error(path, exc) from None
     for c in table.columns:
         if c not in header:  # the file has no such column: meta.coverage says so
-            con.execute(f"comment on column {target}.{_quote(c)} is {_sql_string(NOT_IN_FILE)}")
+            con.execute(f"comment on column {target}.{quote_identifier(c)} is {sql_string(NOT_IN_FILE)}")
     return con.execute(f"select count(*) from {target}").fetchone()[0]
 
 
@@ -243,9 +243,9 @@ def _parquet_types(con: duckdb.DuckDBPyConnection, path: Path, table: Table) -> 
     """The Parquet type of each contract column of the file; a nested one stops the build."""
     try:
         described = con.execute(
-            f"describe select * from {_read_expression(path, [])}").fetchall()
+            f"describe select * from {read_expression(path, [])}").fetchall()
     except duckdb.Error as exc:
-        raise _explain(path, exc) from None
+        raise explain_read_error(path, exc) from None
     types = {row[0]: str(row[1]) for row in described}
     for name, kind in types.items():
         if name in table.columns and _NESTED.search(kind.strip()):
@@ -262,8 +262,8 @@ def _as_text(column: str, kind: str | None) -> str:
     """A raw column as text. A TIMESTAMP WITH TIME ZONE is written as its UTC instant, so the
     server's TimeZone cannot shift it (a plain cast would render it in that zone)."""
     if kind is not None and kind.upper() == _ZONED_TIMESTAMP:
-        return f"cast(make_timestamp(epoch_us({_quote(column)})) as varchar)"
-    return f"cast({_quote(column)} as varchar)"
+        return f"cast(make_timestamp(epoch_us({quote_identifier(column)})) as varchar)"
+    return f"cast({quote_identifier(column)} as varchar)"
 
 
 def load_raw(

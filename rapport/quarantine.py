@@ -356,13 +356,16 @@ def _flagged_select(table: Table, as_of_date: date, keep: str, source: str) -> s
     """
 
 
-def _typed_rows_sql(table: Table, as_of_date: date) -> str:
-    """Every row of raw.<table> with its trimmed text, typed values, orphan flags and is_bad,
-    as the temp table gate_rows. The incremental build (rapport/incremental.py) gates the
-    appended rows with it (after restricting its one `from raw.<table>`); the full gate
-    writes validated.<table> straight from `_flagged_select` instead."""
-    select = _flagged_select(table, as_of_date, "_source_file, _row_number",
-                             f"raw.{_q(table.name)}")
+def typed_rows_sql(table: Table, as_of_date: date, only: str | None = None) -> str:
+    """Every row of raw.<table> (only: a SQL condition on its columns that restricts the
+    rows, e.g. the incremental build's appended ones) with its trimmed text, typed values,
+    orphan flags and is_bad, as the temp table gate_rows. The incremental build
+    (rapport/incremental.py) gates the appended rows with it; the full gate writes
+    validated.<table> straight from `_flagged_select` instead."""
+    name = _q(table.name)
+    source = f"raw.{name}" if only is None else (
+        f"(select * from raw.{name} where {only}) as {name}")
+    select = _flagged_select(table, as_of_date, "_source_file, _row_number", source)
     return f"create or replace temp table gate_rows as {select}"
 
 
@@ -411,7 +414,7 @@ _GATE_ROWS_REJECTED = """
 """
 
 
-def _quarantine_sql(table: Table, as_of_date: date, rejected: str = _GATE_ROWS_REJECTED) -> str:
+def quarantine_sql(table: Table, as_of_date: date, rejected: str = _GATE_ROWS_REJECTED) -> str:
     """Phase 3, over rejected rows only: reasons, detail and the raw values as JSON.
 
     `rejected` is a select of (_row_number, is_duplicate). The reasons are computed again
@@ -465,7 +468,7 @@ def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
     return con.execute(f"select count(*) from {relation}").fetchone()[0]
 
 
-def _gate_table(
+def gate_table(
     con: duckdb.DuckDBPyConnection, table: Table, build_id: str, as_of_date: date
 ) -> TableCounts:
     name = _q(table.name)
@@ -497,7 +500,7 @@ def _gate_table(
     before = _count(con, recorded)
     if _count(con, "gate_rejected"):
         con.execute(
-            _quarantine_sql(table, as_of_date, "select * from gate_rejected"),
+            quarantine_sql(table, as_of_date, "select * from gate_rejected"),
             [build_id, table.name],
         )
     bad = _count(con, recorded) - before
@@ -570,7 +573,7 @@ def run_gate(
     as_of = as_of_date or default_as_of_date(con, today)
     counts: dict[str, TableCounts] = {}
     for table in spec.in_dependency_order():
-        counts[table.name] = _gate_table(con, table, build_id, as_of)
+        counts[table.name] = gate_table(con, table, build_id, as_of)
         c = counts[table.name]
         con.execute(
             "insert into meta.dq_row_counts values (?, ?, ?, ?, ?)",

@@ -279,7 +279,7 @@ def regate(con, build_id: str, raw_dir: Path, as_of, upto: StoreState,
     those)."""
     from rapport.incremental import NotIncremental
     from rapport.ingest import load_table
-    from rapport.quarantine import _gate_table
+    from rapport.quarantine import gate_table
 
     spec = contract()
     pairs = "select contact_id, account_id from validated.contacts"
@@ -289,7 +289,7 @@ def regate(con, build_id: str, raw_dir: Path, as_of, upto: StoreState,
     merge_into_raw(con, path, upto, spec, as_of=as_of)
     for name in ("contacts", "contact_assessments"):
         con.execute("delete from meta.dq_quarantine where table_name = ?", [name])
-        counts = _gate_table(con, spec.tables[name], build_id, as_of)
+        counts = gate_table(con, spec.tables[name], build_id, as_of)
         con.execute("update meta.dq_row_counts set raw_rows = ?, clean_rows = ?, "
                     "quarantined_rows = ? where table_name = ?",
                     [counts.raw, counts.clean, counts.quarantined, name])
