@@ -23,6 +23,9 @@ never assessed counts as attitude 0; role_influence_weights: A 1.0):
   recorded as a coach (3): 100 x 0.6 x 1.0 = 60.0.
 - CAP-C000001, added to A2 as an influencer (I) who supports exclusively (2): 45.0.
 - C7 (A2, no role, not on the map before): recorded as evaluator (E), no attitude: 15.0.
+- C9 (A3, tier S, decision maker D, assessed -1 on 2024-02-01): the alert
+  approver_or_decider_opposes; recorded as supporting exclusively (2): the alert is gone,
+  A3's other alerts (untouched key contacts) stay.
 """
 
 from __future__ import annotations
@@ -67,10 +70,12 @@ def _front(db: Path, raw: Path, store: Path, build_id: str) -> None:
 # What the app's sidebar and the Record assessments page read (the Overview, which the app
 # opens first, says "not built" for what is missing: a warning, not an error).
 PAGE_MODELS = ("+fct_power_map", "+dim_accounts", "+dim_contacts", "+dim_reps",
-               "+fct_account_tiers", "+fct_rep_performance", "+int_accounts_owner_of_period")
+               "+fct_account_tiers", "+fct_rep_performance", "+int_accounts_owner_of_period",
+               "+fct_account_alerts")
 # The next build's dbt: what depends on contacts and assessments, of those models.
 NEXT_MODELS = tuple(f"source:validated.{table}+,{model}" for table in ("contacts",
-                    "contact_assessments") for model in ("+fct_power_map", "+dim_contacts"))
+                    "contact_assessments") for model in ("+fct_power_map", "+dim_contacts",
+                                                         "+fct_account_alerts"))
 
 
 def _dbt(db: Path, build_id: str, *select: str, seeds: bool = False) -> None:
@@ -104,6 +109,12 @@ def env(served, monkeypatch):
     return served
 
 
+def _alerts(db: Path, account_id: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select alert_type, contact_id from marts.fct_account_alerts "
+                           "where account_id = ? order by all", [account_id]).fetchall()
+
+
 def _map(db: Path) -> dict[str, tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         return {r[0]: r[1:] for r in con.execute(
@@ -114,6 +125,8 @@ def _map(db: Path) -> dict[str, tuple]:
 def test_record_on_the_page_pending_then_built_onto_the_power_map(env, monkeypatch):
     db, store = env["db"], env["store"]
     assert _map(db) == {"C6": ("A", None, 15.0)}  # C7 has no role and no assessment
+    # A3 (tier S): its decision maker C9 was assessed -1 (opposes) on 2024-02-01
+    assert ("approver_or_decider_opposes", "C9") in _alerts(db, "A3")
 
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/capture.py").run()
@@ -145,6 +158,9 @@ def test_record_on_the_page_pending_then_built_onto_the_power_map(env, monkeypat
                                                           a2.contacts),
                               "A2", "C6", attitude=1, decision_role="A",
                               evaluation_group="final_decision")
+    # the account team of A3 now finds C9 supporting us exclusively (2)
+    a3 = capture.AccountFacts("A3", "R2", frozenset({"P3", "P4"}), frozenset({"C8", "C9"}))
+    capture.record_assessment(demo, a3, "A3", "C9", attitude=2)
 
     # the next build: incremental path (copy, regate the two tables, dbt on what depends)
     nxt = env["root"] / "next.duckdb"
@@ -157,6 +173,9 @@ def test_record_on_the_page_pending_then_built_onto_the_power_map(env, monkeypat
         "CAP-C000001": ("I", 2, 45.0),
         "C7": ("E", None, 15.0),
     }
+    # the opposing-decision-maker alert of A3 is gone; A3's other alerts stay
+    before, after = _alerts(db, "A3"), _alerts(nxt, "A3")
+    assert after == [a for a in before if a != ("approver_or_decider_opposes", "C9")]
     with duckdb.connect(str(nxt), read_only=True) as con:
         bad = con.execute("select source_file, reasons from meta.dq_quarantine "
                           "where table_name = 'contact_assessments'").fetchall()
@@ -184,6 +203,7 @@ def test_record_on_the_page_pending_then_built_onto_the_power_map(env, monkeypat
         ("local-demo", "assessment CAP-A000002 of contact CAP-C000001"),
         ("local-demo", "assessment CAP-A000003 of contact C7"),
         ("am@example.com", "assessment CAP-A000004 of contact C6"),
+        ("local-demo", "assessment CAP-A000005 of contact C9"),
     ]
 
 
