@@ -179,3 +179,46 @@ def test_the_dashboard_starts_without_dbt_great_expectations_spark_or_playwright
             stack.extend(".".join(parts[:i]) for i in range(1, len(parts) + 1))
     assert not heavy, "the dashboard loads at start: " + ", ".join(
         f"{lib} (from {module})" for lib, module in sorted(heavy.items()))
+
+
+def _private_imports(module: str, text: str, is_package: bool = False) -> list[str]:
+    """`from rapport.x.y import _name`, or anything from a private module rapport.x._y, in
+    a module outside what owns it (the subpackage rapport.x; a top-level module rapport.y
+    itself): 'module: imports ...'."""
+    package = module if is_package else module.rsplit(".", 1)[0]
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                and node.module.startswith("rapport")):
+            continue
+        parts = node.module.split(".")
+        private_at = next((i for i, part in enumerate(parts) if part.startswith("_")), None)
+        if private_at is not None:  # a private module: its package owns it
+            owner, names = ".".join(parts[:private_at]), [a.name for a in node.names]
+        else:  # private names: the module's subpackage owns them (rapport.capture.store's
+            # are rapport.capture's); a top-level module (rapport.quarantine) owns its own
+            owner = ".".join(parts[:-1]) if len(parts) > 2 else node.module
+            names = [a.name for a in node.names if a.name.startswith("_")]
+        if names and not (package == owner or package.startswith(owner + ".")):
+            found += [f"{module}: imports {node.module}.{name}" for name in names]
+    return found
+
+
+def test_no_module_imports_another_packages_private_names():
+    """Modules use each other's public builders: a leading underscore is private to its
+    module's package (rapport.warehouse.queries._base serves rapport.warehouse.queries)."""
+    broken = [line for module, path in sorted(_sources().items())
+              for line in _private_imports(module, path.read_text(encoding="utf-8"),
+                                           is_package=path.name == "__init__.py")]
+    assert not broken, "private names imported across packages:\n" + "\n".join(broken)
+    # the checker itself
+    assert _private_imports("rapport.incremental",
+                            "from rapport.quarantine import _q, gate_table\n") == [
+        "rapport.incremental: imports rapport.quarantine._q"]
+    assert _private_imports("dashboard.pages.x",
+                            "from rapport.warehouse.queries._base import fetch\n") == [
+        "dashboard.pages.x: imports rapport.warehouse.queries._base.fetch"]
+    assert _private_imports("rapport.warehouse.queries.capture",
+                            "from rapport.warehouse.queries._base import fetch\n") == []
+    assert _private_imports("rapport.capture.merge",
+                            "from rapport.capture.store import _snapshot\n") == []
