@@ -719,9 +719,9 @@ def _run_dbt(path: Path, state: BuildState, progress: Progress, since: date | No
     """dbt build. Incremental (since set): only what depends on the interactions is built
     (`source:validated.interactions+`, which includes everything that depends on the as-of
     date), and the incremental models recompute from `since` on. Seeds, the models of the
-    other tables and their tests are left as the copied file holds them, and unit tests are
-    left out: their inputs and the code are byte-identical to the build started from, which
-    ran and passed them (rapport/incremental.py checks both before it starts)."""
+    other tables and their tests are left as the copied file holds them. Unit tests are left
+    out of every build: they test the code, and the test suite runs them
+    (rapport.dbt_runner.build)."""
     from rapport import dbt_runner
 
     target = builds_dir() / f"{state.build_id}.dbt"
