@@ -2,8 +2,9 @@
 source, its staging model and that model's documentation with every contract column, its key
 tested as a key and each reference tested as a relationship. The two YAML files were written
 from the contract once and are edited by hand; this test is what keeps them in step. A key
-checked on a mart (TESTED_ON) is a primary_key constraint of the mart's enforced contract
-(transforms/dbt_project.yml), which the engine checks when it writes the table."""
+checked on a mart (TESTED_ON) is a unique test there, and its not-null rule may be a not_null
+constraint of the mart's enforced contract (transforms/dbt_project.yml), which the engine
+checks when it writes the table."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def _tests(column: dict) -> list:
     return column.get("data_tests") or column.get("tests") or []
 
 
-def _constrained_key(column: dict) -> bool:
-    return any(c.get("type") == "primary_key" for c in column.get("constraints") or [])
+def _not_null_constraint(column: dict) -> bool:
+    return any(c.get("type") == "not_null" for c in column.get("constraints") or [])
 
 
 def _mart_columns(model: str) -> dict:
@@ -62,13 +63,13 @@ def test_every_contract_table_is_a_source_and_a_documented_staging_model():
             documented = _mart_columns(model)
         key = table.primary_key
         if len(key) == 1 and key[0] in documented:
-            # a data test on a staging view, or the primary_key constraint of a mart's
-            # enforced contract (the engine refuses a null or duplicate key at insert)
-            if not ({"unique", "not_null"} <= {t for t in _tests(documented[key[0]])
-                                                if isinstance(t, str)}
-                    or _constrained_key(documented[key[0]])):
-                problems.append(f"{model}.{key[0]}: the key is not tested unique and not_null"
-                                f" nor a primary_key constraint")
+            # unique: a data test; not null: a data test on a staging view, or the not_null
+            # constraint of a mart's enforced contract (the engine refuses a null at insert)
+            tests = {t for t in _tests(documented[key[0]]) if isinstance(t, str)}
+            if "unique" not in tests or not ("not_null" in tests
+                                             or _not_null_constraint(documented[key[0]])):
+                problems.append(f"{model}.{key[0]}: the key is not tested unique and not null"
+                                f" (a not_null test or constraint)")
         elif len(key) > 1:
             combos = [t["unique_combination"]["arguments"]["columns"]
                       for t in models[model].get("data_tests", [])
