@@ -240,6 +240,9 @@ def _credit(raw: dict, seeds: dict, owners: pl.DataFrame, items: pl.DataFrame) -
         (for_owner & _employed("o_hire", "o_leave", "quarter_start", "snapshot"),
          "owner_rep_id", "owner"),
         (_employed("p_hire", "p_leave", "quarter_start", "snapshot"), "period_ar", "account_ar"),
+        # no AR of the account employed: the owner, whatever the role's rule
+        (_employed("o_hire", "o_leave", "due", "due"), "owner_rep_id", "owner"),
+        (_employed("o_hire", "o_leave", "quarter_start", "snapshot"), "owner_rep_id", "owner"),
     ]
     credited, to = pl.when(rules[0][0]).then(rules[0][1]), pl.when(rules[0][0]).then(
         pl.lit(rules[0][2]))

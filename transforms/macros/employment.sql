@@ -28,6 +28,8 @@
       today's AR, employed on the due date
       the owner, employed some day of the quarter (when the rule credits owners)
       the AR of the period, employed some day of the quarter
+      the owner, employed on the due date, then some day of the quarter, whatever the rule
+        (no AR of the account was employed: the item counts for the SR/FR who owns it)
     credited('rep_id') gives the rep, credited('rule') which of them it was.
 -#}
 {% macro credited(what) -%}
@@ -37,6 +39,8 @@
         ('is_current_ar_employed', 'current_ar_rep_id', 'current_ar'),
         ("owner_credit_rule = 'owner' and is_owner_in_quarter", 'owner_rep_id', 'owner'),
         ('is_period_ar_in_quarter', 'period_ar_rep_id', 'account_ar'),
+        ('is_owner_employed', 'owner_rep_id', 'owner'),
+        ('is_owner_in_quarter', 'owner_rep_id', 'owner'),
     ] -%}
     case
         {%- for condition, rep, rule in steps %}
@@ -60,6 +64,9 @@
       3 'current_ar'  today's AR of the account (stg_accounts.ar_rep_id) employed on the due date;
       4 'owner'       the owner (rule as in 1) employed some day of the due date's quarter;
       5 'account_ar'  the AR of the period employed some day of that quarter;
+      6 'owner'       no AR of the account was employed: the owner, whatever its role's
+                      rule, employed on the due date, else some day of that quarter (the
+                      SR/FR is then an assessed rep of that quarter);
       null            nobody responsible was employed (assert_owned_items_are_credited
                       fails on such an item when it is due in the measured history).
     Added columns, in order: owner_role, owner_credit_rule (the role's credit_to, else
