@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1366, "height": 768}
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
-CHART = '[data-testid="stPlotlyChart"] .main-svg'
+CHART = '[data-testid="stPlotlyChart"]'
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 STATUS = '[data-testid="stStatusWidget"]'
 EXCEPTION = '[data-testid="stException"]'
@@ -108,13 +108,17 @@ def chromium() -> Iterator[object]:
 
 
 def wait_rendered(page, title: str, charts: int, timeout_ms: float = 60_000) -> None:
-    """Wait until the script run has finished, and the page shows its title, its first
-    `charts` plotly charts drawn, and no status widget."""
-    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    """Wait until the page shows its title, its script run has finished, its first
+    `charts` plotly charts are drawn, and no status widget shows. The title first: right
+    after a navigation the app can still read idle from the page before, and a page without
+    charts would then be looked at before its script has drawn anything."""
     page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=timeout_ms)
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
     if charts:
+        # charts drawn: chart elements holding plotly's svg (a chart has several .main-svg)
         page.wait_for_function(
-            "([sel, n]) => document.querySelectorAll(sel).length >= n",
+            "([sel, n]) => [...document.querySelectorAll(sel)]"
+            ".filter(chart => chart.querySelector('.main-svg')).length >= n",
             arg=[CHART, charts], timeout=timeout_ms,
         )
     page.wait_for_selector(STATUS, state="detached", timeout=timeout_ms)
