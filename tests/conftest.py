@@ -84,3 +84,11 @@ def built_warehouse(shared_dir: Path, demo_raw: Path) -> Path:
                     f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
                 )
     return served
+
+
+@pytest.fixture()
+def warehouse_env(monkeypatch, built_warehouse: Path) -> Path:
+    """The dashboard (AppTest) reads the shared built warehouse, as the local demo user."""
+    monkeypatch.setenv("RAPPORT_WAREHOUSE", str(built_warehouse))
+    monkeypatch.delenv("RAPPORT_AS_USER", raising=False)
+    return built_warehouse

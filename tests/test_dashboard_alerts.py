@@ -72,13 +72,6 @@ def premise(built_warehouse: Path) -> dict:
 
 
 @pytest.fixture()
-def warehouse_env(monkeypatch, built_warehouse: Path) -> Path:
-    monkeypatch.setenv("RAPPORT_WAREHOUSE", str(built_warehouse))
-    monkeypatch.delenv("RAPPORT_AS_USER", raising=False)
-    return built_warehouse
-
-
-@pytest.fixture()
 def downloads(monkeypatch) -> list:
     """(file name, callable) of every download button rendered: Streamlit keeps a callable
     per deferred download, called here as a click would."""

@@ -25,13 +25,6 @@ APP = str(DASHBOARD_DIR / "app.py")
 TIMEOUT = 120
 
 
-@pytest.fixture()
-def warehouse_env(monkeypatch, built_warehouse: Path) -> Path:
-    monkeypatch.setenv("RAPPORT_WAREHOUSE", str(built_warehouse))
-    monkeypatch.delenv("RAPPORT_AS_USER", raising=False)
-    return built_warehouse
-
-
 def _rows(path: Path, sql: str, params=()) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql, list(params)).fetchall()

@@ -42,13 +42,6 @@ SEEDS = PROJECT_ROOT / "transforms" / "seeds"
 NINE = 9
 
 
-@pytest.fixture()
-def warehouse_env(monkeypatch, built_warehouse: Path) -> Path:
-    monkeypatch.setenv("RAPPORT_WAREHOUSE", str(built_warehouse))
-    monkeypatch.delenv("RAPPORT_AS_USER", raising=False)
-    return built_warehouse
-
-
 def _marts(path: Path, sql: str, params: list | None = None) -> pl.DataFrame:
     with duckdb.connect(str(path), read_only=True) as con:
         cur = con.execute(sql, params or [])
