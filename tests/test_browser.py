@@ -20,10 +20,12 @@ from support.browser import (
     ARTIFACTS,
     EXCEPTION,
     IDLE,
+    LOAD_MARKS,
     PAGES,
     VIEWPORT,
     chromium,
     dashboard_server,
+    load_breakdown,
     screenshot,
     wait_rendered,
 )
@@ -36,13 +38,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 FIRST_LOAD_LIMIT_S = 60.0  # the first page of a fresh server: imports, frontend bundle
 # A fresh session (a new browser: no cached frontend, a new Streamlit session) opening the
 # Overview, drawn in full: the median of 3 sessions, on a server that has served a page
-# before (its Python imports done, once per process). The target is 2 s; measured on a quiet
-# 2-core machine it is 2.7-3.0 s, of which the browser's part after the script has sent the
-# page is about 1.5 s (plotly's 4.7 MB bundle parsed, three charts drawn; docs/dashboard.md,
-# "First load"). The median goes to browser-timings.json against the target; the assertion
-# is the ceiling that catches a regression to the 3.5-7.3 s measured before this work, on a
-# test machine whose other core is building warehouses. RAPPORT_FIRST_LOAD_CEILING_S
-# overrides it on a machine known to be slower (say so).
+# before (its Python imports done, once per process). The target is 2 s; it is not met while
+# the first view holds plotly charts. Measured on the 2-core machine (load 3-4, other builds
+# running): median 2.9-3.0 s; the same page with its 3 charts left out 1.3-1.4 s. The page
+# script itself takes 0.08-0.13 s on the server (warm query cache); the rest is the browser:
+# the frontend bundle parsed at ~0.7 s, the script's first elements at ~1.0 s, then every
+# element waits for Streamlit's plotly chunk (4.7 MB, one file, loaded the first time a
+# chart arrives), whose evaluation and drawing take 0.7-1.1 s of the main thread (a CPU
+# profile), and everything shows at once at ~2.5 s. Fetching that chunk at the very start
+# (a modulepreload in the HTML, tried through a request route) or evaluating it during the
+# frontend's start changed nothing measurable (at load 4-8): the cost is main-thread CPU,
+# not the download. (docs/dashboard.md, "First load", has the earlier figures.) The breakdown of the median session goes to browser-timings.json
+# (fresh_session_breakdown). The assertion is the ceiling that catches a regression to the
+# 3.5-7.3 s measured before the earlier work, on a test machine whose other core is building
+# warehouses. RAPPORT_FIRST_LOAD_CEILING_S overrides it on a machine known to be slower
+# (say so).
 FIRST_LOAD_TARGET_S = 2.0
 FIRST_LOAD_CEILING_S = float(os.environ.get("RAPPORT_FIRST_LOAD_CEILING_S") or 6.0)
 COLD_RENDER_LIMIT_S = 20.0  # a page reached through the navigation, nothing cached yet
@@ -128,8 +138,9 @@ def test_first_load_of_a_fresh_session_is_measured_against_its_target(server, br
     opening /overview, timed to every chart drawn and the script idle."""
     overview = PAGES[0]
 
-    def visit() -> float:
+    def visit() -> tuple[float, dict]:
         context = browser.new_context(viewport=VIEWPORT)
+        context.add_init_script(LOAD_MARKS)  # notes when the title and each chart showed
         page = context.new_page()
         try:
             started = time.perf_counter()
@@ -137,16 +148,19 @@ def test_first_load_of_a_fresh_session_is_measured_against_its_target(server, br
             wait_rendered(page, overview.title, overview.charts)
             elapsed = time.perf_counter() - started
             assert page.locator(EXCEPTION).count() == 0
-            return elapsed
+            return elapsed, load_breakdown(page, overview.charts)
         finally:
             context.close()
 
     if "first_load_s" not in timings.get(overview.slug, {}):
         visit()  # the server's first page (its imports), when this test runs alone: not counted
-    seconds = sorted(visit() for _ in range(3))
+    visits = sorted((visit() for _ in range(3)), key=lambda v: v[0])
+    seconds = [elapsed for elapsed, _ in visits]
     timings.setdefault(overview.slug, {}).update(
         fresh_session_s=[round(s, 3) for s in seconds], fresh_session_target_s=FIRST_LOAD_TARGET_S,
-        fresh_session_met=seconds[1] < FIRST_LOAD_TARGET_S)
+        fresh_session_met=seconds[1] < FIRST_LOAD_TARGET_S,
+        fresh_session_breakdown=visits[1][1],  # the median session, s since navigation start
+        fresh_session_load=[round(n, 2) for n in os.getloadavg()])
     assert seconds[1] < FIRST_LOAD_CEILING_S, (
         f"first load of a fresh session: median {seconds[1]:.2f} s of {seconds} (target "
         f"{FIRST_LOAD_TARGET_S} s, ceiling {FIRST_LOAD_CEILING_S} s)")

@@ -124,6 +124,58 @@ def wait_rendered(page, title: str, charts: int, timeout_ms: float = 60_000) -> 
     page.wait_for_selector(STATUS, state="detached", timeout=timeout_ms)
 
 
+# Where a page load's time goes, in the page's own clock (ms since its navigation started):
+# an init script of the browser context (context.add_init_script(LOAD_MARKS)) notes when the
+# title first showed, when the script started and finished running, and when the n-th chart
+# was drawn (charts_<n>). Read them with load_breakdown(page) after wait_rendered.
+LOAD_MARKS = """(() => {
+  const marks = window.__rapportLoadMarks = {};
+  const mark = (name) => { if (!(name in marks)) marks[name] = performance.now(); };
+  new MutationObserver(() => {
+    if (document.querySelector('h1')) mark('title');
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app && app.getAttribute('data-test-script-state');
+    if (state === 'running') mark('script_started');
+    else if (state === 'notRunning' && 'script_started' in marks) mark('script_done');
+    const drawn = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+      .filter(chart => chart.querySelector('.main-svg')).length;
+    for (let n = 1; n <= drawn; n++) mark('charts_' + n);
+  }).observe(document, {subtree: true, childList: true, attributes: true,
+                        attributeFilter: ['data-test-script-state']});
+})();"""
+
+
+def load_breakdown(page, charts: int) -> dict[str, float | None]:
+    """Seconds since the navigation started, for a page opened in a context with LOAD_MARKS:
+    the frontend's bundle parsed (DOMContentLoaded), the script started, the title shown,
+    the script finished, Streamlit's plotly chunk (PlotlyChart.*.js, about 4.7 MB, loaded
+    the first time a chart arrives) requested and received, the first and the last of
+    `charts` charts drawn. None for what did not happen (no chart, no plotly chunk)."""
+    found = page.evaluate(
+        r"""() => {
+          const nav = performance.getEntriesByType('navigation')[0];
+          const chunk = performance.getEntriesByType('resource')
+            .find(e => /\/PlotlyChart\.[^/]*\.js$/.test(e.name));
+          return {marks: window.__rapportLoadMarks || {},
+                  dom_content_loaded: nav ? nav.domContentLoadedEventEnd : null,
+                  plotly_requested: chunk ? chunk.startTime : null,
+                  plotly_received: chunk ? chunk.responseEnd : null};
+        }""")
+    marks = found["marks"]
+    in_order = {  # roughly in the order they happen
+        "dom_content_loaded": found["dom_content_loaded"],
+        "script_started": marks.get("script_started"),
+        "title_shown": marks.get("title"),
+        "plotly_requested": found["plotly_requested"],
+        "plotly_received": found["plotly_received"],
+        "script_done": marks.get("script_done"),
+        "first_chart_drawn": marks.get("charts_1") if charts else None,
+        "charts_drawn": marks.get(f"charts_{charts}") if charts else None,
+    }
+    return {f"{name}_s": None if ms is None else round(ms / 1000, 3)
+            for name, ms in in_order.items()}
+
+
 def screenshot(page, name: str, *, full: bool = False) -> Path:
     """Save a screenshot of the viewport (or of the whole scrolled page when full=True: the
     viewport is stretched to the height of Streamlit's inner scrolling element)."""
