@@ -343,15 +343,16 @@ class FloorModel:
 
 
 def compile_models(ws: Workspace, as_of: str, build_id: str) -> list[FloorModel]:
-    """`dbt compile` of the models (against an empty file named like the floor's, so the
-    compiled SQL names the floor's catalog); the models in dependency order."""
+    """`dbt compile` of the models; the models in dependency order. The compiled SQL names
+    the database `build` (rapport.dbt_runner.DB_LINK, what dbt opens), so the floor's file
+    is named build.duckdb too."""
     from rapport import dbt_runner
 
     compile_dir = ws.root / "floor-compile"
     shutil.rmtree(compile_dir, ignore_errors=True)
     compile_dir.mkdir(parents=True)
     result = dbt_runner.run_dbt(
-        ["compile", "--select", "resource_type:model"], compile_dir / "floor.duckdb",
+        ["compile", "--select", "resource_type:model"], compile_dir / dbt_runner.DB_LINK,
         vars={"as_of_date": as_of, "build_id": build_id}, target_path=compile_dir / "target",
         echo=None)
     if not result.success:
@@ -424,6 +425,10 @@ def _floor_load(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     con.execute("detach full_build")
 
 
+# the compiled SQL names the database as dbt opened it (rapport.dbt_runner.DB_LINK)
+FLOOR_FILE = "build.duckdb"
+
+
 def bench_floor(ws: Workspace, models: list[FloorModel], report: Report) -> None:
     floor_dir = ws.root / "floor"
     per_model: dict[str, list[float]] = {}
@@ -431,7 +436,7 @@ def bench_floor(ws: Workspace, models: list[FloorModel], report: Report) -> None
         shutil.rmtree(floor_dir, ignore_errors=True)
         floor_dir.mkdir(parents=True)
         report.load("floor")
-        con = duckdb.connect(str(floor_dir / "floor.duckdb"))
+        con = duckdb.connect(str(floor_dir / FLOOR_FILE))
         try:
             t0 = time.perf_counter()
             _floor_load(con, ws)
@@ -451,7 +456,7 @@ def bench_floor(ws: Workspace, models: list[FloorModel], report: Report) -> None
         _say(f"floor {i + 1}/{report.runs}: {t2 - t0:.1f} s (load {t1 - t0:.1f} s, models "
              f"{t2 - t1:.1f} s)")
     report.floor_models = {uid: Figure(v) for uid, v in per_model.items()}
-    differing = compare_marts(floor_dir / "floor.duckdb", ws.full_copy, counts_only=True)
+    differing = compare_marts(floor_dir / FLOOR_FILE, ws.full_copy, counts_only=True)
     report.checks["floor_marts"] = (
         "same row count in every mart as the full build" if not differing else
         f"row counts differ from the full build: {differing}")

@@ -9,13 +9,29 @@ One line of progress per finished node (name, status, seconds) goes to the logge
 `rapport.dbt` and, by default, to stdout. The dbt project and its profiles.yml live in
 rapport.paths.TRANSFORMS_DIR; the profile reads the database path from the environment
 variable RAPPORT_DBT_DB_PATH, which run_dbt sets for the duration of the call.
+
+Parsing the project costs dbt about 6 s; re-reading what changed since the last parse
+(partial parsing) well under one. dbt re-parses everything when its command-line vars or
+the profile's connection settings change, so run_dbt keeps both the same from one build to
+the next:
+- the build's settings (as_of_date, build_id, incremental_since) go to the models as the
+  environment variables RAPPORT_DBT_<NAME> (macro build_setting), not as --vars;
+- dbt opens the database as the relative path `build.duckdb`, a hard link in dbt's target
+  folder (the working folder for the call) to the build's file. (DuckDB names the database
+  after the file it finds at the end of a symbolic link, so a symbolic link would not do.)
+dbt's parse state (partial_parse.msgpack) is kept between calls in the folder
+RAPPORT_DBT_PARSE_CACHE (default: data/warehouse/dbt-parse; "off" keeps none). dbt checks
+every file of the project against it and re-parses what changed, so a cache left by other
+code is safe, only slower.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -28,11 +44,18 @@ from pathlib import Path
 from typing import Any
 
 from rapport.errors import deferred_stop, raise_if_stopping
-from rapport.paths import TRANSFORMS_DIR
+from rapport.paths import TRANSFORMS_DIR, warehouse_dir
 
 log = logging.getLogger("rapport.dbt")
 
 DB_PATH_ENV = "RAPPORT_DBT_DB_PATH"
+PARSE_CACHE_ENV = "RAPPORT_DBT_PARSE_CACHE"
+# The build's settings: passed as environment variables RAPPORT_DBT_<NAME> (macro
+# build_setting reads the var first, then the variable), so that dbt's parse stays valid.
+BUILD_SETTINGS = ("as_of_date", "build_id", "incremental_since")
+# What dbt opens: a hard link in its target folder (the working folder) to the build's file.
+DB_LINK = "build.duckdb"
+PARSE_STATE = "partial_parse.msgpack"
 _QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1"}
 # dbt's runner keeps global state (flags, adapters): one invocation at a time per process.
 _LOCK = threading.Lock()
@@ -98,6 +121,82 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
+
+
+@contextmanager
+def _working_dir(path: Path) -> Iterator[None]:
+    saved = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(saved)
+
+
+def _link_database(target_path: Path, db_path: Path) -> str:
+    """The path dbt's profile opens: `build.duckdb`, relative to the target folder, a hard
+    link to db_path (the same path on every call keeps dbt's parse state valid). Where no
+    link can be made (another file system), db_path itself."""
+    link = target_path / DB_LINK
+    try:
+        link.unlink(missing_ok=True)
+        stale_wal = target_path / f"{DB_LINK}.wal"
+        if stale_wal.exists():  # of a killed call: never replay it onto another file
+            stale_wal.unlink()
+        os.link(db_path, link)
+    except OSError:
+        return str(db_path)
+    return DB_LINK
+
+
+def _unlink_database(target_path: Path) -> None:
+    """Remove the link once dbt closed the database. DuckDB writes its log next to the path
+    it opened and folds it into the file when it closes; should a log remain, opening and
+    closing the file once folds it in."""
+    link = target_path / DB_LINK
+    if not link.exists():
+        return
+    if (target_path / f"{DB_LINK}.wal").exists():
+        import duckdb
+
+        duckdb.connect(str(link)).close()
+    link.unlink()
+
+
+def parse_cache_file(command: Sequence[str], vars: dict[str, Any]) -> Path | None:
+    """The file that keeps dbt's parse state for this kind of call, or None ("off").
+
+    One file per project folder, dbt version, target and remaining vars: a call that would
+    make dbt parse everything again does not overwrite the state of the usual build."""
+    setting = os.environ.get(PARSE_CACHE_ENV, "")
+    if setting.strip().lower() == "off":
+        return None
+    from dbt.version import __version__ as dbt_version
+
+    folder = Path(setting) if setting.strip() else warehouse_dir() / "dbt-parse"
+    target = command[command.index("--target") + 1] if "--target" in command[:-1] else ""
+    key = json.dumps([str(TRANSFORMS_DIR.resolve()), dbt_version, target, vars],
+                     sort_keys=True, default=str)
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
+
+
+def _restore_parse_state(cache: Path | None, target_path: Path) -> None:
+    if cache is not None and cache.is_file() and not (target_path / PARSE_STATE).exists():
+        shutil.copyfile(cache, target_path / PARSE_STATE)
+
+
+def _keep_parse_state(cache: Path | None, target_path: Path) -> None:
+    """Copy dbt's parse state to the cache (atomically: parallel builds may share it)."""
+    state = target_path / PARSE_STATE
+    if cache is None or not state.is_file():
+        return
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        shutil.copyfile(state, partial)
+        os.replace(partial, cache)
+    except OSError as exc:  # a cache that cannot be written costs time, not correctness
+        log.warning("dbt parse state not kept in %s: %s", cache.parent, exc)
 
 
 def _progress_callback(echo: Callable[[str], None]) -> Callable[[Any], None]:
@@ -178,6 +277,7 @@ def run_dbt(
     target_path = Path(target_path)
     target_path.mkdir(parents=True, exist_ok=True)
 
+    target_path = target_path.resolve()
     args = [
         *command,
         "--project-dir", str(TRANSFORMS_DIR),
@@ -189,13 +289,21 @@ def run_dbt(
         # dbt would otherwise print a traceback of where the stop signal landed.
         "--quiet", "--log-level", "none", "--log-level-file", "debug",
     ]
-    if vars:
-        args += ["--vars", json.dumps(vars, default=str)]
+    other_vars = dict(vars or {})
+    settings = {f"RAPPORT_DBT_{name.upper()}": other_vars.pop(name, None)
+                for name in BUILD_SETTINGS}
+    if other_vars:
+        args += ["--vars", json.dumps(other_vars, default=str)]
 
     callbacks = [_progress_callback(echo or (lambda _line: None))]
-    env = {DB_PATH_ENV: str(db_path), **_QUIET_ENV}
+    env = {**{k: "" if v is None else str(v) for k, v in settings.items()}, **_QUIET_ENV}
+    cache = parse_cache_file(command, other_vars)
     started = time.perf_counter()
-    with _LOCK, _environment(env):
+    env[DB_PATH_ENV] = _link_database(target_path, db_path)
+    if env[DB_PATH_ENV] != DB_LINK:
+        cache = None  # an absolute path differs from call to call: dbt parses anyway
+    _restore_parse_state(cache, target_path)
+    with _LOCK, _environment(env), _working_dir(target_path):
         if echo:
             echo(f"dbt {' '.join(command)} on {db_path.name}")
         try:
@@ -206,6 +314,8 @@ def run_dbt(
         finally:
             with deferred_stop():  # never left half closed by a stop signal
                 _release_database()
+                _unlink_database(target_path)
+    _keep_parse_state(cache, target_path)
     raise_if_stopping()
     if isinstance(outcome.exception, KeyboardInterrupt):  # Ctrl-C without stop_signals
         raise outcome.exception

@@ -9,9 +9,12 @@ file lock, because a build costs tens of seconds.
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -30,11 +33,18 @@ os.environ.setdefault(
 os.environ.setdefault(
     "RAPPORT_CAPTURE_DB",
     os.path.join(tempfile.gettempdir(), f"rapport-test-capture-{os.getpid()}.sqlite"))
+# dbt's parse state (rapport/dbt_runner.py) is shared by every build of this test run, in
+# every worker and subprocess, and by no other run: each run starts with a full parse.
+os.environ.setdefault(
+    "RAPPORT_DBT_PARSE_CACHE",
+    os.path.join(tempfile.gettempdir(), "rapport-test-dbt-parse",
+                 os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"solo-{os.getpid()}"))
 
 # Size of the shared test dataset: enough accounts, reps and regions for every page to
 # have something to show, small enough to build in well under a minute.
 TEST_SCALE = 30_000
 TEST_SEED = 7
+HAND_MADE = Path(__file__).parent / "fixtures"
 
 
 
@@ -92,3 +102,54 @@ def warehouse_env(monkeypatch, built_warehouse: Path) -> Path:
     monkeypatch.setenv("RAPPORT_WAREHOUSE", str(built_warehouse))
     monkeypatch.delenv("RAPPORT_AS_USER", raising=False)
     return built_warehouse
+
+
+@dataclass(frozen=True)
+class FixtureBuild:
+    """A hand-made fixture through the real ingest, gate and dbt build (read it, never write)."""
+
+    db_path: Path
+    result: object  # rapport.dbt_runner.DbtResult
+    seconds: float  # of the dbt build
+
+    @property
+    def target(self) -> Path:
+        """dbt's target folder of the build (manifest.json, run_results.json)."""
+        return self.db_path.parent / "dbt-target"
+
+
+@pytest.fixture(scope="session")
+def fixture_build(shared_dir: Path):
+    """fixture_build(name, as_of, unit_tests=False) -> FixtureBuild of tests/fixtures/<name>.
+
+    Built once per test run, whichever worker asks first, and shared by every test module
+    that reads the same fixture at the same date (a build costs about 30 s). The build id is
+    "<name>-fixture". A failed build fails every test that asks for it."""
+    import time
+
+    from support.pipeline import gate_fixture
+
+    from rapport.dbt_runner import build
+
+    def get(name: str, as_of: date, unit_tests: bool = False) -> FixtureBuild:
+        key = f"{name}-{as_of.isoformat()}{'-unit' if unit_tests else ''}"
+        folder = shared_dir / "fixture-builds" / key
+        outcome = folder / "outcome.pickle"
+        with exclusive(shared_dir / "fixture-builds" / f"{key}.lock"):
+            if not outcome.exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                db_path = folder / "warehouse.duckdb"
+                db_path.unlink(missing_ok=True)
+                gate_fixture(db_path, HAND_MADE / name, f"{name}-fixture", as_of)
+                started = time.perf_counter()
+                result = build(db_path, as_of, f"{name}-fixture", target_path=folder / "dbt-target",
+                               echo=None, unit_tests=unit_tests)
+                made = FixtureBuild(db_path, result, time.perf_counter() - started)
+                outcome.write_bytes(pickle.dumps(made))
+        made = pickle.loads(outcome.read_bytes())
+        if not made.result.success:
+            pytest.fail(f"dbt build of tests/fixtures/{name} failed:\n" + (
+                "\n".join(str(f) for f in made.result.failures) or made.result.error))
+        return made
+
+    return get

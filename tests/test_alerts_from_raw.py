@@ -288,19 +288,13 @@ FIXTURES = {"tiny": date(2024, 6, 30), "time_validity": date(2025, 6, 30)}
 
 
 @pytest.fixture(scope="module", params=sorted(FIXTURES))
-def fixture_compared(request, tmp_path_factory) -> dict:
-    from support.pipeline import gate_fixture
-
-    from rapport.dbt_runner import build
-
+def fixture_compared(request, fixture_build) -> dict:
+    # the builds tests/test_warehouse_relationships.py (tiny, with the unit tests) and
+    # tests/test_time_validity.py read: conftest builds each once per test run
     name, as_of = request.param, FIXTURES[request.param]
     raw = Path(__file__).parent / "fixtures" / name
-    work = tmp_path_factory.mktemp(f"alerts-{name}")
-    db_path = work / "warehouse.duckdb"
-    gate_fixture(db_path, raw, f"alerts-{name}", as_of)
-    result = build(db_path, as_of, f"alerts-{name}", target_path=work / "dbt-target", echo=None)
-    assert result.success, result.error
-    return {"name": name, **_recompute_and_read(raw, db_path, as_of)}
+    made = fixture_build(name, as_of, unit_tests=name == "tiny")
+    return {"name": name, **_recompute_and_read(raw, made.db_path, as_of)}
 
 
 def test_alert_rows_match_on_the_hand_made_fixtures(fixture_compared):

@@ -229,7 +229,10 @@ def test_incremental_build_recomputes_only_the_changed_months(scenario: Scenario
             "test.rapport.assert_row_counts_reconcile"} <= ran
     compiled = scenario.incremental_dbt / "compiled" / "rapport" / "models"
     build_file = scenario.incremental_dbt.with_suffix(".duckdb")
-    with duckdb.connect(str(build_file), read_only=True) as con:
+    # the compiled SQL names the database as dbt opened it (rapport/dbt_runner.py: build.duckdb)
+    with duckdb.connect() as con:
+        con.execute(f"attach '{build_file}' as build (read_only)")
+        con.execute("use build")
         contacts = con.execute("select count(*) from marts.dim_contacts").fetchone()[0]
         accounts = con.execute("select count(*) from marts.dim_accounts").fetchone()[0]
         months = con.execute("select count(*) from intermediate.int_calendar_months"

@@ -42,9 +42,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support.pipeline import gate_fixture
 
-from rapport.dbt_runner import DbtResult, build
+from rapport.dbt_runner import DbtResult
 
 pytestmark = pytest.mark.xdist_group("time-validity")
 
@@ -54,14 +53,11 @@ BUILD_ID = "time-validity-fixture"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DbtResult]:
-    work = tmp_path_factory.mktemp("time-validity")
-    db_path = work / "warehouse.duckdb"
-    gate_fixture(db_path, FIXTURES, BUILD_ID, AS_OF)
-    result = build(db_path, AS_OF, BUILD_ID, target_path=work / "dbt-target", echo=None)
-    assert result.success, "dbt build failed:\n" + (
-        "\n".join(str(f) for f in result.failures) or result.error)
-    return db_path, result
+def built(fixture_build) -> tuple[Path, DbtResult]:
+    """The fixture through the real ingest, gate and dbt build (shared with the alerts'
+    recomputation, tests/test_alerts_from_raw.py: conftest)."""
+    made = fixture_build("time_validity", AS_OF)
+    return made.db_path, made.result
 
 
 @pytest.fixture(scope="module")

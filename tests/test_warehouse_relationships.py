@@ -26,16 +26,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-from support.pipeline import gate_fixture
 
-from rapport.dbt_runner import DbtResult, build, run_dbt
+from rapport.dbt_runner import DbtResult, parse_cache_file, run_dbt
 from rapport.warehouse import queries as q
 from rapport.warehouse.reader import Reader
 from rapport.warehouse.scope import Scope
@@ -60,18 +58,13 @@ MY_MARTS = [
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DbtResult, float]]:
-    """Raw fixture -> ingest -> quarantine gate -> one real dbt build of the project."""
-    work = tmp_path_factory.mktemp("relationships")
-    db_path = work / "warehouse.duckdb"
-    gate_fixture(db_path, FIXTURES, BUILD_ID, AS_OF)
-    started = time.perf_counter()
+def built(fixture_build) -> tuple[Path, DbtResult, float]:
+    """Raw fixture -> ingest -> quarantine gate -> one real dbt build of the project (shared
+    with the other modules that read the tiny fixture at the same date: conftest)."""
     # unit_tests=True: the one build of the suite that runs every unit test of the project
     # (production builds leave them out: they test the code, not the data).
-    result = build(db_path, AS_OF, BUILD_ID, target_path=work / "dbt-target", echo=None,
-                   unit_tests=True)
-    seconds = time.perf_counter() - started
-    yield db_path, result, seconds
+    made = fixture_build("tiny", AS_OF, unit_tests=True)
+    return made.db_path, made.result, made.seconds
 
 
 @pytest.fixture(scope="module")
@@ -506,3 +499,21 @@ def test_docs_generate_works(built, tmp_path):
     assert result.success, result.error
     assert (target / "catalog.json").stat().st_size > 0
     assert (target / "index.html").exists()
+    # dbt read its parse state from the build above (the same code, the build's settings as
+    # environment variables, the same database name) instead of parsing the whole project
+    log = (target / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "Partial parsing enabled" in log and "Starting full parse" not in log
+    assert not (target / "build.duckdb").exists()  # the link to the file is gone
+
+
+def test_the_parse_state_is_kept_per_kind_of_call(monkeypatch, tmp_path):
+    monkeypatch.setenv("RAPPORT_DBT_PARSE_CACHE", str(tmp_path / "cache"))
+    usual = parse_cache_file(["build"], {})
+    assert usual is not None and usual.parent == tmp_path / "cache"
+    # the build's own settings never reach --vars, so they never change the file
+    assert parse_cache_file(["docs", "generate"], {}) == usual
+    # other vars or another target would make dbt parse everything: their own file
+    assert parse_cache_file(["build"], {"compare_days": 30}) != usual
+    assert parse_cache_file(["build", "--target", "spark"], {}) != usual
+    monkeypatch.setenv("RAPPORT_DBT_PARSE_CACHE", "off")
+    assert parse_cache_file(["build"], {}) is None

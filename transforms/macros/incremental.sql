@@ -1,13 +1,14 @@
 {#-
     Incremental builds (docs/operations.md, "Incremental builds"). `rapport build
     --incremental` copies the served warehouse, appends the new interactions and passes the
-    var `incremental_since` (YYYY-MM-DD): the first day whose data changed. The models below
-    are incremental on the duckdb target only (a table elsewhere, e.g. on Spark):
+    build setting `incremental_since` (YYYY-MM-DD, macro build_setting): the first day whose
+    data changed. The models below are incremental on the duckdb target only (a table
+    elsewhere, e.g. on Spark):
 
         {{ config(**incremental_by_month()) }}
 
     and recompute, when dbt runs them incrementally, only the rows from that day's month on
-    (delete+insert on month_start_date). Without the var (or on a fresh file, or with
+    (delete+insert on month_start_date). Without the setting (or on a fresh file, or with
     --full-refresh) they build everything, exactly as a table would.
 -#}
 
@@ -24,8 +25,8 @@
 {#- True when this run recomputes only the rows from `incremental_since` on (never in a
     unit test: it has no relation to be incremental on). -#}
 {% macro incremental_since_set() -%}
-    {%- set since = var('incremental_since', none) -%}
-    {%- if since is none or (since | string | trim) in ('', 'None', 'null') or this is none -%}
+    {%- set since = build_setting('incremental_since') -%}
+    {%- if since is none or this is none -%}
         {{ return(false) }}
     {%- endif -%}
     {{ return(is_incremental()) }}
@@ -33,7 +34,7 @@
 
 {#- The first day whose data changed, as a date expression (only when incremental_since_set()). -#}
 {% macro incremental_since_date() -%}
-    cast('{{ var("incremental_since") }}' as date)
+    cast('{{ build_setting("incremental_since") }}' as date)
 {%- endmacro %}
 
 {#- The first day of the first month to recompute, as a date expression. -#}

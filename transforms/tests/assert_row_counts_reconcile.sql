@@ -2,7 +2,7 @@
     Every raw row is accounted for: for each contract table, in meta.dq_row_counts
     raw_rows = clean_rows + quarantined_rows, clean_rows = the rows of validated.<table>,
     raw_rows = the rows of raw.<table>, and quarantined_rows = the table's rows in
-    meta.dq_quarantine. Reads the build given by var build_id, else every build recorded.
+    meta.dq_quarantine. Reads the build given by the build setting build_id, else every build recorded.
     Returns one row per table and check that does not reconcile.
 -#}
 {%- set tables = [
@@ -11,7 +11,7 @@
     'account_strategies', 'relationship_plans', 'plan_items', 'complaints', 'feedback_items',
     'satisfaction_surveys', 'targets', 'competitor_stances'
 ] -%}
-{%- set build_id = var('build_id', none) -%}
+{%- set build_id = build_setting('build_id') -%}
 
 with
 
