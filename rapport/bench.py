@@ -29,6 +29,20 @@ max. What is measured (docs/benchmarks.md says the same next to the figures):
    opened afresh (a new session, no region picked, its data cached), then one region is
    picked in the sidebar (another region for each page, so its results are not cached),
    until the script run it starts has finished.
+
+Growth (after the full builds, before the floor): one full build at each of a few sizes, so
+the growth curve of build time and peak memory is visible (target: time per interaction
+linear or better, DuckDB's memory limit held). Each size is generated (`rapport generate
+--scale <n>`, not timed) into its own sub-folder of the work folder (growth/<n>: raw files,
+data folder), built once by `rapport build` as a subprocess (wall time, peak RSS, served
+warehouse size) and the sub-folder is removed afterwards (its logs stay in logs/). A size
+equal to the bench's own dataset reuses the full build's figures (median) instead of building
+again. Sizes: at scale bench 1,000,000, 3,000,000 and the scale's own 10,000,000; at any
+other scale about 10 %, 30 % and 100 % of its interactions. RAPPORT_BENCH_GROWTH_SIZES
+overrides them: comma-separated interaction counts (`1000000,3000000`) or `off`. The
+builds' DuckDB memory limit is RAPPORT_DUCKDB_MEMORY_LIMIT (rapport/paths.py, default 2GB);
+the report records it. A build that fails at a size is reported failed with its exit code;
+the bench goes on.
 """
 
 from __future__ import annotations
@@ -57,7 +71,7 @@ import duckdb
 
 from rapport.contract import SQL_TYPES
 from rapport.pages import PAGES as REGISTRY
-from rapport.paths import PROJECT_ROOT, data_dir
+from rapport.paths import PROJECT_ROOT, data_dir, duckdb_memory_limit
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 SEED = 42
@@ -109,6 +123,31 @@ class Figure:
 
 
 @dataclass
+class GrowthPoint:
+    """One full build at one size of the growth step."""
+
+    interactions: int
+    seconds: float | None = None  # wall time of the full build
+    rss_gb: float | None = None  # peak RSS of the build (and what it waited for)
+    warehouse_gb: float | None = None  # the served warehouse file after the build
+    returncode: int = 0  # of the failed step (generation or build); 0 when it succeeded
+    failed_step: str = ""  # "generation" or "build" when it failed
+    source: str = "one build"  # or how the figure was reused from the full builds
+    log: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failed_step) or self.returncode != 0
+
+    @property
+    def per_million(self) -> float | None:
+        """Seconds of full build per million interactions."""
+        if self.failed or self.seconds is None or self.interactions <= 0:
+            return None
+        return self.seconds / (self.interactions / 1e6)
+
+
+@dataclass
 class Report:
     scale: str
     runs: int
@@ -125,6 +164,8 @@ class Report:
     pages: dict[str, dict[str, Figure]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     checks: dict[str, str] = field(default_factory=dict)
+    growth: list[GrowthPoint] = field(default_factory=list)  # one full build per size
+    memory_limit: str = ""  # the builds' DuckDB memory limit (RAPPORT_DUCKDB_MEMORY_LIMIT)
 
     def fig(self, name: str) -> Figure:
         return self.figures.setdefault(name, Figure())
@@ -276,13 +317,18 @@ def bench_generation(ws: Workspace, scale: str, report: Report) -> None:
         report.fig("generation").add(run.seconds)
         report.fig("generation_rss").add(run.max_rss / 1e9)
         _say(f"generation {i + 1}/{report.runs}: {run.seconds:.1f} s")
-    found = re.search(r"wrote (\d+) tables, ([\d,]+) rows \(([\d,]+) interactions, "
-                      r"([\d,]+) accounts, ([\d,]+) contacts, ([\d,]+) reps\)", run.output)
-    if found:
-        keys = ("tables", "rows", "interactions", "accounts", "contacts", "reps")
-        report.sizes = {k: int(v.replace(",", "")) for k, v in zip(keys, found.groups(),
-                                                                    strict=True)}
+    report.sizes = _generated(run.output)
     report.sizes["raw_bytes"] = sum(p.stat().st_size for p in ws.raw.iterdir() if p.is_file())
+
+
+def _generated(output: str) -> dict[str, int]:
+    """Rows per kind from `rapport generate`'s last line ({} when it is not found)."""
+    found = re.search(r"wrote (\d+) tables, ([\d,]+) rows \(([\d,]+) interactions, "
+                      r"([\d,]+) accounts, ([\d,]+) contacts, ([\d,]+) reps\)", output)
+    if not found:
+        return {}
+    keys = ("tables", "rows", "interactions", "accounts", "contacts", "reps")
+    return {k: int(v.replace(",", "")) for k, v in zip(keys, found.groups(), strict=True)}
 
 
 # --------------------------------------------------------------------------- 2. full builds
@@ -329,6 +375,186 @@ def bench_full_builds(ws: Workspace, report: Report) -> tuple[str, str]:
         build_id, as_of = con.execute("select build_id, as_of_date from meta.build_info"
                                       ).fetchone()
     return build_id, str(as_of)
+
+
+# --------------------------------------------------------------------------- 2b. growth
+
+
+GROWTH_ENV = "RAPPORT_BENCH_GROWTH_SIZES"
+BENCH_GROWTH_SIZES = (1_000_000, 3_000_000)  # and the bench scale's own size
+GROWTH_FRACTIONS = (0.1, 0.3, 1.0)  # of the scale's interactions, at any other scale
+
+
+def growth_sizes(scale: Any, setting: str | None = None) -> list[int]:
+    """The growth step's sizes (interactions), smallest first. `setting` is
+    RAPPORT_BENCH_GROWTH_SIZES: comma-separated counts (`_` allowed), `off` (none) or empty
+    (the default for the scale). ValueError on anything else."""
+    from rapport.generator.scales import MIN_INTERACTIONS
+
+    text = (setting or "").strip().lower()
+    if text == "off":
+        return []
+    if text:
+        sizes = set()
+        for part in text.split(","):
+            digits = part.strip().replace("_", "")
+            if not digits.isdigit() or int(digits) < MIN_INTERACTIONS:
+                raise ValueError(f"{GROWTH_ENV}={setting!r}: give comma-separated numbers of "
+                                 f"interactions (each at least {MIN_INTERACTIONS}) or 'off'")
+            sizes.add(int(digits))
+        return sorted(sizes)
+    if scale.name == "bench":
+        return sorted({*BENCH_GROWTH_SIZES, scale.interactions})
+    return sorted({max(MIN_INTERACTIONS, round(scale.interactions * f))
+                   for f in GROWTH_FRACTIONS})
+
+
+def _growth_point(ws: Workspace, n: int) -> GrowthPoint:
+    """Generate n interactions into growth/<n> (not timed), one full build of them (timed),
+    then remove the sub-folder; a failed step is recorded, not raised."""
+    root = ws.root / "growth" / str(n)
+    shutil.rmtree(root, ignore_errors=True)
+    raw, data = root / "raw", root / "data"
+    data.mkdir(parents=True)
+    point = GrowthPoint(n)
+    try:
+        gen = run_measured(["generate", "--scale", str(n), "--seed", str(SEED), "--out",
+                            str(raw)], _env(data), ws.logs / f"growth-{n}-generate.log")
+        if gen.returncode:
+            point.failed_step, point.returncode, point.log = "generation", gen.returncode, \
+                str(gen.log)
+            return point
+        point.interactions = _generated(gen.output).get("interactions", n)
+        run = run_measured(["build", "--raw", str(raw)], _env(data),
+                           ws.logs / f"growth-{n}-build.log")
+        point.seconds, point.rss_gb, point.log = run.seconds, run.max_rss / 1e9, str(run.log)
+        if run.returncode:
+            point.failed_step, point.returncode = "build", run.returncode
+            return point
+        served = data / "warehouse" / "rapport.duckdb"
+        point.warehouse_gb = served.stat().st_size / 1e9 if served.exists() else None
+        return point
+    finally:
+        shutil.rmtree(root, ignore_errors=True)  # the disk: raw CSV and warehouse of size n
+        with contextlib.suppress(OSError):
+            root.parent.rmdir()  # growth/, once empty
+
+
+def bench_growth(ws: Workspace, report: Report, sizes: Sequence[int]) -> None:
+    """One full build per size (see the module docstring). A size equal to the bench's own
+    dataset reuses the full builds' medians."""
+    from rapport.generator.scales import parse_scale
+
+    report.memory_limit = duckdb_memory_limit()
+    scale = parse_scale(report.scale)
+    own = scale.interactions
+    full = report.figures.get("full_build")
+    other = [n for n in sizes if n != own]
+    if own in sizes and other and parse_scale(own) != scale:
+        report.notes.append(
+            f"growth: the {own:,} row is the {scale.name} dataset ({scale.accounts:,} accounts, "
+            f"{scale.reps:,} reps, {scale.years} years); the other sizes are `rapport generate "
+            f"--scale <n>` with the demo's proportions (at {other[0]:,}: "
+            f"{parse_scale(other[0]).accounts:,} accounts, {parse_scale(other[0]).years} "
+            "years), so the largest size is not only bigger but shaped differently")
+    for n in sorted(sizes):
+        if n == own and full and full.values:
+            point = GrowthPoint(
+                report.sizes.get("interactions", n), full.median,
+                report.fig("full_build_rss").median, report.fig("warehouse_size").median,
+                source=f"the full build above (median of {len(full.values)} run(s))")
+        else:
+            report.load(f"growth {n:,}")
+            point = _growth_point(ws, n)
+        report.growth.append(point)
+        if point.failed:
+            _say(f"growth {n:,}: {point.failed_step} FAILED (exit {point.returncode}); "
+                 f"see {point.log}")
+        else:
+            _say(f"growth {point.interactions:,}: {point.seconds:.1f} s, "
+                 f"{point.per_million:.1f} s per million, peak RSS {point.rss_gb:.2f} GB")
+
+
+def growth_ratio(points: Sequence[GrowthPoint]) -> float | None:
+    """Time per interaction of the largest built size over that of the smallest (None with
+    fewer than two sizes built)."""
+    built = sorted((p for p in points if p.per_million is not None),
+                   key=lambda p: p.interactions)
+    if len(built) < 2 or not built[0].per_million:
+        return None
+    return built[-1].per_million / built[0].per_million
+
+
+def growth_marginal(points: Sequence[GrowthPoint]) -> float | None:
+    """Seconds per million interactions added, from the smallest to the largest built size:
+    the build's fixed cost (dbt's start, tests on small seeds, publish) drops out."""
+    built = sorted((p for p in points if p.per_million is not None),
+                   key=lambda p: p.interactions)
+    if len(built) < 2 or built[-1].interactions == built[0].interactions:
+        return None
+    return ((built[-1].seconds - built[0].seconds)
+            / ((built[-1].interactions - built[0].interactions) / 1e6))
+
+
+def growth_verdict(points: Sequence[GrowthPoint]) -> str:
+    """One line: how time per interaction grows and whether any build failed."""
+    if not points:
+        return "not measured"
+    built = sorted((p for p in points if p.per_million is not None),
+                   key=lambda p: p.interactions)
+    ratio = growth_ratio(points)
+    if ratio is None:
+        text = "n/a (fewer than two sizes built)"
+    else:
+        small, large = f"{built[0].interactions:,}", f"{built[-1].interactions:,}"
+        text = (f"linear or better ({ratio:.2f}: time per interaction at {large} over that at "
+                f"{small})" if ratio <= 1.0 else
+                f"{ratio:.2f} times the per-interaction cost of the smallest size "
+                f"({large} vs {small} interactions)")
+    failed = [p for p in points if p.failed]
+    if failed:
+        text += "; FAILED at " + ", ".join(
+            f"{p.interactions:,} ({p.failed_step} exit {p.returncode})" for p in failed)
+    else:
+        text += "; no build failed"
+    return text
+
+
+def _num(value: float | None, digits: int) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def render_growth(points: Sequence[GrowthPoint], memory_limit: str) -> list[str]:
+    """The Growth section of the report (markdown lines)."""
+    if not points:
+        return []
+    lines = ["## Growth", "",
+             ("One full `rapport build` per size (one run per size, so no min .. max; a size "
+              "equal to the dataset above reuses the full builds' median). Each size is "
+              "generated with `rapport generate --scale <interactions>` (not timed). "
+              f"DuckDB memory limit of the builds: {memory_limit or 'n/a'} "
+              "(RAPPORT_DUCKDB_MEMORY_LIMIT; above it DuckDB spills to temporary files). Peak "
+              "RSS is the whole build process tree (Python, dbt, DuckDB)."), "",
+             ("| interactions | full build (s) | s per million interactions | peak RSS (GB) | "
+              "warehouse (GB) |"), "|---|---|---|---|---|"]
+    for p in sorted(points, key=lambda p: p.interactions):
+        if p.failed:
+            lines.append(f"| {p.interactions:,} | FAILED: {p.failed_step} exit {p.returncode} "
+                         f"| n/a | {_num(p.rss_gb, 2)} | n/a |")
+        else:
+            lines.append(f"| {p.interactions:,} | {_num(p.seconds, 1)} | "
+                         f"{_num(p.per_million, 1)} | {_num(p.rss_gb, 2)} | "
+                         f"{_num(p.warehouse_gb, 2)} |")
+    lines += ["", f"Verdict: {growth_verdict(points)}.", ""]
+    marginal = growth_marginal(points)
+    if marginal is not None:
+        lines += [(f"Time per interaction includes each build's fixed cost, which favours the "
+                   f"larger sizes; without it, from the smallest to the largest size built: "
+                   f"{marginal:,.1f} s per million interactions added."), ""]
+    reused = [p for p in points if p.source != "one build"]
+    if reused:
+        lines += [f"The {p.interactions:,} row is {p.source}." for p in reused] + [""]
+    return lines
 
 
 # --------------------------------------------------------------------------- 3. the floor
@@ -828,6 +1054,8 @@ def render(report: Report, command: str) -> str:
         f"| warehouse file (served) | {f.get('warehouse_size', Figure()).text('GB', 2)} | |",
         (f"| warehouse file after the incremental build | "
         f"{f.get('warehouse_size_after_incremental', Figure()).text('GB', 2)} | |"),
+        (f"| growth: full build time per interaction, largest vs smallest size "
+        f"| {growth_verdict(report.growth)} | linear or better |"),
         "",
     ]
     if report.checks:
@@ -836,6 +1064,7 @@ def render(report: Report, command: str) -> str:
         lines += [""]
     if report.notes:
         lines += ["Notes:", ""] + [f"- {n}" for n in report.notes] + [""]
+    lines += render_growth(report.growth, report.memory_limit)
     if report.stages:
         lines += ["## Full build by stage", "",
                   "From the build's progress lines (`<stage>: done in N s`).", "",
@@ -926,18 +1155,27 @@ def run_bench(scale: str | int = "bench", runs: int = 3, out: str | Path = "docs
     if runs < 1:
         print("rapport bench: --runs must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
+    try:
+        sizes = growth_sizes(sc, os.environ.get(GROWTH_ENV))
+    except ValueError as exc:
+        print(f"rapport bench: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     name = sc.name
     out_path = Path(out) if Path(out).is_absolute() else PROJECT_ROOT / out
     command = f"rapport bench --scale {name} --runs {runs} --out {out}"
+    if os.environ.get(GROWTH_ENV):
+        command = f"{GROWTH_ENV}={os.environ[GROWTH_ENV].strip()} {command}"
     ws = workspace(name)
     report = Report(scale=name, runs=runs, machine=machine_info(),
-                    started=f"{datetime.now(UTC):%Y-%m-%d %H:%M}", work_dir=str(ws.root))
+                    started=f"{datetime.now(UTC):%Y-%m-%d %H:%M}", work_dir=str(ws.root),
+                    memory_limit=duckdb_memory_limit())
     _say(f"scale {name}, {runs} run(s), work folder {ws.root}; load average "
          f"{report.machine['load_at_start']}")
     code = EXIT_OK
     try:
         bench_generation(ws, name, report)
         build_id, as_of = bench_full_builds(ws, report)
+        bench_growth(ws, report, sizes)
         bench_floor(ws, compile_models(ws, as_of, build_id), report)
         bench_incremental(ws, report)
         bench_pages(ws, report)
