@@ -80,13 +80,13 @@ from rapport.publish import (
     mark_interrupted,
     new_build_id,
     open_served,
-    pause_for_test,
     publish_file,
     remove_temp_files,
     rollback,
     served_damaged,
     write_record,
 )
+from rapport.stage_hook import pause_at
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_STRUCTURAL, EXIT_ENGINE_UNAVAILABLE = 0, 1, 2, 3
 EXIT_DISK_FULL = EXIT_DAMAGED = 2  # the environment, not the data: say what to do, exit 2
@@ -465,7 +465,7 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
     if input_failed:  # reported once the build's connection is closed (its file is read)
         return _checks_failed(state, record, path, report, "dbt was not run")
 
-    pause_for_test("dbt")
+    pause_at("dbt")
     if state.engine == "spark":
         progress.start("dbt", "dbt build (seeds, models, tests) on Spark, marts back into "
                               f"{path.name}")
@@ -480,7 +480,7 @@ def _stages(state: BuildState, record: BuildRecord, path: Path, progress: Progre
     progress.start("checks", "great-expectations suites on the marts")
     with _open_build_file(path) as con:
         output = run_checks(con, build_id, state.as_of_date, phase="output")
-        pause_for_test("checks")  # checks ran, nothing recorded yet
+        pause_at("checks")  # checks ran, nothing recorded yet
         report.results += _dbt_results(dbt) + output.results
         disk_full_for_test("checks", path)
         write_results(con, build_id, report)
@@ -557,7 +557,7 @@ def _ingest_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, record: 
     from rapport.ingest import load_raw
     from rapport.quarantine import run_gate
 
-    pause_for_test("ingest")
+    pause_at("ingest")
     progress.start("ingest", f"loading raw files into {path.name}")
     try:
         state.raw_counts = load_raw(con, state.raw_dir)
@@ -571,7 +571,7 @@ def _ingest_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, record: 
     progress.done("ingest", f"{len(state.raw_counts)} tables, "
                             f"{sum(state.raw_counts.values()):,} rows")
 
-    pause_for_test("gate")
+    pause_at("gate")
     progress.start("gate", "quarantine gate (contract rules)")
     gate = run_gate(con, state.build_id, state.as_of_date)
     state.as_of_date = gate.as_of_date
@@ -597,12 +597,12 @@ def _append_and_gate(con: duckdb.DuckDBPyConnection, state: BuildState, plan: Pl
     from rapport.incremental import row_counts as stored_row_counts
 
     prepare(con, state.build_id)
-    pause_for_test("ingest")
+    pause_at("ingest")
     progress.start("ingest", f"loading the lines appended to {plan.interactions_file.name}")
     appended = load_appended(con, plan)
     progress.done("ingest", f"{appended:,} interactions appended")
 
-    pause_for_test("gate")
+    pause_at("gate")
     progress.start("gate", "quarantine gate on the appended and previously quarantined rows")
     as_of = state.as_of_date or choose_as_of(con, plan)
     if as_of < plan.base_as_of:
@@ -725,8 +725,7 @@ def _run_dbt(path: Path, state: BuildState, progress: Progress, since: date | No
     from rapport import dbt_runner
 
     target = builds_dir() / f"{state.build_id}.dbt"
-    if os.environ.get("RAPPORT_TEST_PAUSE_AT") == "during_dbt":
-        _pause_while_running(progress)
+    pause_at("during_dbt", running=True)
     echo = _echo if os.environ.get("RAPPORT_VERBOSE") else None
     if state.engine == "spark":
         from rapport import spark
@@ -744,25 +743,13 @@ def _run_dbt(path: Path, state: BuildState, progress: Progress, since: date | No
             vars={"build_id": state.build_id, "as_of_date": str(state.as_of_date),
                   "incremental_since": since.isoformat()},
             target_path=target, echo=echo)
-    if os.environ.get("RAPPORT_TEST_PAUSE_AT") == "during_dbt":
-        print("RAPPORT_TEST_PAUSE_AT: dbt finished before the test killed the build",
-              flush=True)
-        pause_for_test("during_dbt")
+    pause_at("during_dbt")  # dbt finished before the test killed the build
     return result
 
 
 def _echo(line: str) -> None:
     """RAPPORT_VERBOSE: dbt's line per node, at once (stdout may be a pipe)."""
     print(line, flush=True)
-
-
-def _pause_while_running(progress: Progress) -> None:
-    """Test hook: announce, 2 s into dbt, that dbt is running, so the test can kill it then."""
-    def announce() -> None:
-        time.sleep(2.0)
-        print(f"RAPPORT_TEST_PAUSE_AT: paused at during_dbt (pid {os.getpid()})", flush=True)
-
-    threading.Thread(target=announce, daemon=True).start()
 
 
 def _dbt_results(dbt) -> list[CheckResult]:

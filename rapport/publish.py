@@ -24,7 +24,6 @@ import json
 import os
 import secrets
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ import duckdb
 
 from rapport.errors import deferred_stop, raise_if_stopping
 from rapport.paths import served_warehouse, warehouse_dir
+from rapport.stage_hook import pause_at
 
 LOCK_NAME = "build.lock"
 GOOD = "passed"
@@ -364,7 +364,7 @@ def publish_file(source: Path, served: Path | None = None,
         # never lock or change the served file.
         shutil.copyfile(source, tmp)
         _fsync_file(tmp)
-        pause_for_test("publish")
+        pause_at("publish")
         raise_if_stopping()  # the last point where a stop leaves the served file as it was
         stale_wal = Path(f"{served}.wal")
         if stale_wal.exists():  # nothing writes the served file; a WAL here is debris
@@ -413,13 +413,6 @@ def remove_temp_files(build_id: str | None = None) -> list[Path]:
             path.unlink()
             removed.append(path)
     return removed
-
-
-def pause_for_test(stage: str) -> None:
-    """Test hook: RAPPORT_TEST_PAUSE_AT=<stage> makes the process sleep there (to be killed)."""
-    if os.environ.get("RAPPORT_TEST_PAUSE_AT") == stage:
-        print(f"RAPPORT_TEST_PAUSE_AT: paused at {stage} (pid {os.getpid()})", flush=True)
-        time.sleep(float(os.environ.get("RAPPORT_TEST_PAUSE_SECONDS", "3600")))
 
 
 # --------------------------------------------------------------------------- readers

@@ -33,12 +33,6 @@ os.environ.setdefault(
 os.environ.setdefault(
     "RAPPORT_CAPTURE_DB",
     os.path.join(tempfile.gettempdir(), f"rapport-test-capture-{os.getpid()}.sqlite"))
-# dbt's parse state (rapport/dbt_runner.py) is shared by every build of this test run, in
-# every worker and subprocess, and by no other run: each run starts with a full parse.
-os.environ.setdefault(
-    "RAPPORT_DBT_PARSE_CACHE",
-    os.path.join(tempfile.gettempdir(), "rapport-test-dbt-parse",
-                 os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"solo-{os.getpid()}"))
 
 # Size of the shared test dataset: enough accounts, reps and regions for every page to
 # have something to show, small enough to build in well under a minute.
@@ -55,6 +49,17 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.getbasetemp().parent / f"shared-{run_id}"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_parse_state(shared_dir: Path) -> Path:
+    """dbt's parse state (rapport/dbt_runner.py) is shared by every build of this test run, in
+    every worker and subprocess, and by no other run: each run starts with a full parse. It
+    lives in the run's shared folder, which pytest removes with its old temporary folders."""
+    folder = shared_dir / "dbt-parse"
+    if "RAPPORT_DBT_PARSE_CACHE" not in os.environ:
+        os.environ["RAPPORT_DBT_PARSE_CACHE"] = str(folder)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,8 @@ SHARED = ("rapport.paths", "rapport.contract", "rapport.contract_schema", "rappo
           "rapport.pages", "rapport.checks.results")
 PIPELINE = ("rapport.ingest", "rapport.quarantine", "rapport.build", "rapport.publish",
             "rapport.incremental", "rapport.spark", "rapport.dbt_runner", "rapport.checks",
-            "rapport.coverage", "rapport.importer", "rapport.capture.merge")
+            "rapport.coverage", "rapport.importer", "rapport.capture.merge",
+            "rapport.stage_hook")
 SERVING = ("rapport.warehouse", "rapport.auth", "rapport.auth_schema", "rapport.serve",
            "rapport.capture.store")
 GENERATOR = ("rapport.generator", "rapport.generate")
