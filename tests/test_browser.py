@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from support.browser import (
     ARTIFACTS,
+    CHART,
     EXCEPTION,
     IDLE,
     LOAD_MARKS,
@@ -38,23 +39,29 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 FIRST_LOAD_LIMIT_S = 60.0  # the first page of a fresh server: imports, frontend bundle
 # A fresh session (a new browser: no cached frontend, a new Streamlit session) opening the
 # Overview, drawn in full: the median of 3 sessions, on a server that has served a page
-# before (its Python imports done, once per process). The target is 2 s; it is not met while
-# the first view holds plotly charts. Measured on the 2-core machine (load 3-4, other builds
-# running): median 2.9-3.0 s; the same page with its 3 charts left out 1.3-1.4 s. The page
-# script itself takes 0.08-0.13 s on the server (warm query cache); the rest is the browser:
-# the frontend bundle parsed at ~0.7 s, the script's first elements at ~1.0 s, then every
-# element waits for Streamlit's plotly chunk (4.7 MB, one file, loaded the first time a
-# chart arrives), whose evaluation and drawing take 0.7-1.1 s of the main thread (a CPU
-# profile), and everything shows at once at ~2.5 s. Fetching that chunk at the very start
-# (a modulepreload in the HTML, tried through a request route) or evaluating it during the
-# frontend's start changed nothing measurable (at load 4-8): the cost is main-thread CPU,
-# not the download. (docs/dashboard.md, "First load", has the earlier figures.) The breakdown of the median session goes to browser-timings.json
-# (fresh_session_breakdown). The assertion is the ceiling that catches a regression to the
-# 3.5-7.3 s measured before the earlier work, on a test machine whose other core is building
-# warehouses. RAPPORT_FIRST_LOAD_CEILING_S overrides it on a machine known to be slower
-# (say so).
+# before (its Python imports done, once per process). The target is 2 s. With its 3 plotly
+# charts in the first view it was 2.9-3.0 s (load 3-4): every element waited for
+# Streamlit's plotly chunk (4.7 MB, 0.7-1.1 s of main-thread CPU). The Overview now opens
+# on tables with bars (no chart; "Show charts" or ?charts=1 draws them), so no plotly chunk
+# is loaded. "Drawn in full" now waits for its 5 tables (OVERVIEW_TABLES): the script reads
+# idle ~1 s before the browser has drawn them, and the 1.3-1.4 s once measured "without the
+# charts" stopped there (a wait with no chart waited for no table either). Measured (2-core
+# machine, 1-minute load 4.0-6.6, other builds running; six runs of 3 sessions): medians
+# 2.19, 2.47, 2.47, 2.83, 2.87, 2.94 s, the slowest session 3.46 s. Target still missed: the
+# tiles, the tables and the rest wait for Streamlit's table chunk (DataFrame.*.js, 0.5 MB:
+# requested at ~1.3-1.6 s, in at ~1.6-2.1 s; the tiles shown at ~1.8-2.7 s, the tables
+# drawn at ~2.1-2.8 s; fresh_session_breakdown). The assertion is the ceiling, lowered
+# from 6 s to 4 s: about 1 s above the medians at load 6.6, for a CI machine whose other
+# core runs builds; charts back in the first view are caught directly by
+# test_every_page_renders_its_charts_without_error (no chart before "Show charts").
+# RAPPORT_FIRST_LOAD_CEILING_S overrides the ceiling on a machine known to be slower (say
+# so).
 FIRST_LOAD_TARGET_S = 2.0
-FIRST_LOAD_CEILING_S = float(os.environ.get("RAPPORT_FIRST_LOAD_CEILING_S") or 6.0)
+# The Overview's tables (results by quarter, by region, health bands, tiers, the alert
+# worklist: the demo and the test warehouse have alerts). Its default view has no chart, so
+# "drawn in full" is these tables drawn: the script reads idle ~1 s before they are.
+OVERVIEW_TABLES = 5
+FIRST_LOAD_CEILING_S = float(os.environ.get("RAPPORT_FIRST_LOAD_CEILING_S") or 4.0)
 COLD_RENDER_LIMIT_S = 20.0  # a page reached through the navigation, nothing cached yet
 FILTER_CHANGE_LIMIT_S = 5.0
 
@@ -96,14 +103,17 @@ def test_every_page_renders_its_charts_without_error(server, browser, timings):
             else:
                 sidebar_nav = page.locator('[data-testid="stSidebarNav"]')
                 sidebar_nav.get_by_role("link", name=target.title, exact=True).click()
-            wait_rendered(page, target.title, target.charts)
+            tables = OVERVIEW_TABLES if target is PAGES[0] else 0
+            wait_rendered(page, target.title, target.charts, tables=tables)
             elapsed = time.perf_counter() - started
             key = "first_load_s" if n == 0 else "cold_render_s"
             timings.setdefault(target.slug, {})[key] = round(elapsed, 3)
 
             assert page.locator(EXCEPTION).count() == 0, f"{target.title}: error element shown"
-            charts = page.locator('[data-testid="stPlotlyChart"]').count()
+            charts = page.locator(CHART).count()
             assert charts >= target.charts, f"{target.title}: {charts} chart(s)"
+            if target.chart_view:  # opens on tables: no chart, so no wait for plotly
+                assert charts == 0, f"{target.title}: {charts} chart(s) before Show charts"
             assert page.locator('[data-testid="stDataFrame"]').count() + \
                 page.locator('[data-testid="stMetric"]').count() > 0, f"{target.title}: no data"
             screenshot(page, target.slug)
@@ -126,16 +136,51 @@ def test_every_page_renders_its_charts_without_error(server, browser, timings):
             # The same page loaded again in full (new session, warm cache).
             started = time.perf_counter()
             page.reload()
-            wait_rendered(page, target.title, target.charts)
+            wait_rendered(page, target.title, target.charts, tables=tables)
             timings[target.slug]["reload_s"] = round(time.perf_counter() - started, 3)
+            if target.chart_view:
+                _chart_view(page, server, target, timings)
     finally:
         context.close()
+
+
+def _chart_view(page, server, target, timings) -> None:
+    """A page that opens on tables: its "Show charts" toggle draws its charts and puts
+    ?charts=1 in the URL; that link opens the chart view in a new session; off again: no
+    chart, no parameter."""
+    toggle = page.get_by_role("switch", name="Show charts")
+    started = time.perf_counter()
+    page.get_by_text("Show charts", exact=True).click()
+    page.wait_for_url("**charts=1**")
+    wait_rendered(page, target.title, target.chart_view)
+    timings[target.slug]["chart_view_s"] = round(time.perf_counter() - started, 3)
+    assert toggle.is_checked()
+    assert page.locator(EXCEPTION).count() == 0, f"{target.title}: error in the chart view"
+    screenshot(page, f"{target.slug}-charts-full", full=True)
+
+    fresh = page.context.browser.new_context(viewport=VIEWPORT)
+    linked = fresh.new_page()
+    try:
+        linked.goto(f"{server}/{target.url_path}?charts=1")
+        wait_rendered(linked, target.title, target.chart_view)
+        assert linked.locator(CHART).count() == target.chart_view
+        assert linked.get_by_role("switch", name="Show charts").is_checked()
+        assert linked.locator(EXCEPTION).count() == 0
+    finally:
+        fresh.close()
+
+    page.get_by_text("Show charts", exact=True).click()
+    page.wait_for_function("() => !location.search.includes('charts=')")
+    wait_rendered(page, target.title, target.charts)
+    page.wait_for_selector(CHART, state="detached")
+    assert not toggle.is_checked()
 
 
 def test_first_load_of_a_fresh_session_is_measured_against_its_target(server, browser,
                                                                        timings):
     """Median of 3 fresh sessions: each a new browser context (no HTTP cache, no cookies)
-    opening /overview, timed to every chart drawn and the script idle."""
+    opening /overview (its default view: tables, no chart), timed to every table (and
+    chart, if any) drawn and the script idle."""
     overview = PAGES[0]
 
     def visit() -> tuple[float, dict]:
@@ -145,10 +190,10 @@ def test_first_load_of_a_fresh_session_is_measured_against_its_target(server, br
         try:
             started = time.perf_counter()
             page.goto(f"{server}/{overview.url_path}")
-            wait_rendered(page, overview.title, overview.charts)
+            wait_rendered(page, overview.title, overview.charts, tables=OVERVIEW_TABLES)
             elapsed = time.perf_counter() - started
             assert page.locator(EXCEPTION).count() == 0
-            return elapsed, load_breakdown(page, overview.charts)
+            return elapsed, load_breakdown(page, overview.charts, OVERVIEW_TABLES)
         finally:
             context.close()
 

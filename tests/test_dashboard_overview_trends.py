@@ -1,5 +1,6 @@
 """The Overview's trends under AppTest on a real built warehouse: results
-against target by quarter (one x per quarter up to the chosen one), the same quarter a year
+against target by quarter (one row per quarter up to the chosen one in the default table
+view, one x per quarter in the chart view of "Show charts"), the same quarter a year
 back beside the previous quarter (revenue / revenue_prior_year - 1 from the mart, or n/a),
 and the split by region of the chosen quarter (the mart's rows; a director sees only their
 region)."""
@@ -35,10 +36,12 @@ def _quarters(path: Path) -> list[tuple[int, int]]:
                        "order by year, quarter")
 
 
-def _open(quarter: tuple[int, int] | None = None) -> AppTest:
+def _open(quarter: tuple[int, int] | None = None, *, charts: bool = False) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     if quarter is not None:
         at.sidebar.selectbox(key="filter_quarter").set_value(tuple(quarter)).run()
+    if charts:  # the chart view ("Show charts"); the default view has tables only
+        at.toggle(key="overview_charts").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     return at
@@ -50,6 +53,12 @@ def _chosen(at: AppTest) -> tuple[int, int]:
 
 def _region_table(at: AppTest):
     frames = [d.value for d in at.dataframe if "revenue_vs_year_ago_pct" in d.value.columns]
+    assert len(frames) == 1, [list(d.value.columns) for d in at.dataframe]
+    return frames[0]
+
+
+def _trend_table(at: AppTest):
+    frames = [d.value for d in at.dataframe if "quarter_label" in d.value.columns]
     assert len(frames) == 1, [list(d.value.columns) for d in at.dataframe]
     return frames[0]
 
@@ -123,7 +132,7 @@ def test_the_chart_has_one_x_per_quarter_up_to_the_chosen_one(warehouse_env):
     quarters = _quarters(warehouse_env)
     assert len(quarters) >= 3
     for chosen in (quarters[-1], quarters[len(quarters) // 2]):
-        at = _open(chosen)
+        at = _open(chosen, charts=True)
         spec = _trend_chart(at)
         up_to = [yq for yq in quarters if yq <= chosen][-TREND_QUARTERS:]
         labels = [fmt.quarter_label(*yq) for yq in up_to]
@@ -137,6 +146,47 @@ def test_the_chart_has_one_x_per_quarter_up_to_the_chosen_one(warehouse_env):
             select year, quarter, sum(revenue) from marts.fct_region_performance
             group by 1, 2""")}
         assert revenue["y"] == pytest.approx([totals[yq] for yq in up_to])
+
+
+def test_the_default_table_has_one_row_per_quarter_with_the_charts_numbers(warehouse_env):
+    """The default view draws no chart: the quarter table holds what the chart shows (the
+    actuals, the targets, actual / target as a bar), from the same query, per quarter."""
+    quarters = _quarters(warehouse_env)
+    totals = {(y, q): (rev, prof, rev_t, prof_t, rev_done, prof_done)
+              for y, q, rev, prof, rev_t, prof_t, rev_done, prof_done in _rows(
+                  warehouse_env, """
+        select year, quarter, sum(revenue), sum(profit), sum(revenue_target),
+            sum(profit_target),
+            sum(case when revenue_target is not null then revenue end)
+                / nullif(sum(revenue_target), 0),
+            sum(case when profit_target is not null then profit end)
+                / nullif(sum(profit_target), 0)
+        from marts.fct_region_performance group by 1, 2""")}
+    for chosen in (quarters[-1], quarters[len(quarters) // 2]):
+        at = _open(chosen)
+        assert not at.get("plotly_chart"), "the default view draws no plotly chart"
+        table = _trend_table(at)
+        up_to = [yq for yq in quarters if yq <= chosen][-TREND_QUARTERS:]
+        assert list(table["quarter_label"]) == [fmt.quarter_label(*yq) for yq in up_to]
+        for row, yq in zip(table.to_dict("records"), up_to, strict=True):
+            rev, prof, rev_t, prof_t, rev_done, prof_done = totals[yq]
+            assert _money_cell(row["revenue"]) == pytest.approx(rev), yq
+            assert _money_cell(row["profit"]) == pytest.approx(prof), yq
+            for column, want in (("revenue_target", rev_t), ("profit_target", prof_t)):
+                shown = row[column]
+                if want is None:
+                    assert shown == fmt.NA, (yq, column, shown)
+                elif isinstance(shown, str):  # the column has a gap: text (fmt.readable)
+                    assert shown == fmt.money(want), (yq, column)
+                else:
+                    assert float(shown) == pytest.approx(want), (yq, column)
+            for column, want in (("revenue_target_completion_pct", rev_done),
+                                 ("profit_target_completion_pct", prof_done)):
+                shown = _pct_cell(row[column])
+                if want is None:
+                    assert shown is None, (yq, column, row[column])
+                else:
+                    assert shown == pytest.approx(100 * want, abs=0.051), (yq, column)
 
 
 def test_year_ago_comparison_is_the_marts_growth_or_says_n_a(warehouse_env):
@@ -181,9 +231,13 @@ users:
     table = _region_table(at)
     assert list(table["region_name"]) == [name]
     _check_split(table, _expected_split(warehouse_env, year, quarter, regions={region}))
-    spec = _trend_chart(at)  # the chart is the director's region's too
-    revenue = next(t for t in spec["data"] if t["type"] == "bar" and t["name"] == "Revenue")
     own = {(y, q): v for y, q, v in _rows(warehouse_env, """
         select year, quarter, revenue from marts.fct_region_performance
         where region_id = ?""", (region,))}
+    # the quarter table, and the chart of the chart view, are the director's region's too
+    assert _money_cell(_trend_table(at)["revenue"].iloc[-1]) == pytest.approx(
+        own[(year, quarter)])
+    at.toggle(key="overview_charts").set_value(True).run()
+    spec = _trend_chart(at)
+    revenue = next(t for t in spec["data"] if t["type"] == "bar" and t["name"] == "Revenue")
     assert revenue["y"][-1] == pytest.approx(own[(year, quarter)])

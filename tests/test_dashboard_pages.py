@@ -26,13 +26,17 @@ TIMEOUT = 120  # seconds per run: the test machine is shared and busy
 # page file -> plotly charts the page shows with its default choices (Tiers, Relationship
 # health and Data quality run only their open view: its charts)
 PAGES = {
-    "pages/overview.py": 3,  # results by quarter, health bands, tiers
+    "pages/overview.py": 0,  # tables with bars; "Show charts" draws CHART_VIEWS' charts
     "pages/tiers.py": 2,  # Distribution: counts and revenue shares
     "pages/health.py": 1,  # Accounts: the trend
     "pages/power_map.py": 1,  # Org chart (the open view)
     "pages/capture.py": 0,  # a form; its tables: contacts, history, pending
     "pages/scorecards.py": 3,
     "pages/data_quality.py": 1,  # the build-history chart needs two builds
+}
+# page file -> plotly charts of its chart view ("Show charts", ?charts=1)
+CHART_VIEWS = {
+    "pages/overview.py": 3,  # results by quarter, health bands, tiers
 }
 
 
@@ -42,6 +46,7 @@ def test_the_chart_counts_cover_every_page_of_the_registry():
     assert files == {page.id for page in REGISTRY}, "every page file is in rapport/pages.py"
     for page in REGISTRY:  # the browser waits for the registry's count: at least that many
         assert PAGES[f"pages/{page.id}.py"] >= page.charts, page.id
+        assert CHART_VIEWS.get(f"pages/{page.id}.py", 0) == page.chart_view, page.id
 
 
 @pytest.fixture()
@@ -93,6 +98,8 @@ def test_page_renders_charts_and_tables(warehouse_env, page):
     assert at.title, f"{page}: no title"
     charts = at.get("plotly_chart")
     assert len(charts) >= PAGES[page], f"{page}: {len(charts)} plotly chart(s)"
+    if page in CHART_VIEWS:  # opens without a chart: no wait for the plotly chunk
+        assert not charts, f"{page}: {len(charts)} plotly chart(s) in the default view"
     assert len(at.dataframe) >= 1, f"{page}: no table"
     # A CSV download for every table shown.
     assert len(at.get("download_button")) == len(at.dataframe), page
@@ -207,6 +214,78 @@ def test_overview_shows_the_numbers_of_the_marts(warehouse_env):
              if (b.key or "").startswith("alert_card_")}
     for alert_type, n in alerts.items():
         assert f"**{fmt.count(n)}**" in cards[alert_type], (alert_type, cards)
+
+
+def _only(at: AppTest, columns: set[str]):
+    frames = [d.value for d in at.dataframe if columns <= set(d.value.columns)]
+    assert len(frames) == 1, [list(d.value.columns) for d in at.dataframe]
+    return frames[0]
+
+
+def test_overview_opens_on_tables_with_the_charts_numbers_and_charts_on_request(
+        warehouse_env):
+    """No plotly chart by default (tables with bars hold what the charts showed: the same
+    queries); "Show charts" draws the 3 charts, is kept across pages and in the URL
+    (?charts=1), which also opens the chart view; off again: no chart, no parameter."""
+    year, quarter = _latest_quarter(warehouse_env)
+    with duckdb.connect(str(warehouse_env), read_only=True) as con:
+        tier_accounts, tier_revenue = con.execute("""
+            select count(*), sum(revenue_ttm) from marts.fct_account_tiers
+            where year = ? and quarter = ? and tier is not null""",
+            [year, quarter]).fetchone()
+        month_end = con.execute("""
+            select max(month_end_date) from marts.fct_relationship_health""").fetchone()[0]
+        bands = dict(con.execute("""
+            select health_band, count(*) from marts.fct_relationship_health
+            where month_end_date = ? group by 1""", [month_end]).fetchall())
+
+    at = _open("pages/overview.py")
+    _assert_clean(at, "overview")
+    assert not at.get("plotly_chart")
+    assert at.toggle(key="overview_charts").value is False
+    tiers = _only(at, {"tier", "accounts", "revenue_ttm", "revenue_share_pct"})
+    assert int(tiers["accounts"].sum()) == tier_accounts
+    assert float(tiers["revenue_ttm"].sum()) == pytest.approx(tier_revenue)
+    assert float(tiers["revenue_share_pct"].sum()) == pytest.approx(100)
+    shown_bands = _only(at, {"health_band", "accounts", "share_pct"})
+    labels = {fmt.code_label("health_band", code): n for code, n in bands.items()}
+    assert dict(zip(shown_bands["health_band"], shown_bands["accounts"])) == labels
+    assert float(shown_bands["share_pct"].sum()) == pytest.approx(100)
+    quarters = _only(at, {"quarter_label", "revenue", "revenue_target_completion_pct"})
+    assert quarters["quarter_label"].iloc[-1] == fmt.quarter_label(year, quarter)
+    bars = {c for d in at.dataframe for c, spec in _configs(d).items()
+            if (spec.get("type_config") or {}).get("type") == "progress"}
+    assert {"revenue_target_completion_pct", "share_pct", "revenue_share_pct"} <= bars
+    for frame in at.dataframe:  # readable headers, no empty cell (as test_dashboard_formatting)
+        config = _configs(frame)
+        visible = list(frame.proto.column_order) or list(frame.value.columns)
+        for column in visible:
+            header = (config.get(column) or {}).get("label") or column
+            assert "_" not in header, header
+            assert frame.value[column].notna().all(), column
+
+    at.toggle(key="overview_charts").set_value(True).run()
+    _assert_clean(at, "overview, charts")
+    assert len(at.get("plotly_chart")) == CHART_VIEWS["pages/overview.py"]
+    assert at.query_params.get("charts") in ("1", ["1"])
+    at.switch_page("pages/tiers.py").run()
+    at.switch_page("pages/overview.py").run()
+    assert len(at.get("plotly_chart")) == 3, "the chart view is kept across pages"
+    at.toggle(key="overview_charts").set_value(False).run()
+    assert not at.get("plotly_chart") and "charts" not in at.query_params
+
+    linked = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    linked.query_params["charts"] = "1"  # a bookmark of the chart view
+    linked.switch_page("pages/overview.py").run()
+    _assert_clean(linked, "overview?charts=1")
+    assert linked.toggle(key="overview_charts").value is True
+    assert len(linked.get("plotly_chart")) == 3
+
+
+def _configs(frame) -> dict:
+    import json
+
+    return json.loads(frame.proto.columns or "{}")
 
 
 # pages that show one view at a time: the key of their views and the views

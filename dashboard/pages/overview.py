@@ -15,6 +15,7 @@ from ui.helptext import help_for
 from ui.widgets import (
     FILTERS_TOO_NARROW,
     NO_INTERACTIONS,
+    bar_max,
     chart,
     coverage_line,
     empty,
@@ -26,6 +27,7 @@ from ui.widgets import (
     money_column,
     na_help,
     open_cell,
+    percent_bar_column,
     percent_column,
     safe_file_name,
     table,
@@ -44,6 +46,16 @@ YEAR_AGO_HELP = ("Growth on the same quarter one year earlier: revenue / revenue
                  "- 1, over the regions whose quarter a year back is whole (a region without "
                  "it counts in neither). n/a when no region in view has one.")
 RESULT_COLOURS = {"Revenue": "#1565c0", "Profit": "#2e7d32"}
+
+# Charts or tables: the three sections below the tiles (results by quarter, health bands,
+# tiers) show tables with bars in their cells unless "Show charts" is on. A plotly chart
+# in the page makes every element of a fresh session wait for Streamlit's plotly chunk
+# (4.7 MB, ~1 s of the browser's main thread): the default view has none, so a first load
+# shows in about half the time. The choice is kept for the session (CHARTS_KEPT: a
+# widget's own state is dropped on another page) and in the URL (?charts=1), so the chart
+# view can be bookmarked.
+CHARTS, CHARTS_KEPT, CHARTS_PARAM = "overview_charts", "_overview_charts_kept", "charts"
+CHARTS_ON = ("1", "true", "yes", "on")
 
 
 def _trend_figure(trend: pl.DataFrame, profit_ok: bool, targets_ok: bool) -> go.Figure:
@@ -70,6 +82,40 @@ def _trend_figure(trend: pl.DataFrame, profit_ok: bool, targets_ok: bool) -> go.
                               "<extra></extra>"))
     fig.update_layout(margin={"t": 40, "b": 10}, title_font_size=14)
     return legend_below(fig)
+
+
+def _trend_table(trend: pl.DataFrame, profit_ok: bool, targets_ok: bool) -> None:
+    """The numbers of _trend_figure as a table: per quarter, revenue, its target and the
+    completion as a bar, then the same for profit (a layer that is unavailable: no
+    columns; a quarter without a target in view: n/a)."""
+    st.markdown("**Results against target by quarter**")
+    rows = trend.with_columns(
+        pl.Series("quarter_label", [fmt.quarter_label(y, qu) for y, qu
+                                    in zip(trend["year"], trend["quarter"])], dtype=pl.String))
+    measures = ["revenue"] + (["profit"] if profit_ok else [])
+    columns = ["quarter_label"]
+    for m in measures:
+        columns += [m] + ([f"{m}_target", f"{m}_target_completion"] if targets_ok else [])
+    rows = fmt.as_percent(rows.select(columns),
+                          *(f"{m}_target_completion" for m in measures))
+    ends = {m: bar_max(rows, f"{m}_target_completion_pct") for m in measures}
+    rows = fmt.readable(rows, formats={
+        **{c: fmt.money for m in measures for c in (m, f"{m}_target")},
+        **{f"{m}_target_completion_pct": fmt.pct_points for m in measures}})
+    names = {"revenue": "Revenue", "profit": "Profit"}
+    config: dict = {"quarter_label": st.column_config.TextColumn("Quarter")}
+    for m in measures:
+        config[m] = money_column(names[m], help=help_for(m))
+        config[f"{m}_target"] = money_column(
+            f"{names[m]} target", help=na_help(help_for(f"{m}_target") or None,
+                                               "no region in view has a target"))
+        config[f"{m}_target_completion_pct"] = percent_bar_column(
+            f"{names[m]} vs target", max_value=ends[m],
+            color=RESULT_COLOURS[names[m]],
+            help=na_help(help_for(f"{m}_target_completion"), "no region in view has a "
+                                                             f"{m} target"))
+    table(rows, key="results_by_quarter", file_name="results_by_quarter",
+          column_config=config)
 
 
 def _region_table(split: pl.DataFrame, profit_ok: bool, targets_ok: bool,
@@ -136,7 +182,28 @@ before = q.kpis(reader, scope, f, prev_year, prev_quarter)
 cur = now.row(0, named=True) if now.height else {}
 old = before.row(0, named=True) if before.height else {}
 
-st.subheader("Business results")
+def _charts_changed() -> None:
+    """The toggle moved: keep the choice for the session and say it in the URL."""
+    st.session_state[CHARTS_KEPT] = bool(st.session_state[CHARTS])
+    if st.session_state[CHARTS_KEPT]:
+        st.query_params[CHARTS_PARAM] = "1"
+    elif CHARTS_PARAM in st.query_params:
+        del st.query_params[CHARTS_PARAM]
+
+
+asked = st.query_params.get(CHARTS_PARAM)
+if asked is not None:  # a bookmarked link (?charts=1) decides
+    st.session_state[CHARTS_KEPT] = asked.strip().lower() in CHARTS_ON
+st.session_state[CHARTS] = st.session_state.get(CHARTS_KEPT, False)
+heading, switch = st.columns([4, 1], vertical_alignment="bottom")
+heading.subheader("Business results")
+show_charts = switch.toggle(
+    "Show charts", key=CHARTS, on_change=_charts_changed,
+    help="Draw the results by quarter, the health bands and the tiers as charts instead of "
+         "tables (the same numbers). Off by default: the page opens faster without charts. "
+         "The choice is kept for the session and in the link (?charts=1).")
+if show_charts and st.query_params.get(CHARTS_PARAM) != "1":
+    st.query_params[CHARTS_PARAM] = "1"  # back on the page: the link says the chart view
 if not cur:
     empty(f"No rep results for {fmt.quarter_label(f.year, f.quarter)} in the selected regions.",
           "Results come from won opportunities and reps (data/raw/opportunities.csv, reps.csv).")
@@ -216,10 +283,16 @@ else:
 
     # -- Against target by quarter, and by region ---------------------------------------
     trend = q.kpis_by_quarter(reader, scope, f, f.year, f.quarter)
-    chart(_trend_figure(trend, profit_ok, targets_ok), key="results_by_quarter", height=300)
+    if show_charts:
+        chart(_trend_figure(trend, profit_ok, targets_ok), key="results_by_quarter",
+              height=300)
+    else:
+        _trend_table(trend, profit_ok, targets_ok)
     if targets_ok:
-        st.caption("Bars: actual; dashed lines: target (the sum of the targets set; regions "
-                   "without a target add revenue but no target).")
+        st.caption(("Bars: actual; dashed lines: target" if show_charts else
+                    "Vs target: actual / target")
+                   + " (the sum of the targets set; regions without a target add revenue "
+                   "but no target).")
     split = q.region_split(reader, scope, f, f.year, f.quarter)
     _region_table(split, profit_ok, targets_ok, fmt.quarter_label(f.year, f.quarter))
 
@@ -237,7 +310,7 @@ with left:
                   NO_INTERACTIONS)
         else:
             empty("No relationship-health snapshot for the accounts in view.", FILTERS_TOO_NARROW)
-    else:
+    elif show_charts:
         fig = bars(bands, "health_band", "accounts", color="health_band",
                    order=list(q.HEALTH_BANDS), colours=BAND_COLOURS, text=True,
                    title=f"Accounts per health band, {fmt.date(month_end)}",
@@ -248,6 +321,16 @@ with left:
             table(fmt.readable(fmt.as_percent(bands, "share")), key="health_bands",
                   file_name="health_bands",
                   column_config={"share_pct": percent_column("Share")})
+    else:
+        st.markdown(f"**Accounts per health band, {fmt.date(month_end)}**")
+        table(fmt.readable(fmt.as_percent(bands, "share")), key="health_bands",
+              file_name="health_bands", column_config={
+                  "health_band": st.column_config.TextColumn("Band",
+                                                             help=help_for("health_band")),
+                  "accounts": st.column_config.NumberColumn("Accounts"),
+                  "share_pct": percent_bar_column("Share", help="The band's accounts / "
+                                                  "the accounts in view with a health."),
+              })
 with right:
     st.subheader("Account tiers", help=help_for("tier"))
     tiers = q.tier_counts(reader, scope, f)
@@ -255,20 +338,31 @@ with right:
         empty(f"No account tiers for {fmt.quarter_label(f.year, f.quarter)}.",
               "Tiers need accounts and won opportunities; " + FILTERS_TOO_NARROW)
     else:
-        fig = bars(tiers, "tier", "accounts", color="tier", order=list(q.TIERS),
-                   colours=TIER_COLOURS, text=True, x_title="Tier", y_title="Accounts",
-                   title=f"Accounts per tier, {fmt.quarter_label(f.year, f.quarter)}")
-        fig.update_layout(showlegend=False)
-        chart(fig, key="tier_counts", height=300)
-        with st.expander("Tier table"):
-            table(fmt.readable(fmt.as_percent(tiers, "revenue_share"),
-                               formats={"revenue_ttm": fmt.money}),
-                  key="tier_counts", file_name="tier_counts", column_config={
-                "tier": st.column_config.TextColumn("Tier", help=help_for("tier")),
-                "revenue_ttm": money_column("Revenue 12m", help=help_for("revenue_ttm")),
-                "revenue_share_pct": percent_column("Revenue share",
-                                                    help=help_for("revenue_share")),
-            })
+        tier_rows = fmt.readable(fmt.as_percent(tiers, "revenue_share"),
+                                 formats={"revenue_ttm": fmt.money})
+        tier_config = {
+            "tier": st.column_config.TextColumn("Tier", help=help_for("tier")),
+            "accounts": st.column_config.NumberColumn("Accounts"),
+            "revenue_ttm": money_column("Revenue 12m", help=help_for("revenue_ttm")),
+            "revenue_share_pct": percent_column("Revenue share",
+                                                help=help_for("revenue_share")),
+        }
+        quarter_text = fmt.quarter_label(f.year, f.quarter)
+        if show_charts:
+            fig = bars(tiers, "tier", "accounts", color="tier", order=list(q.TIERS),
+                       colours=TIER_COLOURS, text=True, x_title="Tier", y_title="Accounts",
+                       title=f"Accounts per tier, {quarter_text}")
+            fig.update_layout(showlegend=False)
+            chart(fig, key="tier_counts", height=300)
+            with st.expander("Tier table"):
+                table(tier_rows, key="tier_counts", file_name="tier_counts",
+                      column_config=tier_config)
+        else:
+            st.markdown(f"**Accounts per tier, {quarter_text}**")
+            tier_config["revenue_share_pct"] = percent_bar_column(
+                "Revenue share", help=help_for("revenue_share"))
+            table(tier_rows, key="tier_counts", file_name="tier_counts",
+                  column_config=tier_config)
 
 # -- Alerts: the worklist -----------------------------------------------------------------
 SEVERITY_COLOURS = {"high": "red", "medium": "orange", "low": "gray"}  # markdown colours

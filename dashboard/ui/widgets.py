@@ -199,6 +199,27 @@ def percent_column(label: str, *, help: str | None = None,
                                          width=width)
 
 
+def percent_bar_column(label: str, *, help: str | None = None, max_value: float = 100.0,
+                       color: str | None = None, width: str | int | None = None) -> Any:
+    """A column made by fmt.as_percent (0-100) as a bar in the cell with its value
+    ('45.3%', fmt.PERCENT_FORMAT), from 0 to `max_value` (bar_max: 100, or more for a
+    completion above 100 %). `color` gives the bar a meaning (the chart's colour of the
+    measure), never the theme's red for all. A column with a gap becomes text ('n/a'): then
+    it is drawn as right-aligned text without a bar (see _with_headers)."""
+    return st.column_config.ProgressColumn(label, help=help, min_value=0,
+                                           max_value=max_value, format=fmt.PERCENT_FORMAT,
+                                           color=color or "gray", width=width)
+
+
+def bar_max(df: pl.DataFrame, column: str) -> float:
+    """The end of a percent bar column's scale: 100, or the column's largest value when a
+    value passes 100 (a target beaten), so every bar keeps its length against the others."""
+    if column not in df.columns or not df[column].dtype.is_numeric():
+        return 100.0
+    largest = df[column].max()
+    return max(100.0, float(largest)) if largest is not None else 100.0
+
+
 def money_column(label: str, *, help: str | None = None,
                  width: str | int | None = None) -> Any:
     """An amount: compact ('1.4M'), sortable, with the currency in the header

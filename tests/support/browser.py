@@ -28,6 +28,7 @@ VIEWPORT = {"width": 1366, "height": 768}
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 CHART = '[data-testid="stPlotlyChart"]'
+TABLE = '[data-testid="stDataFrame"]'
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 STATUS = '[data-testid="stStatusWidget"]'
 EXCEPTION = '[data-testid="stException"]'
@@ -39,10 +40,12 @@ class DashboardPage:
     title: str  # the page's h1
     slug: str  # screenshot name
     charts: int  # plotly charts visible without interaction (first tab)
+    chart_view: int = 0  # plotly charts of its chart view ("Show charts", ?charts=1)
 
 
 # every page of rapport/pages.py, at its own URL (the root redirects to the first page)
-PAGES = [DashboardPage(page.id, page.title, page.id, page.charts) for page in REGISTRY]
+PAGES = [DashboardPage(page.id, page.title, page.id, page.charts, page.chart_view)
+         for page in REGISTRY]
 
 
 def free_port() -> int:
@@ -107,11 +110,16 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
-def wait_rendered(page, title: str, charts: int, timeout_ms: float = 60_000) -> None:
+def wait_rendered(page, title: str, charts: int, timeout_ms: float = 60_000, *,
+                  tables: int = 0) -> None:
     """Wait until the page shows its title, its script run has finished, its first
-    `charts` plotly charts are drawn, and no status widget shows. The title first: right
-    after a navigation the app can still read idle from the page before, and a page without
-    charts would then be looked at before its script has drawn anything."""
+    `charts` plotly charts are drawn, at least `tables` tables are shown and every table
+    shown (not in a closed expander) is drawn (its canvas: the table's own chunk loaded), and no status widget shows.
+    The title first: right after a navigation the app can still read idle from the page
+    before, and a page without charts would then be looked at before its script has drawn
+    anything. The script can read idle before the browser has drawn its elements (a fresh
+    session: ~1 s before its tables): a page without charts needs `tables` to be waited
+    for in full."""
     page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=timeout_ms)
     page.wait_for_selector(IDLE, timeout=timeout_ms)
     if charts:
@@ -121,18 +129,24 @@ def wait_rendered(page, title: str, charts: int, timeout_ms: float = 60_000) -> 
             ".filter(chart => chart.querySelector('.main-svg')).length >= n",
             arg=[CHART, charts], timeout=timeout_ms,
         )
+    page.wait_for_function(
+        "([sel, n]) => { const shown = [...document.querySelectorAll(sel)]"
+        ".filter(t => t.checkVisibility());"  # not in a closed expander
+        " return shown.length >= n && shown.every(t => t.querySelector('canvas')); }",
+        arg=[TABLE, tables], timeout=timeout_ms)
     page.wait_for_selector(STATUS, state="detached", timeout=timeout_ms)
 
 
 # Where a page load's time goes, in the page's own clock (ms since its navigation started):
 # an init script of the browser context (context.add_init_script(LOAD_MARKS)) notes when the
-# title first showed, when the script started and finished running, and when the n-th chart
-# was drawn (charts_<n>). Read them with load_breakdown(page) after wait_rendered.
+# title and the first metric tile first showed, when the script started and finished running, when the n-th chart
+# was drawn (charts_<n>), and when the n-th table was drawn (tables_<n>). Read them with load_breakdown(page) after wait_rendered.
 LOAD_MARKS = """(() => {
   const marks = window.__rapportLoadMarks = {};
   const mark = (name) => { if (!(name in marks)) marks[name] = performance.now(); };
   new MutationObserver(() => {
     if (document.querySelector('h1')) mark('title');
+    if (document.querySelector('[data-testid="stMetric"]')) mark('metrics');
     const app = document.querySelector('[data-testid="stApp"]');
     const state = app && app.getAttribute('data-test-script-state');
     if (state === 'running') mark('script_started');
@@ -140,37 +154,51 @@ LOAD_MARKS = """(() => {
     const drawn = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
       .filter(chart => chart.querySelector('.main-svg')).length;
     for (let n = 1; n <= drawn; n++) mark('charts_' + n);
+    const tables = [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+      .filter(table => table.querySelector('canvas')).length;
+    for (let n = 1; n <= tables; n++) mark('tables_' + n);
   }).observe(document, {subtree: true, childList: true, attributes: true,
                         attributeFilter: ['data-test-script-state']});
 })();"""
 
 
-def load_breakdown(page, charts: int) -> dict[str, float | None]:
+def load_breakdown(page, charts: int, tables: int = 0) -> dict[str, float | None]:
     """Seconds since the navigation started, for a page opened in a context with LOAD_MARKS:
-    the frontend's bundle parsed (DOMContentLoaded), the script started, the title shown,
+    the frontend's bundle parsed (DOMContentLoaded), the script started, the title and the
+    first metric tile shown,
     the script finished, Streamlit's plotly chunk (PlotlyChart.*.js, about 4.7 MB, loaded
-    the first time a chart arrives) requested and received, the first and the last of
-    `charts` charts drawn. None for what did not happen (no chart, no plotly chunk)."""
+    the first time a chart arrives) requested and received, the same for the tables'
+    chunk (DataFrame.*.js), the first and the last of
+    `charts` charts drawn, the `tables`-th table drawn. None for what did not happen (no
+    chart, no plotly chunk)."""
     found = page.evaluate(
         r"""() => {
           const nav = performance.getEntriesByType('navigation')[0];
           const chunk = performance.getEntriesByType('resource')
             .find(e => /\/PlotlyChart\.[^/]*\.js$/.test(e.name));
+          const grid = performance.getEntriesByType('resource')
+            .find(e => /\/DataFrame\.[^/]*\.js$/.test(e.name));
           return {marks: window.__rapportLoadMarks || {},
                   dom_content_loaded: nav ? nav.domContentLoadedEventEnd : null,
                   plotly_requested: chunk ? chunk.startTime : null,
-                  plotly_received: chunk ? chunk.responseEnd : null};
+                  plotly_received: chunk ? chunk.responseEnd : null,
+                  tables_chunk_requested: grid ? grid.startTime : null,
+                  tables_chunk_received: grid ? grid.responseEnd : null};
         }""")
     marks = found["marks"]
     in_order = {  # roughly in the order they happen
         "dom_content_loaded": found["dom_content_loaded"],
         "script_started": marks.get("script_started"),
         "title_shown": marks.get("title"),
+        "first_tile_shown": marks.get("metrics"),
+        "tables_chunk_requested": found["tables_chunk_requested"],
+        "tables_chunk_received": found["tables_chunk_received"],
         "plotly_requested": found["plotly_requested"],
         "plotly_received": found["plotly_received"],
         "script_done": marks.get("script_done"),
         "first_chart_drawn": marks.get("charts_1") if charts else None,
         "charts_drawn": marks.get(f"charts_{charts}") if charts else None,
+        "tables_drawn": marks.get(f"tables_{tables}") if tables else None,
     }
     return {f"{name}_s": None if ms is None else round(ms / 1000, 3)
             for name, ms in in_order.items()}
