@@ -87,6 +87,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 _CHART = '[data-testid="stPlotlyChart"] .main-svg'
+_TABLE = '[data-testid="stDataFrame"]'
 _IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 _STATUS = '[data-testid="stStatusWidget"]'
 
@@ -879,11 +880,17 @@ def _server(ws: Workspace, log: Path) -> Iterator[str]:
 
 
 def _wait_rendered(page: Any, title: str, charts: int, timeout_ms: float = 300_000) -> None:
-    page.wait_for_selector(_IDLE, timeout=timeout_ms)
+    """The page's title, its script finished, `charts` plotly svgs drawn, every table shown
+    drawn (its canvas: the script reads idle before the browser has
+    drawn the tables of a fresh session), no status widget: as tests/support/browser.py."""
     page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=timeout_ms)
+    page.wait_for_selector(_IDLE, timeout=timeout_ms)
     if charts:
         page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
                                arg=[_CHART, charts], timeout=timeout_ms)
+    page.wait_for_function(
+        "sel => [...document.querySelectorAll(sel)].filter(t => t.checkVisibility())"
+        ".every(t => t.querySelector('canvas'))", arg=_TABLE, timeout=timeout_ms)
     page.wait_for_selector(_STATUS, state="detached", timeout=timeout_ms)
 
 
