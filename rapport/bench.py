@@ -913,6 +913,18 @@ _WATCH_RUN = """() => {
 }"""
 
 
+def _has_region_filter(page: Any, timeout_ms: float = 10_000) -> bool:
+    """Whether the page shows the sidebar's Region filter (waited for: right after a
+    navigation to the URL the browser is on, the page can still be the one before)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.locator(_REGION_FILTER).first.wait_for(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
 def _filter_change(page: Any, region_index: int, timeout_ms: float = 300_000) -> float:
     """Pick one region in the sidebar; seconds from the key press until the script run it
     started has finished and no status widget shows."""
@@ -985,8 +997,8 @@ def _pages_run(ws: Workspace, browser: Any, run: int, report: Report) -> None:
             for n, (url_path, title, charts) in enumerate(PAGES):
                 page.goto(f"{base}/{url_path}")  # a new session: no region picked yet
                 _wait_rendered(page, title, charts)
-                if page.locator(_REGION_FILTER).count() == 0:
-                    continue  # a page without the sidebar filters (Data quality, capture)
+                if not _has_region_filter(page):
+                    continue  # a page without the sidebar filters (Data quality)
                 seconds = _filter_change(page, n)
                 report.pages[title].setdefault("filter", Figure()).add(seconds)
             _say(f"pages {run + 1}/{report.runs}: " + ", ".join(
