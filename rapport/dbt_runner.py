@@ -264,7 +264,8 @@ def run_dbt(
     """Run one dbt command (e.g. ["build"], ["docs", "generate"]) against db_path.
 
     target_path holds dbt's artefacts and logs (default: a fresh temporary folder, so that
-    parallel runs never share transforms/target). echo=None silences the progress lines.
+    parallel runs never share transforms/target, removed after a successful run and kept, for
+    its logs, after a failed one). echo=None silences the progress lines.
     """
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt actually runs
 
@@ -272,6 +273,7 @@ def run_dbt(
     db_path = Path(db_path).resolve()
     if not db_path.parent.is_dir():
         raise FileNotFoundError(f"{db_path.parent}: the folder for the warehouse file does not exist")
+    temporary = target_path is None
     if target_path is None:
         target_path = Path(tempfile.mkdtemp(prefix="rapport-dbt-"))
     target_path = Path(target_path)
@@ -341,6 +343,10 @@ def run_dbt(
         echo(dbt_result.summary())
         for failure in dbt_result.failures:
             echo(f"  FAILED {failure}")
+    if temporary and dbt_result.success:
+        shutil.rmtree(target_path, ignore_errors=True)
+    elif temporary and echo:
+        echo(f"  dbt's logs: {target_path / 'logs' / 'dbt.log'}")
     return dbt_result
 
 

@@ -45,8 +45,11 @@ HAND_MADE = Path(__file__).parent / "fixtures"
 @pytest.fixture(scope="session")
 def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder shared by all workers of this test run (one per run, not per worker)."""
-    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"solo-{os.getpid()}")
-    path = tmp_path_factory.getbasetemp().parent / f"shared-{run_id}"
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_id:  # a worker's base folder is pytest-N/popen-gwK: the run's is pytest-N
+        path = tmp_path_factory.getbasetemp().parent / f"shared-{run_id}"
+    else:  # no workers: inside the run's own base folder, which pytest cleans up
+        path = tmp_path_factory.getbasetemp() / "shared"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -472,21 +473,31 @@ def test_dims(con):
 # --- the runner ------------------------------------------------------------------------------
 
 
-def test_runner_names_the_failing_node(built, tmp_path):
-    """A broken input makes the runner report the failing model and dbt's message."""
+def test_runner_names_the_failing_node(built, tmp_path, monkeypatch):
+    """A broken input makes the runner report the failing model and dbt's message. Without a
+    target folder given, dbt's temporary one is kept after a failure (its log says why) and
+    removed after a success (a machine running builds all day must not fill its disk)."""
     db_path, _, _ = built
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(db_path.read_bytes())
-    result = run_dbt(
-        ["run", "--select", "int_dates"],
-        copy,
-        vars={"as_of_date": "2024-02-31"},
-        target_path=tmp_path / "target",
-        echo=None,
-    )
+    temp_root = tmp_path / "tmp"
+    temp_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
+    lines: list[str] = []
+    result = run_dbt(["run", "--select", "int_dates"], copy, vars={"as_of_date": "2024-02-31"},
+                     echo=lines.append)
     assert result.success is False
     assert [f.name for f in result.failures] == ["int_dates"]
     assert "2024-02-31" in result.failures[0].message
+    [kept] = list(temp_root.iterdir())
+    assert (kept / "logs" / "dbt.log").is_file()
+    assert lines[-1] == f"  dbt's logs: {kept / 'logs' / 'dbt.log'}"
+
+    shutil.rmtree(kept)
+    result = run_dbt(["run", "--select", "int_dates"], copy, vars={"as_of_date": "2024-02-29"},
+                     echo=None)
+    assert result.success, result
+    assert list(temp_root.iterdir()) == []
 
 
 def test_docs_generate_works(built, tmp_path):
