@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # The spark extra (dbt-spark, pyspark ~480 MB) in the same venv: `make test` needs it, `make demo`
-# does not. great-expectations is imported with pyspark hidden (rapport/checks/gx_import.py).
+# does not. great-expectations is imported with pyspark hidden (rapport/pipeline/checks/gx_import.py).
 install-spark: $(SPARK_STAMP)
 
 # pyspark is published as source only: uv builds it (~1 GB) and keeps every build in its cache,

@@ -21,8 +21,8 @@ from ui.filters import render_sidebar
 from ui.fmt import date
 
 from rapport.pages import sections
-from rapport.warehouse import WarehouseChanged, WarehouseError, WarehouseMissing
-from rapport.warehouse import queries as q
+from rapport.serving import WarehouseChanged, WarehouseError, WarehouseMissing
+from rapport.serving import queries as q
 
 log = get_logger("rapport.dashboard")
 _started = time.perf_counter()

@@ -5,7 +5,7 @@ rows), one per mart, the reconciliation suite (cross-table sums computed in Duck
 on the small result frames) and the quarantine suite (raw = clean + quarantined, quarantine
 rates against expectations/thresholds.yml).
 
-Loaded by rapport.checks.runner (it imports great_expectations); never import this package
+Loaded by rapport.pipeline.checks.runner (it imports great_expectations); never import this package
 from the dashboard.
 """
 

@@ -62,9 +62,9 @@ class SuiteContext:
     _layers: dict | None = field(default=None, repr=False)
 
     def layers(self) -> dict:
-        """{layer: LayerStatus} of the warehouse's data (rapport.coverage), computed once."""
+        """{layer: LayerStatus} of the warehouse's data (rapport.pipeline.coverage), computed once."""
         if self._layers is None:
-            from rapport.coverage import layer_status
+            from rapport.pipeline.coverage import layer_status
 
             self._layers = layer_status(self.con, self.contract)
         return self._layers

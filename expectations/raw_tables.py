@@ -48,7 +48,7 @@ def raw_table_batches(ctx: SuiteContext) -> list[Batch]:
 
 
 def _empty_reason(ctx: SuiteContext, table: Table) -> str:
-    from rapport.coverage import table_reason
+    from rapport.pipeline.coverage import table_reason
 
     why = table_reason(ctx.con, table.name) or f"no clean {table.name} rows"
     feeds = f", feeds {', '.join(table.feeds)}" if table.feeds else ""

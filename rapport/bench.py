@@ -573,9 +573,9 @@ class FloorModel:
 
 def compile_models(ws: Workspace, as_of: str, build_id: str) -> list[FloorModel]:
     """`dbt compile` of the models; the models in dependency order. The compiled SQL names
-    the database `build` (rapport.dbt_runner.DB_LINK, what dbt opens), so the floor's file
+    the database `build` (rapport.pipeline.dbt_runner.DB_LINK, what dbt opens), so the floor's file
     is named build.duckdb too."""
-    from rapport import dbt_runner
+    from rapport.pipeline import dbt_runner
 
     compile_dir = ws.root / "floor-compile"
     shutil.rmtree(compile_dir, ignore_errors=True)
@@ -623,7 +623,7 @@ def compile_models(ws: Workspace, as_of: str, build_id: str) -> list[FloorModel]
 def _floor_load(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     """Raw files straight into typed tables (validated.*), seeds copied (config.*)."""
     from rapport.contract import contract
-    from rapport.ingest import find_table_file, read_expression, read_header
+    from rapport.pipeline.ingest import find_table_file, read_expression, read_header
 
     for schema in ("validated", "config", "staging", "intermediate", "marts", "meta"):
         con.execute(f"create schema if not exists {schema}")
@@ -654,7 +654,7 @@ def _floor_load(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     con.execute("detach full_build")
 
 
-# the compiled SQL names the database as dbt opened it (rapport.dbt_runner.DB_LINK)
+# the compiled SQL names the database as dbt opened it (rapport.pipeline.dbt_runner.DB_LINK)
 FLOOR_FILE = "build.duckdb"
 
 

@@ -10,39 +10,39 @@ EXIT_OK, EXIT_CHECKS_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from rapport.generate import run_generate
+    from rapport.generator.command import run_generate
 
     return run_generate(scale=args.scale, seed=args.seed, out=args.out, fmt=args.format)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from rapport.build import run_build
+    from rapport.pipeline.build import run_build
 
     return run_build(raw=args.raw, as_of=args.as_of, incremental=args.incremental,
                      engine=args.engine)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from rapport.build import run_check
+    from rapport.pipeline.build import run_check
 
     return run_check()
 
 
 def _cmd_rollback(args: argparse.Namespace) -> int:
-    from rapport.build import run_rollback
+    from rapport.pipeline.build import run_rollback
 
     return run_rollback()
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from rapport.serve import run_serve
+    from rapport.serving.serve import run_serve
 
     return run_serve(port=args.port, address=args.address, as_user=args.as_user,
                      local=args.local)
 
 
 def _cmd_check_access(args: argparse.Namespace) -> int:
-    from rapport.serve import access_problem
+    from rapport.serving.serve import access_problem
 
     problem = access_problem(args.address, args.local, args.as_user)
     if problem:
@@ -68,7 +68,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from rapport.importer import run_import
+    from rapport.pipeline.importer import run_import
 
     return run_import(
         source=Path(args.source),
@@ -82,10 +82,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     """Import a team's own exports, build, check and serve, in one command."""
     from pathlib import Path
 
-    from rapport.build import run_build
-    from rapport.importer import run_import
     from rapport.paths import raw_dir
-    from rapport.serve import access_problem, run_serve
+    from rapport.pipeline.build import run_build
+    from rapport.pipeline.importer import run_import
+    from rapport.serving.serve import access_problem, run_serve
 
     problem = access_problem(args.address, args.local, None)
     if problem:  # refuse before importing and building, not after

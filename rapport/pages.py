@@ -1,5 +1,5 @@
 """The dashboard's pages, listed once: the router (dashboard/app.py) builds its menu from
-this list, access control (rapport.auth) grants pages by these ids, and the benchmark and
+this list, access control (rapport.serving.auth) grants pages by these ids, and the benchmark and
 the browser tests open them from it.
 
 id       the page's file (dashboard/pages/<id>.py) and its URL path (/<id>)

@@ -56,7 +56,7 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_parse_state(shared_dir: Path) -> Path:
-    """dbt's parse state (rapport/dbt_runner.py) is shared by every build of this test run, in
+    """dbt's parse state (rapport/pipeline/dbt_runner.py) is shared by every build of this test run, in
     every worker and subprocess, and by no other run: each run starts with a full parse. It
     lives in the run's shared folder, which pytest removes with its old temporary folders."""
     folder = shared_dir / "dbt-parse"
@@ -71,7 +71,7 @@ def demo_raw(shared_dir: Path) -> Path:
     out = shared_dir / "raw"
     with exclusive(shared_dir / "raw.lock"):
         if not (out / ".done").exists():
-            from rapport.generate import generate
+            from rapport.generator.command import generate
 
             generate(scale=TEST_SCALE, seed=TEST_SEED, out_dir=out, fmt="csv")
             (out / ".done").touch()
@@ -117,7 +117,7 @@ class FixtureBuild:
     """A hand-made fixture through the real ingest, gate and dbt build (read it, never write)."""
 
     db_path: Path
-    result: object  # rapport.dbt_runner.DbtResult
+    result: object  # rapport.pipeline.dbt_runner.DbtResult
     seconds: float  # of the dbt build
 
     @property
@@ -137,7 +137,7 @@ def fixture_build(shared_dir: Path):
 
     from support.pipeline import gate_fixture
 
-    from rapport.dbt_runner import build
+    from rapport.pipeline.dbt_runner import build
 
     def get(name: str, as_of: date, unit_tests: bool = False) -> FixtureBuild:
         key = f"{name}-{as_of.isoformat()}{'-unit' if unit_tests else ''}"

@@ -19,10 +19,9 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 from support.apptest import record_downloads
 
-from rapport import auth
 from rapport.paths import DASHBOARD_DIR
-from rapport.warehouse import Reader, Scope, WarehouseError
-from rapport.warehouse import queries as q
+from rapport.serving import Reader, Scope, WarehouseError, auth
+from rapport.serving import queries as q
 
 sys.path.insert(0, str(DASHBOARD_DIR))
 from ui.widgets import export_csv
@@ -227,7 +226,7 @@ def test_login_is_logged_once_per_session(users, monkeypatch):
 
 def _every_query(reader: Reader, scope: Scope, f: q.Filters, latest: tuple[int, int],
                  ids: dict[str, str]) -> dict[str, object]:
-    """Every query function of rapport.warehouse.queries, called with this scope."""
+    """Every query function of rapport.serving.queries, called with this scope."""
     year, quarter = latest
     py, pq = q.previous_quarter(year, quarter)
     month_end = q.latest_month_end(reader, Scope.all_access(), dt.date(year + 1, 1, 1))

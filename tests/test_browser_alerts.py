@@ -24,8 +24,8 @@ from support.browser import (
     wait_rendered,
 )
 
-from rapport.warehouse import Reader, Scope
-from rapport.warehouse import queries as q
+from rapport.serving import Reader, Scope
+from rapport.serving import queries as q
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -51,7 +51,7 @@ def served(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_an_assessment_recorded_in_the_browser_is_pending_stored_and_audited(served):
-    from rapport import capture
+    from rapport.serving import capture_store
 
     context = served["browser"].new_context(viewport=VIEWPORT)
     page = context.new_page()
@@ -79,7 +79,7 @@ def test_an_assessment_recorded_in_the_browser_is_pending_stored_and_audited(ser
     finally:
         context.close()
 
-    recorded = capture.versions(path=served["store"])
+    recorded = capture_store.versions(path=served["store"])
     assert len(recorded) == 1
     assert recorded[0]["attitude"] == 3 and recorded[0]["written_by"] == AM
     assert recorded[0]["rep_id"] == served["rep_id"]

@@ -1,4 +1,4 @@
-"""rapport.warehouse.builds: the build attempts read from the records and the kept files of
+"""rapport.serving.builds: the build attempts read from the records and the kept files of
 refused builds (what the Data quality page and the "nothing is served yet" message show).
 Fast: hand-made records and a small kept file, no build."""
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from rapport.warehouse import Reader, WarehouseMissing
-from rapport.warehouse.builds import attempts, nothing_served_message, strip_paths
+from rapport.serving import Reader, WarehouseMissing
+from rapport.serving.builds import attempts, nothing_served_message, strip_paths
 
 PASSED = "20261201T100000000Z-aaaa"
 REFUSED = "20261202T100000000Z-bbbb"

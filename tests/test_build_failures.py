@@ -10,7 +10,7 @@
 
 A real full disk cannot be made here (no small file system to fill): RAPPORT_TEST_DISK_FULL_AT
 makes one write fail as DuckDB fails on a full disk, and every new file rapport writes after
-it fail with ENOSPC (rapport/publish.py, disk_full_for_test); the rest of the build is real.
+it fail with ENOSPC (rapport/pipeline/publish.py, disk_full_for_test); the rest of the build is real.
 The builds stop before dbt, except none: each costs ingest, gate and the input checks at most.
 """
 
@@ -26,7 +26,7 @@ import pytest
 from support.pipeline import build_id_from, copy_data_dir, run_cli, warehouse_state
 
 from rapport.errors import disk_full
-from rapport.publish import sha256_file
+from rapport.pipeline.publish import sha256_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline-failures")]
 
@@ -166,15 +166,15 @@ def test_an_unexpected_error_gives_its_message_and_the_log_of_its_traceback(
         data_dir: Path, demo_raw: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture):
     """In process, with the gate replaced by a function that fails the way a bug does."""
-    import rapport.quarantine
-    from rapport.build import run_build
+    import rapport.pipeline.quarantine
+    from rapport.pipeline.build import run_build
 
     def broken_gate(*_args, **_kwargs):
         return {}["as_of_date"]  # KeyError, as a bug would raise
 
     monkeypatch.setenv("RAPPORT_DATA_DIR", str(data_dir))
     monkeypatch.delenv("RAPPORT_WAREHOUSE", raising=False)
-    monkeypatch.setattr(rapport.quarantine, "run_gate", broken_gate)
+    monkeypatch.setattr(rapport.pipeline.quarantine, "run_gate", broken_gate)
     served = data_dir / "warehouse" / "rapport.duckdb"
     sha = sha256_file(served)
 
@@ -195,15 +195,15 @@ def test_an_unexpected_error_gives_its_message_and_the_log_of_its_traceback(
 
 def test_an_unexpected_error_in_check_gives_its_message_and_the_log(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
-    import rapport.checks.runner
-    from rapport.build import run_check
+    import rapport.pipeline.checks.runner
+    from rapport.pipeline.build import run_check
 
     def broken(*_args, **_kwargs):
         raise AttributeError("'NoneType' object has no attribute 'suite'")
 
     monkeypatch.setenv("RAPPORT_DATA_DIR", str(data_dir))
     monkeypatch.delenv("RAPPORT_WAREHOUSE", raising=False)
-    monkeypatch.setattr(rapport.checks.runner, "run_checks", broken)
+    monkeypatch.setattr(rapport.pipeline.checks.runner, "run_checks", broken)
     assert run_check() == 1
     err = capsys.readouterr().err
     logs = list((data_dir / "warehouse" / "logs").glob("check-*.log"))

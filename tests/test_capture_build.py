@@ -1,11 +1,11 @@
 """Recorded assessments through the build, on tests/fixtures/tiny (as-of date: today, so an
 assessment recorded now is in force).
 
-The round trip: the served warehouse (the build's front, rapport.ingest.load_raw +
-rapport.capture.merge_for_build + rapport.quarantine.run_gate, then every dbt model) is
+The round trip: the served warehouse (the build's front, rapport.pipeline.ingest.load_raw +
+rapport.pipeline.captures.merge_for_build + rapport.pipeline.quarantine.run_gate, then every dbt model) is
 opened on the Record assessments page under AppTest; an assessment saved there shows as
 pending; the next build (the incremental path: a copy of the served file, the capture store
-gated again by rapport.capture.regate, then the dbt models that depend on contacts and
+gated again by rapport.pipeline.captures.regate, then the dbt models that depend on contacts and
 assessments) shows it on the power map (fct_power_map) with the contact's new key score.
 To keep the suite's time, dbt runs only the models the page and the map need, without their
 tests (the full `rapport build` runs them; tests/test_incremental.py and the pipeline tests
@@ -13,7 +13,7 @@ build through the command line).
 
 The same store through a full build's front gives the same validated contacts, contact
 assessments, quarantine and row counts as the incremental regate: an incremental build with
-new captures then runs every dbt model on those inputs (rapport/build.py), so its marts equal
+new captures then runs every dbt model on those inputs (rapport/pipeline/build.py), so its marts equal
 a full build's. plan() sees new captures, and refuses a store that lost or changed rows.
 
 Hand-worked numbers (transforms/seeds/relationship_score_settings.csv: key score =
@@ -40,12 +40,19 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rapport import auth, capture
-from rapport.dbt_runner import run_dbt
-from rapport.incremental import NotIncremental, code_files, plan, raw_file_states, write_state
-from rapport.ingest import load_raw
 from rapport.paths import DASHBOARD_DIR
-from rapport.quarantine import run_gate
+from rapport.pipeline import captures
+from rapport.pipeline.dbt_runner import run_dbt
+from rapport.pipeline.incremental import (
+    NotIncremental,
+    code_files,
+    plan,
+    raw_file_states,
+    write_state,
+)
+from rapport.pipeline.ingest import load_raw
+from rapport.pipeline.quarantine import run_gate
+from rapport.serving import auth, capture_store
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 APP = str(DASHBOARD_DIR / "app.py")
@@ -53,11 +60,12 @@ AS_OF = dt.datetime.now(dt.UTC).date()
 
 
 def _front(db: Path, raw: Path, store: Path, build_id: str) -> None:
-    """A full build's ingest, capture merge and gate (rapport/build.py, _ingest_and_gate)."""
+    """A full build's ingest, capture merge and gate (rapport/pipeline/build.py,
+    _ingest_and_gate)."""
     con = duckdb.connect(str(db))
     try:
         counts = load_raw(con, raw)
-        capture.merge_for_build(con, counts, store, as_of=AS_OF)
+        captures.merge_for_build(con, counts, store, as_of=AS_OF)
         run_gate(con, build_id, AS_OF)
         con.execute("create table meta.build_info as select ? as build_id, "
                     "cast(? as timestamp) as started_at, cast(? as date) as as_of_date",
@@ -145,28 +153,28 @@ def test_record_on_the_page_pending_then_built_onto_the_power_map(env, monkeypat
 
     # more through the store's API (the page calls the same functions)
     demo = auth.local_demo_viewer()
-    a2 = capture.AccountFacts("A2", "R1", frozenset({"P1"}), frozenset({"C6", "C7"}))
-    added = capture.add_contact(demo, a2, "A2", full_name="Kai Lo", title="Architect")
-    capture.record_assessment(demo, a2, "A2", added.ref, attitude=2, decision_role="I",
+    a2 = capture_store.AccountFacts("A2", "R1", frozenset({"P1"}), frozenset({"C6", "C7"}))
+    added = capture_store.add_contact(demo, a2, "A2", full_name="Kai Lo", title="Architect")
+    capture_store.record_assessment(demo, a2, "A2", added.ref, attitude=2, decision_role="I",
                               reports_to_contact_id="C6")
-    capture.record_assessment(demo, a2, "A2", "C7", decision_role="E")  # roles only
+    capture_store.record_assessment(demo, a2, "A2", "C7", decision_role="E")  # roles only
     # an account manager whose rep_id is not in reps.csv: the gate quarantines the row
     stray = auth.parse_config({"users": {"am@example.com": {
         "role": "account_manager", "regions": ["R1"], "rep_id": "P9"}}}
     ).viewer("am@example.com")
-    capture.record_assessment(stray, capture.AccountFacts("A2", "R1", frozenset({"P9"}),
+    capture_store.record_assessment(stray, capture_store.AccountFacts("A2", "R1", frozenset({"P9"}),
                                                           a2.contacts),
                               "A2", "C6", attitude=1, decision_role="A",
                               evaluation_group="final_decision")
     # the account team of A3 now finds C9 supporting us exclusively (2)
-    a3 = capture.AccountFacts("A3", "R2", frozenset({"P3", "P4"}), frozenset({"C8", "C9"}))
-    capture.record_assessment(demo, a3, "A3", "C9", attitude=2)
+    a3 = capture_store.AccountFacts("A3", "R2", frozenset({"P3", "P4"}), frozenset({"C8", "C9"}))
+    capture_store.record_assessment(demo, a3, "A3", "C9", attitude=2)
 
     # the next build: incremental path (copy, regate the two tables, dbt on what depends)
     nxt = env["root"] / "next.duckdb"
     shutil.copyfile(db, nxt)
     with duckdb.connect(str(nxt)) as con:
-        capture.regate(con, "b1", env["raw"], AS_OF, capture.current_state(store))
+        captures.regate(con, "b1", env["raw"], AS_OF, capture_store.current_state(store))
     _dbt(nxt, "b1", *NEXT_MODELS)
     assert _map(nxt) == {
         "C6": ("A", 3, 60.0),  # the page's coach; CAP-A000004 (P9) is quarantined
@@ -236,26 +244,26 @@ def test_incremental_with_captures_gates_like_a_full_build(served, tmp_path, mon
     assert plan(raw, base, AS_OF).captures is None
 
     demo = auth.local_demo_viewer()
-    a1 = capture.AccountFacts("A1", "R1", frozenset({"P1"}), frozenset({"C1", "C4", "C5"}))
-    capture.record_assessment(demo, a1, "A1", "C4", attitude=-1, decision_role="s",
+    a1 = capture_store.AccountFacts("A1", "R1", frozenset({"P1"}), frozenset({"C1", "C4", "C5"}))
+    capture_store.record_assessment(demo, a1, "A1", "C4", attitude=-1, decision_role="s",
                               evaluation_group="commercial")
-    capture.record_assessment(demo, a1, "A1", "C4", attitude=1, decision_role="D",
+    capture_store.record_assessment(demo, a1, "A1", "C4", attitude=1, decision_role="D",
                               assessed_at="2026-01-02 08:00:00")  # older: C4's roles stay S
-    added = capture.add_contact(demo, a1, "A1", full_name="Lu Pei", level="low")
-    capture.record_assessment(demo, a1, "A1", added.ref, attitude=0, reports_to_contact_id="C1")
+    added = capture_store.add_contact(demo, a1, "A1", full_name="Lu Pei", level="low")
+    capture_store.record_assessment(demo, a1, "A1", added.ref, attitude=0, reports_to_contact_id="C1")
     stray = auth.parse_config({"users": {"am@example.com": {
         "role": "account_manager", "regions": ["R1"], "rep_id": "P9"}}}
     ).viewer("am@example.com")  # P9 is no rep: its assessment is quarantined (orphan_fk)
-    capture.record_assessment(stray, capture.AccountFacts("A1", "R1", frozenset({"P9"}),
+    capture_store.record_assessment(stray, capture_store.AccountFacts("A1", "R1", frozenset({"P9"}),
                                                           a1.contacts), "A1", "C5", attitude=2)
     found = plan(raw, base, AS_OF)
-    assert found.captures == capture.current_state(store)
+    assert found.captures == capture_store.current_state(store)
     assert (found.captures.last_version_id, found.captures.last_contact_id) == (4, 1)
 
     inc, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
     shutil.copyfile(base, inc)
     with duckdb.connect(str(inc)) as con:
-        capture.regate(con, "b1", raw, AS_OF, found.captures)
+        captures.regate(con, "b1", raw, AS_OF, found.captures)
     _front(full, raw, store, "b1")
     gated = _gated(inc)
     assert gated == _gated(full)
@@ -274,7 +282,7 @@ def test_incremental_with_captures_gates_like_a_full_build(served, tmp_path, mon
     # the served build read rows the store no longer has (another store): a full build
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RAPPORT_CAPTURE_DB", str(tmp_path / "other.sqlite"))
-        capture.record_assessment(demo, a1, "A1", "C1", attitude=0)
+        capture_store.record_assessment(demo, a1, "A1", "C1", attitude=0)
         with duckdb.connect(str(full)) as con:
             write_state(con, "b1", code_files(), raw_file_states(raw), {})
         with pytest.raises(NotIncremental, match="lost or changed rows"):
@@ -289,17 +297,17 @@ def test_an_assessment_recorded_after_the_as_of_date_is_dated_on_it(tmp_path, mo
     monkeypatch.setenv("RAPPORT_CAPTURE_DB", str(store))
     monkeypatch.setenv("RAPPORT_AUDIT_LOG", str(tmp_path / "audit.log"))
     demo = auth.local_demo_viewer()
-    a1 = capture.AccountFacts("A1", "R1", frozenset({"P1"}), frozenset({"C1", "C4", "C5"}))
-    capture.record_assessment(demo, a1, "A1", "C4", attitude=2,
+    a1 = capture_store.AccountFacts("A1", "R1", frozenset({"P1"}), frozenset({"C1", "C4", "C5"}))
+    capture_store.record_assessment(demo, a1, "A1", "C4", attitude=2,
                               assessed_at="2025-06-01 09:00:00")
-    capture.record_assessment(demo, a1, "A1", "C5", attitude=3)  # now: after 2025
+    capture_store.record_assessment(demo, a1, "A1", "C5", attitude=3)  # now: after 2025
     as_of = dt.date(2025, 6, 30)
     # a build at as_of dated the second one on as_of: a later as-of date dates it again
-    assert capture.recorded_after(as_of, store)
-    assert not capture.recorded_after(AS_OF, store)
+    assert captures.recorded_after(as_of, store)
+    assert not captures.recorded_after(AS_OF, store)
     with duckdb.connect() as con:
         load_raw(con, TINY)
-        capture.merge_into_raw(con, store, as_of=as_of)
+        captures.merge_into_raw(con, store, as_of=as_of)
         assert con.execute(
             "select assessment_id, contact_id, assessed_date from raw.contact_assessments "
             "where assessment_id like 'CAP-%' order by 1").fetchall() == [

@@ -1,4 +1,4 @@
-"""The capture store (rapport/capture/) and who may write to it (rapport.auth.may_write):
+"""The capture store (rapport/serving/capture_store.py) and who may write to it (rapport.serving.auth.may_write):
 every contract rule refuses a bad value naming the field, hostile text is stored as text,
 nothing is ever updated or deleted, two writer processes lose nothing, a director cannot
 write outside the region, an account manager only for the accounts of their team, leadership
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from rapport import auth, capture
+from rapport.pipeline import captures
+from rapport.serving import auth, capture_store
 
 USERS = {
     "users": {
@@ -25,9 +26,9 @@ USERS = {
     }
 }
 # A1 (R1): team P1 (AR), P2 (SR); contacts C1, C2. A3 (R2): team P3; contact C8.
-A1 = capture.AccountFacts("A1", "R1", frozenset({"P1", "P2"}), frozenset({"C1", "C2"}))
-A2 = capture.AccountFacts("A2", "R1", frozenset({"P1"}), frozenset({"C6", "C7"}))
-A3 = capture.AccountFacts("A3", "R2", frozenset({"P3"}), frozenset({"C8"}))
+A1 = capture_store.AccountFacts("A1", "R1", frozenset({"P1", "P2"}), frozenset({"C1", "C2"}))
+A2 = capture_store.AccountFacts("A2", "R1", frozenset({"P1"}), frozenset({"C6", "C7"}))
+A3 = capture_store.AccountFacts("A3", "R2", frozenset({"P3"}), frozenset({"C8"}))
 
 
 @pytest.fixture()
@@ -65,77 +66,77 @@ DATA = "data@example.com"
     ("attitude", -2, "-2 is outside -1..3"),
     ("attitude", "1.5", "'1.5' is not a whole number"),
     ("attitude", True, "must be a whole number"),
-    ("note", "x" * (capture.NOTE_MAX + 1), f"keep it to {capture.NOTE_MAX}"),
+    ("note", "x" * (capture_store.NOTE_MAX + 1), f"keep it to {capture_store.NOTE_MAX}"),
     ("note", "a\x00b", "NUL"),
     ("reports_to_contact_id", "C9", "'C9' is not a contact of account A1"),
     ("reports_to_contact_id", "C1", "cannot report to itself"),
 ])
 def test_each_contract_rule_refuses_a_bad_value_naming_the_field(store, field, value, says):
-    with pytest.raises(capture.CaptureError) as refused:
-        capture.record_assessment(viewer(DATA), A1, "A1", "C1", **{field: value})
+    with pytest.raises(capture_store.CaptureError) as refused:
+        capture_store.record_assessment(viewer(DATA), A1, "A1", "C1", **{field: value})
     assert refused.value.field == field
     assert str(refused.value).startswith(f"{field}: ") and says in str(refused.value)
     assert not store.exists() or rows(store, "assessment_versions") == []
 
 
 def test_a_contact_must_be_one_of_the_account(store):
-    with pytest.raises(capture.CaptureError, match="'C8' is not a contact of account A1"):
-        capture.record_assessment(viewer(DATA), A1, "A1", "C8", attitude=1)
+    with pytest.raises(capture_store.CaptureError, match="'C8' is not a contact of account A1"):
+        capture_store.record_assessment(viewer(DATA), A1, "A1", "C8", attitude=1)
     # an added contact is one of its account's contacts, and of no other
-    new = capture.add_contact(viewer(DATA), A2, "A2", full_name="New Person")
-    with pytest.raises(capture.CaptureError, match="contact_id"):
-        capture.record_assessment(viewer(DATA), A1, "A1", new.ref, attitude=1)
-    capture.record_assessment(viewer(DATA), A2, "A2", new.ref, attitude=2, reports_to_contact_id="C6")
+    new = capture_store.add_contact(viewer(DATA), A2, "A2", full_name="New Person")
+    with pytest.raises(capture_store.CaptureError, match="contact_id"):
+        capture_store.record_assessment(viewer(DATA), A1, "A1", new.ref, attitude=1)
+    capture_store.record_assessment(viewer(DATA), A2, "A2", new.ref, attitude=2, reports_to_contact_id="C6")
     assert [r[1:3] for r in rows(store, "assessment_versions")] == [("CAP-C000001", "A2")]
 
 
 def test_values_are_normalised_as_the_contract_says(store):
-    capture.record_assessment(viewer(DATA), A1, "A1", " C1 ", attitude="3",
+    capture_store.record_assessment(viewer(DATA), A1, "A1", " C1 ", attitude="3",
                               decision_role=" d ", evaluation_group="Technical")
     (row,) = rows(store, "assessment_versions")
     # id, contact, account, role, attitude, group, reports_to (None: not recorded), note
     assert row[:8] == (1, "C1", "A1", "D", 3, "technical", None, "")
-    capture.record_assessment(viewer(DATA), A1, "A1", "C1", decision_role="",
+    capture_store.record_assessment(viewer(DATA), A1, "A1", "C1", decision_role="",
                               reports_to_contact_id="")  # '' records "none"
     assert rows(store, "assessment_versions")[1][3:7] == ("", None, None, "")
-    with pytest.raises(capture.CaptureError, match="full_name: is required"):
-        capture.add_contact(viewer(DATA), A1, "A1", full_name="  ")
-    with pytest.raises(capture.CaptureError, match="level: 'top' is not allowed"):
-        capture.add_contact(viewer(DATA), A1, "A1", full_name="Kai", level="top")
+    with pytest.raises(capture_store.CaptureError, match="full_name: is required"):
+        capture_store.add_contact(viewer(DATA), A1, "A1", full_name="  ")
+    with pytest.raises(capture_store.CaptureError, match="level: 'top' is not allowed"):
+        capture_store.add_contact(viewer(DATA), A1, "A1", full_name="Kai", level="top")
 
 
 HOSTILE = "'); drop table assessment_versions; --"
 
 
 def test_hostile_text_is_stored_as_text(store):
-    capture.record_assessment(viewer(DATA), A1, "A1", "C1", attitude=0, note=HOSTILE)
-    added = capture.add_contact(viewer(DATA), A1, "A1", full_name=HOSTILE, title='" or 1=1 --')
-    with pytest.raises(capture.CaptureError):  # an id that is no contact: refused, not run
-        capture.record_assessment(viewer(DATA), A1, "A1", HOSTILE, attitude=0)
+    capture_store.record_assessment(viewer(DATA), A1, "A1", "C1", attitude=0, note=HOSTILE)
+    added = capture_store.add_contact(viewer(DATA), A1, "A1", full_name=HOSTILE, title='" or 1=1 --')
+    with pytest.raises(capture_store.CaptureError):  # an id that is no contact: refused, not run
+        capture_store.record_assessment(viewer(DATA), A1, "A1", HOSTILE, attitude=0)
     assert rows(store, "assessment_versions")[0][7] == HOSTILE
-    assert capture.added_contacts("A1")[0]["full_name"] == HOSTILE
+    assert capture_store.added_contacts("A1")[0]["full_name"] == HOSTILE
     assert added.ref == "CAP-C000001"
-    assert capture.versions(contact_id=HOSTILE) == []  # a bound value, never SQL
+    assert capture_store.versions(contact_id=HOSTILE) == []  # a bound value, never SQL
 
 
 # --------------------------------------------------------------------------- append-only
 
 
 def test_a_new_assessment_is_a_new_version_and_nothing_is_changed(store):
-    first = capture.record_assessment(viewer(DATA), A1, "A1", "C1", attitude=1,
+    first = capture_store.record_assessment(viewer(DATA), A1, "A1", "C1", attitude=1,
                                       assessed_at="2026-01-01 09:00:00")
-    second = capture.record_assessment(viewer(DATA), A1, "A1", "C1", attitude=3,
+    second = capture_store.record_assessment(viewer(DATA), A1, "A1", "C1", attitude=3,
                                        assessed_at="2026-02-01 09:00:00")
     assert (first.ref, second.ref) == ("CAP-A000001", "CAP-A000002")
-    capture.add_contact(viewer(DATA), A1, "A1", full_name="Kai Lo")
-    assert [(v["id"], v["attitude"]) for v in capture.versions(contact_id="C1")] == [(1, 1),
+    capture_store.add_contact(viewer(DATA), A1, "A1", full_name="Kai Lo")
+    assert [(v["id"], v["attitude"]) for v in capture_store.versions(contact_id="C1")] == [(1, 1),
                                                                                      (2, 3)]
     with sqlite3.connect(store) as con:
         for sql in ("update assessment_versions set attitude = 0",
                     "delete from assessment_versions", "delete from added_contacts"):
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 con.execute(sql)
-    assert [(v["id"], v["attitude"]) for v in capture.versions(contact_id="C1")] == [(1, 1),
+    assert [(v["id"], v["attitude"]) for v in capture_store.versions(contact_id="C1")] == [(1, 1),
                                                                                      (2, 3)]
 
 
@@ -146,7 +147,7 @@ def _write_many(path: str, audit: str, who: int, n: int) -> None:
     os.environ["RAPPORT_AUDIT_LOG"] = audit
     me = viewer(DATA)
     for i in range(n):
-        capture.record_assessment(me, A1, "A1", "C1", attitude=i % 4, note=f"w{who}-{i}")
+        capture_store.record_assessment(me, A1, "A1", "C1", attitude=i % 4, note=f"w{who}-{i}")
 
 
 def test_two_writer_processes_lose_nothing(store):
@@ -172,11 +173,11 @@ def test_two_writer_processes_lose_nothing(store):
 
 def test_a_director_writes_in_the_region_only_and_both_are_audited(store):
     director = viewer("dir.r1@example.com")
-    capture.record_assessment(director, A1, "A1", "C1", attitude=2)
-    with pytest.raises(capture.CaptureRefused, match="not in your regions \\(R1\\)"):
-        capture.record_assessment(director, A3, "A3", "C8", attitude=2)
-    with pytest.raises(capture.CaptureRefused, match="not in your regions"):
-        capture.add_contact(director, A3, "A3", full_name="Someone")
+    capture_store.record_assessment(director, A1, "A1", "C1", attitude=2)
+    with pytest.raises(capture_store.CaptureRefused, match="not in your regions \\(R1\\)"):
+        capture_store.record_assessment(director, A3, "A3", "C8", attitude=2)
+    with pytest.raises(capture_store.CaptureRefused, match="not in your regions"):
+        capture_store.add_contact(director, A3, "A3", full_name="Someone")
     assert [r[1] for r in rows(store, "assessment_versions")] == ["C1"]
     assert rows(store, "added_contacts") == []
     lines = audit_lines(store)
@@ -191,24 +192,24 @@ def test_a_director_writes_in_the_region_only_and_both_are_audited(store):
 def test_an_account_manager_writes_for_the_accounts_of_their_team_only(store):
     manager = viewer("am.p2@example.com")
     assert manager.rep_id == "P2" and manager.scope.region_ids == frozenset({"R1"})
-    capture.record_assessment(manager, A1, "A1", "C2", attitude=1)  # P2 is A1's SR
-    with pytest.raises(capture.CaptureRefused, match=r"you \(P2\) are not on this account's"):
-        capture.record_assessment(manager, A2, "A2", "C6", attitude=1)  # A2: only P1
-    with pytest.raises(capture.CaptureRefused, match="not in your regions"):
-        capture.record_assessment(manager, A3, "A3", "C8", attitude=1)
+    capture_store.record_assessment(manager, A1, "A1", "C2", attitude=1)  # P2 is A1's SR
+    with pytest.raises(capture_store.CaptureRefused, match=r"you \(P2\) are not on this account's"):
+        capture_store.record_assessment(manager, A2, "A2", "C6", attitude=1)  # A2: only P1
+    with pytest.raises(capture_store.CaptureRefused, match="not in your regions"):
+        capture_store.record_assessment(manager, A3, "A3", "C8", attitude=1)
     assert rows(store, "assessment_versions")[0][11] == "P2"  # the writer's rep_id
     assert [a["event"] for a in audit_lines(store)] == ["capture", "capture_refused",
                                                         "capture_refused"]
 
 
 def test_leadership_reads_only_and_an_unknown_account_is_refused(store):
-    with pytest.raises(capture.CaptureRefused, match="leadership may not record"):
-        capture.record_assessment(viewer("lead@example.com"), A1, "A1", "C1", attitude=1)
-    with pytest.raises(capture.CaptureRefused, match="not an account you may see"):
-        capture.record_assessment(viewer(DATA), None, "A9", "C1", attitude=1)
-    capture.record_assessment(viewer(DATA), A3, "A3", "C8", attitude=1)  # anywhere
+    with pytest.raises(capture_store.CaptureRefused, match="leadership may not record"):
+        capture_store.record_assessment(viewer("lead@example.com"), A1, "A1", "C1", attitude=1)
+    with pytest.raises(capture_store.CaptureRefused, match="not an account you may see"):
+        capture_store.record_assessment(viewer(DATA), None, "A9", "C1", attitude=1)
+    capture_store.record_assessment(viewer(DATA), A3, "A3", "C8", attitude=1)  # anywhere
     demo = auth.local_demo_viewer()
-    capture.record_assessment(demo, A3, "A3", "C8", attitude=2)
+    capture_store.record_assessment(demo, A3, "A3", "C8", attitude=2)
     assert [r[9:11] for r in rows(store, "assessment_versions")] == [
         ("data@example.com", "data_team"), ("local-demo", "local_demo")]
     assert [a["event"] for a in audit_lines(store)] == ["capture_refused", "capture_refused",
@@ -239,6 +240,6 @@ def test_an_unreadable_store_stops_the_build_naming_it(store):
     store.parent.mkdir(parents=True)
     store.write_bytes(b"not a database, " * 100)
     with duckdb.connect() as con, pytest.raises(StructuralError) as stopped:
-        capture.merge_for_build(con, {})
+        captures.merge_for_build(con, {})
     assert str(stopped.value).startswith(f"{store}: the capture store cannot be read")
     assert "Restore it from its backup" in str(stopped.value)

@@ -14,16 +14,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rapport.checks.gx_import import import_great_expectations
+from rapport.pipeline.checks.gx_import import import_great_expectations
 
 import_great_expectations()  # before the submodule import below: keeps pyspark out of GX
 import great_expectations.expectations as gxe
 from support.pipeline import copy_data_dir, run_cli
 
-from rapport.checks.results import CheckReport, CheckResult, write_results
-from rapport.checks.runner import load_expectations, run_batches
+from rapport.check_results import CheckReport, CheckResult, write_results
 from rapport.contract import contract
 from rapport.paths import PROJECT_ROOT
+from rapport.pipeline.checks.runner import load_expectations, run_batches
 
 suites = load_expectations()
 Batch, fail, warn = suites.Batch, suites._base.fail, suites._base.warn
@@ -253,8 +253,8 @@ def test_rapport_check_on_the_served_warehouse_passes_then_fails_when_a_mart_is_
 
 
 def test_great_expectations_stays_out_of_the_modules_readers_import():
-    code = ("import sys, rapport.publish, rapport.checks, rapport.checks.results, "
-            "rapport.build; print('great_expectations' in sys.modules)")
+    code = ("import sys, rapport.pipeline.publish, rapport.pipeline.checks, rapport.check_results, "
+            "rapport.pipeline.build; print('great_expectations' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -13,14 +13,14 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from rapport.checks.gx_import import import_great_expectations
+from rapport.pipeline.checks.gx_import import import_great_expectations
 
 import_great_expectations()  # before the submodule import below: keeps pyspark out of GX
 import great_expectations.expectations as gxe
 
-from rapport.checks.results import CheckReport, CheckResult
-from rapport.checks.runner import load_expectations, run_batches
+from rapport.check_results import CheckReport, CheckResult
 from rapport.contract import contract
+from rapport.pipeline.checks.runner import load_expectations, run_batches
 
 suites = load_expectations()
 Batch, fail = suites.Batch, suites._base.fail

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rapport import build, spark
 from rapport.cli import build_parser
+from rapport.pipeline import build, spark
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tiny"
 

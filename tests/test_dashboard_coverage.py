@@ -19,8 +19,8 @@ from streamlit.testing.v1 import AppTest
 
 from rapport.pages import PAGES as REGISTRY
 from rapport.paths import DASHBOARD_DIR
-from rapport.warehouse import Reader, Scope
-from rapport.warehouse import queries as q
+from rapport.serving import Reader, Scope
+from rapport.serving import queries as q
 
 sys.path.insert(0, str(DASHBOARD_DIR))
 from ui import fmt

@@ -1,4 +1,4 @@
-"""The dashboard's data-access layer (rapport.warehouse) on a real built warehouse, without
+"""The dashboard's data-access layer (rapport.serving) on a real built warehouse, without
 Streamlit: results equal the marts, the scope is applied in SQL, personal data is masked,
 hostile values stay values, and a new publish is picked up by the next reader."""
 
@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from rapport.warehouse import (
+from rapport.serving import (
     MissingRelation,
     Reader,
     Scope,
@@ -23,7 +23,7 @@ from rapport.warehouse import (
     WarehouseError,
     WarehouseMissing,
 )
-from rapport.warehouse import queries as q
+from rapport.serving import queries as q
 
 ALL = Scope.all_access()
 

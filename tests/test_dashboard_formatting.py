@@ -24,9 +24,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rapport.checks.dbt_tests import STATUS as DBT_STATUS
 from rapport.paths import DASHBOARD_DIR, SEEDS_DIR
-from rapport.warehouse import queries as q
+from rapport.pipeline.checks.dbt_tests import STATUS as DBT_STATUS
+from rapport.serving import queries as q
 
 sys.path.insert(0, str(DASHBOARD_DIR))
 from ui import fmt
@@ -287,8 +287,8 @@ def test_data_quality_has_one_row_per_dbt_test(warehouse_env, monkeypatch, tmp_p
 
     import duckdb
 
-    from rapport.warehouse import Reader, Scope
-    from rapport.warehouse.builds import builds_folder
+    from rapport.serving import Reader, Scope
+    from rapport.serving.builds import builds_folder
 
     with Reader(warehouse_env) as reader:
         build_id = q.build_info(reader, Scope.all_access())["build_id"]
@@ -414,7 +414,7 @@ VIEW_QUERIES = {
 @pytest.fixture()
 def calls(monkeypatch) -> list[str]:
     """The names of the query functions called, in order: each function of
-    rapport.warehouse.queries wrapped so that it records its name and runs as it is."""
+    rapport.serving.queries wrapped so that it records its name and runs as it is."""
     made: list[str] = []
     for name in q.__all__:
         real = getattr(q, name)

@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rapport.paths import DASHBOARD_DIR
-from rapport.warehouse.queries.overview import TREND_QUARTERS
+from rapport.serving.queries.overview import TREND_QUARTERS
 
 sys.path.insert(0, str(DASHBOARD_DIR))
 from ui import fmt

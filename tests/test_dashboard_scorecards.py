@@ -30,8 +30,8 @@ from streamlit.testing.v1 import AppTest
 from support.apptest import record_downloads
 
 from rapport.paths import DASHBOARD_DIR, PROJECT_ROOT
-from rapport.warehouse import Reader, Scope
-from rapport.warehouse import queries as q
+from rapport.serving import Reader, Scope
+from rapport.serving import queries as q
 
 sys.path.insert(0, str(DASHBOARD_DIR))
 from ui import fmt

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from rapport.paths import DASHBOARD_DIR, PROJECT_ROOT
-from rapport.serve import run_serve, streamlit_command
+from rapport.serving.serve import run_serve, streamlit_command
 
 
 def test_streamlit_runs_headless_on_localhost_without_usage_statistics():

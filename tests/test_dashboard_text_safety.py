@@ -24,7 +24,7 @@ from support.apptest import record_downloads
 
 from rapport.pages import PAGES as REGISTRY
 from rapport.paths import DASHBOARD_DIR
-from rapport.warehouse.queries.data_quality import HIDDEN
+from rapport.serving.queries.data_quality import HIDDEN
 
 sys.path.insert(0, str(DASHBOARD_DIR))
 from ui import fmt

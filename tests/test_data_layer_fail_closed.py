@@ -20,10 +20,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from rapport.warehouse import Reader, Scope
-from rapport.warehouse import queries as q
-from rapport.warehouse.queries._base import OTHER_REGION_CONTACT
-from rapport.warehouse.queries.data_quality import HIDDEN, pii_columns
+from rapport.serving import Reader, Scope
+from rapport.serving import queries as q
+from rapport.serving.queries._base import OTHER_REGION_CONTACT
+from rapport.serving.queries.data_quality import HIDDEN, pii_columns
 
 # The planted contact's values: distinctive, so that any of them in a result is a leak.
 PLANTED = {
@@ -141,7 +141,7 @@ def planted(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def _every_query(reader: Reader, scope: Scope, p: dict) -> dict[str, object]:
-    """Every query function of rapport.warehouse.queries (checked below), called for
+    """Every query function of rapport.serving.queries (checked below), called for
     account A, its deal, region `mine` and the latest quarter."""
     year, quarter, acc = p["year"], p["quarter"], p["account_id"]
     f = q.Filters(year=year, quarter=quarter)

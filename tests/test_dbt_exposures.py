@@ -12,7 +12,7 @@ import re
 import yaml
 
 from rapport.paths import DASHBOARD_DIR, TRANSFORMS_DIR
-from rapport.warehouse import queries as q
+from rapport.serving import queries as q
 
 EXPOSURES = TRANSFORMS_DIR / "models" / "marts" / "_exposures.yml"
 
@@ -26,7 +26,7 @@ def _marts_of(function, seen: set) -> set[str]:
     module = inspect.getmodule(function)
     for name in re.findall(r"\b([A-Za-z_]+)\(", source):
         other = getattr(module, name, None)
-        if inspect.isfunction(other) and other.__module__.startswith("rapport.warehouse"):
+        if inspect.isfunction(other) and other.__module__.startswith("rapport.serving"):
             found |= _marts_of(other, seen)
     return found
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rapport.ingest import load_raw
-from rapport.quarantine import run_gate
+from rapport.pipeline.ingest import load_raw
+from rapport.pipeline.quarantine import run_gate
 
 AS_OF = date(2025, 6, 30)  # latest accepted date: 2035-06-30 (as-of + 10 years)
 NUL = "\x00"

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from rapport.contract import contract
-from rapport.ingest import load_raw
-from rapport.quarantine import run_gate
+from rapport.pipeline.ingest import load_raw
+from rapport.pipeline.quarantine import run_gate
 
 FILES = {
     "regions": """

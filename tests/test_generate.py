@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from rapport.contract import SQL_TYPES
-from rapport.generate import generate, rep_habits, run_generate
+from rapport.generator.command import generate, rep_habits, run_generate
 from rapport.generator.tables import NOT_GENERATED
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rapport.importer import ImportResult, import_exports
-from rapport.ingest import load_raw
-from rapport.quarantine import default_as_of_date, run_gate
+from rapport.pipeline.importer import ImportResult, import_exports
+from rapport.pipeline.ingest import load_raw
+from rapport.pipeline.quarantine import default_as_of_date, run_gate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crm"
 MAPPINGS = Path(__file__).resolve().parents[1] / "rapport" / "mappings"
@@ -604,7 +604,7 @@ def test_partial_export_imports_and_gates_with_every_other_table_empty(tmp_path,
 
 
 def test_partial_export_builds_marts_with_the_imported_revenue(tmp_path, partial_export):
-    from rapport import dbt_runner
+    from rapport.pipeline import dbt_runner
 
     result = run(partial_export, MAPPINGS / "salesforce.yml", tmp_path)
     con = gate(result, tmp_path)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from rapport.contract import contract
-from rapport.importer import MappingError, import_exports, run_import
-from rapport.importer.mapping import MAPPINGS_DIR, load_mapping
+from rapport.pipeline.importer import MappingError, import_exports, run_import
+from rapport.pipeline.importer.mapping import MAPPINGS_DIR, load_mapping
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crm"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from rapport.contract import contract
-from rapport.importer import run_import
-from rapport.importer.engine import blank_value_warnings
-from rapport.importer.values import suggest_date_formats
+from rapport.pipeline.importer import run_import
+from rapport.pipeline.importer.engine import blank_value_warnings
+from rapport.pipeline.importer.values import suggest_date_formats
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crm"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rapport.importer.joins import TableIndex, look_up
-from rapport.importer.mapping import JoinSpec
-from rapport.importer.values import (
+from rapport.pipeline.importer.joins import TableIndex, look_up
+from rapport.pipeline.importer.mapping import JoinSpec
+from rapport.pipeline.importer.values import (
     fuzzy_key,
     guid,
     parse_date_text,

@@ -1,4 +1,4 @@
-"""Incremental builds (`rapport build --incremental`, rapport/incremental.py).
+"""Incremental builds (`rapport build --incremental`, rapport/pipeline/incremental.py).
 
 The slow test builds three warehouses from the test data (`demo_raw`, split at its last day):
 a base build of everything before 2026-06-30, an incremental build after the last day's
@@ -33,7 +33,7 @@ import duckdb
 import pytest
 from support.pipeline import run_cli
 
-from rapport.incremental import (
+from rapport.pipeline.incremental import (
     NotIncremental,
     code_files,
     plan,
@@ -229,7 +229,8 @@ def test_incremental_build_recomputes_only_the_changed_months(scenario: Scenario
             "test.rapport.assert_row_counts_reconcile"} <= ran
     compiled = scenario.incremental_dbt / "compiled" / "rapport" / "models"
     build_file = scenario.incremental_dbt.with_suffix(".duckdb")
-    # the compiled SQL names the database as dbt opened it (rapport/dbt_runner.py: build.duckdb)
+    # the compiled SQL names the database as dbt opened it (rapport/pipeline/dbt_runner.py:
+    # build.duckdb)
     with duckdb.connect() as con:
         con.execute(f"attach '{build_file}' as build (read_only)")
         con.execute("use build")

@@ -12,7 +12,7 @@ from support.pipeline import run_cli
 
 from rapport.contract import contract
 from rapport.errors import StructuralError
-from rapport.ingest import MAX_LINE_BYTES, load_raw, load_table
+from rapport.pipeline.ingest import MAX_LINE_BYTES, load_raw, load_table
 
 
 def load_regions(folder: Path) -> int:

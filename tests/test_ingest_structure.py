@@ -9,7 +9,7 @@ import pytest
 
 from rapport.contract import contract
 from rapport.errors import StructuralError
-from rapport.ingest import load_raw, load_table
+from rapport.pipeline.ingest import load_raw, load_table
 
 REGIONS = "region_id,region_name,country\nR1,North,DE\nR2,South,\n"
 

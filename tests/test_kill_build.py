@@ -39,7 +39,7 @@ from support.pipeline import (
     warehouse_state,
 )
 
-from rapport.publish import sha256_file
+from rapport.pipeline.publish import sha256_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline-kill")]
 

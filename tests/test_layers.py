@@ -1,16 +1,18 @@
 """The layers of the code, as import rules that fail when a module reaches across them.
 
-The repository has four layers and shared vocabulary below them:
+The repository has four layers and shared vocabulary below them, each a folder:
 
-  shared     facts every layer reads: paths, the data contract, error types, the page
-             registry, the names of check statuses
-  pipeline   raw files -> warehouse: ingest, quarantine gate, dbt, checks, publish,
-             incremental builds, Spark, the CRM importer, the build's merge of captures
-  serving    warehouse -> viewer: the read-only reader and its queries, access control,
-             the capture store the dashboard writes to, `rapport serve`
-  dashboard  the Streamlit app (dashboard/app.py, dashboard/pages/, dashboard/ui/)
+  shared     rapport/*.py: facts every layer reads: paths, the data contract, error types,
+             the page registry, the names of check statuses (rapport/check_results.py)
+  pipeline   rapport/pipeline/: raw files -> warehouse: ingest, quarantine gate, dbt,
+             checks, publish, incremental builds, Spark, the CRM importer, the build's merge
+             of captures
+  serving    rapport/serving/: warehouse -> viewer: the read-only reader and its queries,
+             access control, the capture store the dashboard writes to, `rapport serve`
+  dashboard  dashboard/: the Streamlit app (dashboard/app.py, dashboard/pages/, dashboard/ui/)
 
-and the generator of demo data and the command line/benchmark tools on top. Each rule below
+and the generator of demo data (rapport/generator/, with the `rapport generate` command)
+and the command line/benchmark tools (rapport/cli.py, rapport/bench.py) on top. Each rule below
 names what a layer may not import; the test reads every import statement (also those inside
 functions) with `ast`, so nothing has to run. A second test follows what the dashboard loads
 when it starts (module-level imports only, transitively) and fails if that pulls in dbt,
@@ -25,14 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 SHARED = ("rapport.paths", "rapport.contract", "rapport.contract_schema", "rapport.errors",
-          "rapport.pages", "rapport.checks.results")
-PIPELINE = ("rapport.ingest", "rapport.quarantine", "rapport.build", "rapport.publish",
-            "rapport.incremental", "rapport.spark", "rapport.dbt_runner", "rapport.checks",
-            "rapport.coverage", "rapport.importer", "rapport.capture.merge",
-            "rapport.stage_hook")
-SERVING = ("rapport.warehouse", "rapport.auth", "rapport.auth_schema", "rapport.serve",
-           "rapport.capture.store")
-GENERATOR = ("rapport.generator", "rapport.generate")
+          "rapport.pages", "rapport.check_results")
+PIPELINE = ("rapport.pipeline",)
+SERVING = ("rapport.serving",)
+GENERATOR = ("rapport.generator",)
 TOOLS = ("rapport.cli", "rapport.bench", "rapport.contract_docs")
 DASHBOARD = ("dashboard",)
 
@@ -40,7 +38,7 @@ DASHBOARD = ("dashboard",)
 FORBIDDEN: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
     (SERVING, PIPELINE, "reading the warehouse never runs a build"),
     (SERVING, GENERATOR + TOOLS + DASHBOARD, "the serving layer is below the app and tools"),
-    (PIPELINE, DASHBOARD + ("streamlit", "rapport.auth", "rapport.serve"),
+    (PIPELINE, DASHBOARD + ("streamlit", "rapport.serving.auth", "rapport.serving.serve"),
      "a build runs without the app and its access control"),
     (PIPELINE, GENERATOR + TOOLS, "the pipeline reads files, not the generator"),
     (GENERATOR, PIPELINE + SERVING + TOOLS + DASHBOARD,
@@ -51,12 +49,14 @@ FORBIDDEN: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
      "shared vocabulary depends on nothing above it"),
 )
 
-# Imports that cross a rule on purpose, each with its reason.
-EXCEPTIONS: dict[tuple[str, str], str] = {
-    # the build prints the attempts of earlier builds with the same reader of
-    # meta.build_history that the Data quality page uses
-    ("rapport.build", "rapport.warehouse.builds"): "one reader of the build history",
-}
+# Imports that cross a rule on purpose, each with its reason: (importer, imported): why.
+# None today (the build reads the build history with rapport.serving.builds, as the Data
+# quality page does: no rule forbids the pipeline the serving layer's readers).
+EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+# the folders that gather a layer's modules: a module directly in one owns its private names,
+# as one in rapport/ does (rapport.generator is one package: its modules share its names)
+LAYER_FOLDERS = ("rapport.pipeline", "rapport.serving")
 
 HEAVY = ("dbt", "great_expectations", "pyspark", "playwright")
 
@@ -100,21 +100,21 @@ def _in(module: str, layer: tuple[str, ...]) -> bool:
     return any(module == prefix or module.startswith(prefix + ".") for prefix in layer)
 
 
-def _layer_of(module: str, layer: tuple[str, ...]) -> bool:
-    # a module of a more specific layer (rapport.checks.results is shared, rapport.capture.store
-    # is serving) is not counted in the wider one it sits in
-    if not _in(module, layer):
-        return False
-    specific = [p for p in SHARED + SERVING + PIPELINE if _in(module, (p,))]
-    longest = max(specific, key=len, default="")
-    return longest == "" or longest in layer
-
-
 def test_the_rules_name_real_modules():
     """A rule about a module that does not exist checks nothing: each prefix is a module."""
     sources = _sources()
     for prefix in SHARED + PIPELINE + SERVING + GENERATOR + TOOLS + DASHBOARD:
         assert any(_in(name, (prefix,)) for name in sources), f"{prefix}: no such module"
+
+
+def test_every_module_is_in_one_layer():
+    """The folders are the layers: a new module sits in one (a new top-level module is
+    added to SHARED or TOOLS above)."""
+    layers = (SHARED, PIPELINE, SERVING, GENERATOR, TOOLS, DASHBOARD)
+    for name in _sources():
+        if name != "rapport":
+            found = [layer for layer in layers if _in(name, layer)]
+            assert len(found) == 1, f"{name}: in {len(found)} layers"
 
 
 def _violations(imports: dict[str, set[str]]) -> list[str]:
@@ -123,7 +123,7 @@ def _violations(imports: dict[str, set[str]]) -> list[str]:
     for module, imported_modules in imports.items():
         for imported in imported_modules:
             for importers, imported_layer, why in FORBIDDEN:
-                if not _layer_of(module, importers) or not _layer_of(imported, imported_layer):
+                if not _in(module, importers) or not _in(imported, imported_layer):
                     continue
                 if any(module == source and _in(imported, (target,))
                        for source, target in EXCEPTIONS):
@@ -138,21 +138,25 @@ def test_no_module_imports_across_a_layer_rule():
     assert not broken, "imports across layers:\n" + "\n".join(broken)
 
 
-def test_a_forbidden_import_is_caught():
+def test_a_forbidden_import_is_caught(monkeypatch):
     """The checker itself: a serving module that imports the build inside a function, and a
-    page that imports the ingest, are both reported; the listed exception is not."""
-    probe = ROOT / "rapport" / "warehouse" / "probe.py"
-    serving = _imports(probe, text="def f():\n    from rapport import build\n")
-    page = _imports(ROOT / "dashboard" / "pages" / "probe.py", text="import rapport.ingest\n")
-    build = _imports(ROOT / "rapport" / "build.py",
-                     text="from rapport.warehouse.builds import details\n")
-    broken = _violations({"rapport.warehouse.probe": serving, "dashboard.pages.probe": page,
-                          "rapport.build": build})
+    page that imports the ingest, are both reported; an import listed in EXCEPTIONS is not."""
+    probe = ROOT / "rapport" / "serving" / "probe.py"
+    serving = _imports(probe, text="def f():\n    from rapport.pipeline import build\n")
+    page = _imports(ROOT / "dashboard" / "pages" / "probe.py",
+                    text="import rapport.pipeline.ingest\n")
+    excused = _imports(ROOT / "rapport" / "serving" / "excused.py",
+                       text="import rapport.pipeline.publish\n")
+    monkeypatch.setitem(EXCEPTIONS, ("rapport.serving.excused", "rapport.pipeline.publish"),
+                        "the checker's own test")
+    broken = _violations({"rapport.serving.probe": serving, "dashboard.pages.probe": page,
+                          "rapport.serving.excused": excused})
     assert broken == [
-        ("dashboard.pages.probe: imports rapport.ingest (the app reads the served warehouse; "
-         "it never builds one)"),
-        ("rapport.warehouse.probe: imports rapport.build (reading the warehouse never runs a "
-         "build)"),
+        ("dashboard.pages.probe: imports rapport.pipeline.ingest (the app reads the served "
+         "warehouse; it never builds one)"),
+        "rapport.serving.probe: imports rapport.pipeline (reading the warehouse never runs a build)",
+        ("rapport.serving.probe: imports rapport.pipeline.build (reading the warehouse never "
+         "runs a build)"),
     ]
 
 
@@ -184,8 +188,8 @@ def test_the_dashboard_starts_without_dbt_great_expectations_spark_or_playwright
 
 def _private_imports(module: str, text: str, is_package: bool = False) -> list[str]:
     """`from rapport.x.y import _name`, or anything from a private module rapport.x._y, in
-    a module outside what owns it (the subpackage rapport.x; a top-level module rapport.y
-    itself): 'module: imports ...'."""
+    a module outside what owns it (the subpackage rapport.x; a module directly in rapport/ or
+    in a layer's folder, rapport.y or rapport.pipeline.y, itself): 'module: imports ...'."""
     package = module if is_package else module.rsplit(".", 1)[0]
     found = []
     for node in ast.walk(ast.parse(text)):
@@ -196,9 +200,11 @@ def _private_imports(module: str, text: str, is_package: bool = False) -> list[s
         private_at = next((i for i, part in enumerate(parts) if part.startswith("_")), None)
         if private_at is not None:  # a private module: its package owns it
             owner, names = ".".join(parts[:private_at]), [a.name for a in node.names]
-        else:  # private names: the module's subpackage owns them (rapport.capture.store's
-            # are rapport.capture's); a top-level module (rapport.quarantine) owns its own
-            owner = ".".join(parts[:-1]) if len(parts) > 2 else node.module
+        else:  # private names: the module's subpackage owns them (rapport.serving.queries.health's
+            # are rapport.serving.queries'); a module directly in rapport/ or in a layer's folder
+            # (rapport.pipeline.quarantine) owns its own
+            parent = ".".join(parts[:-1])
+            owner = parent if parent not in ("rapport",) + LAYER_FOLDERS else node.module
             names = [a.name for a in node.names if a.name.startswith("_")]
         if names and not (package == owner or package.startswith(owner + ".")):
             found += [f"{module}: imports {node.module}.{name}" for name in names]
@@ -207,19 +213,22 @@ def _private_imports(module: str, text: str, is_package: bool = False) -> list[s
 
 def test_no_module_imports_another_packages_private_names():
     """Modules use each other's public builders: a leading underscore is private to its
-    module's package (rapport.warehouse.queries._base serves rapport.warehouse.queries)."""
+    module's package (rapport.serving.queries._base serves rapport.serving.queries)."""
     broken = [line for module, path in sorted(_sources().items())
               for line in _private_imports(module, path.read_text(encoding="utf-8"),
                                            is_package=path.name == "__init__.py")]
     assert not broken, "private names imported across packages:\n" + "\n".join(broken)
     # the checker itself
-    assert _private_imports("rapport.incremental",
-                            "from rapport.quarantine import _q, gate_table\n") == [
-        "rapport.incremental: imports rapport.quarantine._q"]
+    assert _private_imports("rapport.pipeline.incremental",
+                            "from rapport.pipeline.quarantine import _q, gate_table\n") == [
+        "rapport.pipeline.incremental: imports rapport.pipeline.quarantine._q"]
     assert _private_imports("dashboard.pages.x",
-                            "from rapport.warehouse.queries._base import fetch\n") == [
-        "dashboard.pages.x: imports rapport.warehouse.queries._base.fetch"]
-    assert _private_imports("rapport.warehouse.queries.capture",
-                            "from rapport.warehouse.queries._base import fetch\n") == []
-    assert _private_imports("rapport.capture.merge",
-                            "from rapport.capture.store import _snapshot\n") == []
+                            "from rapport.serving.queries._base import fetch\n") == [
+        "dashboard.pages.x: imports rapport.serving.queries._base.fetch"]
+    assert _private_imports("rapport.serving.queries.capture",
+                            "from rapport.serving.queries._base import fetch\n") == []
+    assert _private_imports("rapport.pipeline.checks.runner",
+                            "from rapport.pipeline.checks.dbt_tests import _x\n") == []
+    assert _private_imports("rapport.pipeline.captures",
+                            "from rapport.serving.capture_store import _snapshot\n") == [
+        "rapport.pipeline.captures: imports rapport.serving.capture_store._snapshot"]

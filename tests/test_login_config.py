@@ -1,7 +1,7 @@
 """Fail closed: a login configuration or users file that is wrong, ambiguous or missing lets
 nobody in, and says which file and what to fix.
 
-The rules are pure functions of rapport.auth (tested on hand-written files) and are applied
+The rules are pure functions of rapport.serving.auth (tested on hand-written files) and are applied
 by the dashboard on every page load (tested with AppTest on the real app) and by
 `rapport serve` / `rapport check-access` before Streamlit starts (tested through the CLI).
 """
@@ -18,8 +18,8 @@ import streamlit as st
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from rapport import auth
 from rapport.paths import DASHBOARD_DIR
+from rapport.serving import auth
 
 APP = str(DASHBOARD_DIR / "app.py")
 TIMEOUT = 60

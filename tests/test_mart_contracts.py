@@ -20,8 +20,8 @@ import duckdb
 import pytest
 import yaml
 
-from rapport import dbt_runner
 from rapport.paths import TRANSFORMS_DIR
+from rapport.pipeline import dbt_runner
 
 MARTS = TRANSFORMS_DIR / "models" / "marts"
 

@@ -25,9 +25,9 @@ import pytest
 from support.pipeline import run_cli
 
 from rapport.contract import contract
-from rapport.coverage import record_coverage
-from rapport.ingest import load_raw
-from rapport.quarantine import run_gate
+from rapport.pipeline.coverage import record_coverage
+from rapport.pipeline.ingest import load_raw
+from rapport.pipeline.quarantine import run_gate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crm"
 MAPPINGS = Path(__file__).resolve().parents[1] / "rapport" / "mappings"
@@ -131,7 +131,7 @@ def test_a_core_only_export_imports_gates_and_checks_with_its_coverage(tmp_path,
     """Each mapping, through import, the gate, the coverage and the input checks (the real
     functions a build runs before dbt). What comes after dbt is the same for every mapping,
     since the same three tables arrive: one of them goes through a whole build below."""
-    from rapport.checks.runner import load_expectations, run_batches
+    from rapport.pipeline.checks.runner import load_expectations, run_batches
 
     data_dir = _import_core_only(tmp_path, fixture)
     con = duckdb.connect(str(tmp_path / "gate.duckdb"))
@@ -283,7 +283,7 @@ def test_checks_of_missing_layers_are_not_applicable_and_an_empty_core_table_sti
         tmp_path, messy_raw):
     """No contacts: their suites are not applicable. No clean accounts (a core table): the
     blocking row-count check fails, with the accounts' suite not excused."""
-    from rapport.checks.runner import load_expectations, run_batches
+    from rapport.pipeline.checks.runner import load_expectations, run_batches
 
     write(messy_raw, "accounts", "account_id,account_name,industry,region_id,ar_rep_id")
     con = _gated(messy_raw, tmp_path)

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rapport import publish
-from rapport.publish import (
+from rapport.pipeline import publish
+from rapport.pipeline.publish import (
     GOOD,
     BuildRecord,
     BuildRunning,
@@ -188,7 +188,7 @@ def test_records_left_running_are_marked_interrupted(data_dir: Path):
 HOLD_LOCK = """
 import os, sys, time
 os.environ["RAPPORT_DATA_DIR"] = sys.argv[1]
-from rapport.publish import WarehouseLock
+from rapport.pipeline.publish import WarehouseLock
 lock = WarehouseLock(sys.argv[2]).acquire()
 print("locked", flush=True)
 time.sleep(120)
@@ -347,7 +347,7 @@ def test_a_record_is_updated_in_place_when_the_disk_is_full_and_no_temp_file_is_
 def test_rollback_interrupted_by_sigint_changes_nothing_and_frees_the_lock(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
         stop_signals):
-    from rapport.build import run_rollback
+    from rapport.pipeline.build import run_rollback
 
     make_build("20260101T000000000Z-aaaa", rows=1)
     make_build("20260102T000000000Z-bbbb", rows=2)
@@ -371,7 +371,7 @@ def test_rollback_interrupted_by_sigint_changes_nothing_and_frees_the_lock(
 
 def test_rollback_serves_the_kept_copy_again_when_the_served_file_is_truncated(
         data_dir: Path, capsys: pytest.CaptureFixture):
-    from rapport.build import run_rollback
+    from rapport.pipeline.build import run_rollback
 
     make_build("20260101T000000000Z-aaaa", rows=1)
     kept = make_build("20260102T000000000Z-bbbb", rows=2)
@@ -388,7 +388,7 @@ def test_rollback_serves_the_kept_copy_again_when_the_served_file_is_truncated(
 
 def test_rollback_without_space_for_its_copy_exits_2_and_changes_nothing(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
-    from rapport.build import run_rollback
+    from rapport.pipeline.build import run_rollback
 
     make_build("20260101T000000000Z-aaaa", rows=1)
     make_build("20260102T000000000Z-bbbb", rows=2)

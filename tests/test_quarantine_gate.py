@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rapport.ingest import load_raw
-from rapport.quarantine import TableCounts, run_gate
+from rapport.pipeline.ingest import load_raw
+from rapport.pipeline.quarantine import TableCounts, run_gate
 
 TODAY = date(2026, 11, 23)
 

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from support.pipeline import build_id_from, copy_data_dir, run_cli, warehouse_state
 
 from rapport.paths import DASHBOARD_DIR
-from rapport.warehouse import Reader, WarehouseMissing
+from rapport.serving import Reader, WarehouseMissing
 
 sys.path.insert(0, str(DASHBOARD_DIR))
 
@@ -114,7 +114,7 @@ def _nothing_served_page() -> None:
     import sys
 
     from rapport.paths import DASHBOARD_DIR
-    from rapport.warehouse import Reader, WarehouseMissing
+    from rapport.serving import Reader, WarehouseMissing
 
     sys.path.insert(0, str(DASHBOARD_DIR))
     from ui.widgets import nothing_served

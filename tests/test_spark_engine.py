@@ -3,10 +3,10 @@
 tests/fixtures/tiny/ is built twice, seeds and models only (the data and unit tests are the
 DuckDB tests' business; on Spark they cost minutes even on this data):
 - on Spark, end to end by the real `rapport build --engine spark --as-of 2024-06-30` in a
-  subprocess (ingest, gate, input checks, rapport.spark.build for the dbt step, output
-  checks, publish), with rapport.spark.build limited to seeds and models; and meanwhile
-- on DuckDB, in the test process: rapport.ingest.load_raw and rapport.quarantine.run_gate
-  into a DuckDB file, then rapport.dbt_runner.run_dbt (target duckdb).
+  subprocess (ingest, gate, input checks, rapport.pipeline.spark.build for the dbt step, output
+  checks, publish), with rapport.pipeline.spark.build limited to seeds and models; and meanwhile
+- on DuckDB, in the test process: rapport.pipeline.ingest.load_raw and rapport.pipeline.quarantine.run_gate
+  into a DuckDB file, then rapport.pipeline.dbt_runner.run_dbt (target duckdb).
 Every mart and every seed table must then hold the same rows in the DuckDB build and in the
 file `rapport build --engine spark` published: the same columns in the same order, the same
 number of rows, text/dates/booleans equal and numbers equal within 1e-6 (absolute).
@@ -14,7 +14,7 @@ number of rows, text/dates/booleans equal and numbers equal within 1e-6 (absolut
 One Spark session per test run: the builds run once, on the first pytest-xdist worker that
 needs them (the tests are one xdist group, and a file lock covers `--dist load`). Spark runs
 in the subprocess only, so pyspark is never imported by a test worker (where its Spark
-Connect module may sys.exit(0): rapport/checks/gx_import.py).
+Connect module may sys.exit(0): rapport/pipeline/checks/gx_import.py).
 
 Needs pyspark and dbt-spark (the `spark` extra) and Java 17 or 21: skipped, naming what is
 missing, without them; failed instead when RAPPORT_REQUIRE_SPARK=1 (`make test`, so CI).
@@ -38,10 +38,10 @@ import pytest
 from support.locks import exclusive
 from support.pipeline import gate_fixture
 
-from rapport import spark
-from rapport.dbt_runner import DbtResult, run_dbt
 from rapport.paths import PROJECT_ROOT
-from rapport.publish import GOOD
+from rapport.pipeline import spark
+from rapport.pipeline.dbt_runner import DbtResult, run_dbt
+from rapport.pipeline.publish import GOOD
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
@@ -174,7 +174,8 @@ def _outcome(result: DbtResult) -> dict:
 # `rapport build --engine spark`, with the Spark dbt step limited to seeds and models.
 PIPELINE = """\
 import functools, sys
-from rapport import cli, spark
+from rapport import cli
+from rapport.pipeline import spark
 spark.build = functools.partial(spark.build, dbt_args={models_only!r})
 sys.exit(cli.main(["build", "--engine", "spark", "--raw", {raw!r}, "--as-of", {as_of!r}]))
 """

@@ -1,7 +1,7 @@
 """End to end: time-correct history on a small hand-built dataset.
 
-tests/fixtures/time_validity/ goes through the real pipeline front (rapport.ingest.load_raw,
-rapport.quarantine.run_gate with as_of_date 2025-06-30) and one real `dbt build` of the whole
+tests/fixtures/time_validity/ goes through the real pipeline front (rapport.pipeline.ingest.load_raw,
+rapport.pipeline.quarantine.run_gate with as_of_date 2025-06-30) and one real `dbt build` of the whole
 project. Every expected value is worked out by hand from the fixture; the comment beside it
 shows the arithmetic (default seeds).
 
@@ -43,7 +43,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rapport.dbt_runner import DbtResult
+from rapport.pipeline.dbt_runner import DbtResult
 
 pytestmark = pytest.mark.xdist_group("time-validity")
 
@@ -590,8 +590,8 @@ def test_overlapping_ar_windows_are_flagged_as_a_warning(built):
 def test_malformed_account_owner_rows_are_quarantined_with_their_reason(tmp_path):
     """The fixture's folder with bad account_owners rows appended, through the real ingest
     and gate (no build)."""
-    from rapport.ingest import load_raw
-    from rapport.quarantine import run_gate
+    from rapport.pipeline.ingest import load_raw
+    from rapport.pipeline.quarantine import run_gate
 
     for path in FIXTURES.iterdir():
         (tmp_path / path.name).write_bytes(path.read_bytes())

@@ -1,9 +1,9 @@
 """End to end: the relationship, health, power-map and tier marts on a tiny hand-built dataset.
 
 tests/fixtures/tiny/ holds raw CSV files with the contract's columns. They go through the real
-pipeline front: rapport.ingest.load_raw (raw.*), rapport.quarantine.run_gate (validated.*,
+pipeline front: rapport.pipeline.ingest.load_raw (raw.*), rapport.pipeline.quarantine.run_gate (validated.*,
 meta.dq_row_counts) with as_of_date 2024-06-30, then one real `dbt build` of the whole project
-(seeds, models, data tests, unit tests) through rapport.dbt_runner.build. Every expected value
+(seeds, models, data tests, unit tests) through rapport.pipeline.dbt_runner.build. Every expected value
 below is worked out by hand from the fixture; the comment beside it shows the arithmetic.
 
 The fixture, in short (as_of_date 2024-06-30, a month end; default seeds):
@@ -34,10 +34,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rapport.dbt_runner import DbtResult, parse_cache_file, run_dbt
-from rapport.warehouse import queries as q
-from rapport.warehouse.reader import Reader
-from rapport.warehouse.scope import Scope
+from rapport.pipeline.dbt_runner import DbtResult, parse_cache_file, run_dbt
+from rapport.serving import queries as q
+from rapport.serving.reader import Reader
+from rapport.serving.scope import Scope
 
 pytestmark = pytest.mark.xdist_group("warehouse-relationships")
 

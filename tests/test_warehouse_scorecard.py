@@ -26,8 +26,8 @@ import duckdb
 import pytest
 
 from rapport.contract import SQL_TYPES, contract
-from rapport.dbt_runner import DbtResult, run_dbt
-from rapport.quarantine import create_meta_tables
+from rapport.pipeline.dbt_runner import DbtResult, run_dbt
+from rapport.pipeline.quarantine import create_meta_tables
 
 pytestmark = pytest.mark.xdist_group("warehouse-scorecard")
 

@@ -11,9 +11,9 @@ from ui import fmt
 from ui.context import current, current_viewer
 from ui.widgets import FILTERS_TOO_NARROW, empty, metric, metric_row, table
 
-from rapport import capture
 from rapport.contract import contract
-from rapport.warehouse import queries as q
+from rapport.serving import capture_store as capture
+from rapport.serving import queries as q
 
 ctx = current()
 reader, scope, f = ctx.reader, ctx.scope, ctx.filters

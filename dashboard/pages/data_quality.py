@@ -45,11 +45,11 @@ from ui.widgets import (
     views,
 )
 
-from rapport.checks.results import STATUSES
+from rapport.check_results import STATUSES
 from rapport.contract import contract
-from rapport.warehouse import queries as q
-from rapport.warehouse.builds import REFUSED_STATUSES
-from rapport.warehouse.queries.data_quality import HIDDEN
+from rapport.serving import queries as q
+from rapport.serving.builds import REFUSED_STATUSES
+from rapport.serving.queries.data_quality import HIDDEN
 
 ctx = current()
 reader, scope = ctx.reader, ctx.scope

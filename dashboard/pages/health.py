@@ -31,7 +31,7 @@ from ui.widgets import (
     views,
 )
 
-from rapport.warehouse import queries as q
+from rapport.serving import queries as q
 
 # A row's "Power map" button (Accounts view) was clicked: go there first (a widget callback
 # cannot switch pages).

@@ -33,9 +33,9 @@ from ui.widgets import (
     table,
 )
 
-from rapport.warehouse import Reader, WarehouseChanged
-from rapport.warehouse import queries as q
-from rapport.warehouse.queries.overview import ALERT_SEVERITY, SEVERITIES
+from rapport.serving import Reader, WarehouseChanged
+from rapport.serving import queries as q
+from rapport.serving.queries.overview import ALERT_SEVERITY, SEVERITIES
 
 # Alert worklist state, in this page's own session keys
 ALERTS_TYPE, ALERTS_PAGE, ALERTS_SIZE = "alerts_type", "alerts_page", "alerts_page_size"

@@ -33,7 +33,7 @@ from ui.widgets import (
 )
 
 from rapport.paths import SEEDS_DIR
-from rapport.warehouse import queries as q
+from rapport.serving import queries as q
 
 ctx = current()
 reader, scope, f = ctx.reader, ctx.scope, ctx.filters

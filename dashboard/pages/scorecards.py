@@ -26,7 +26,7 @@ from ui.widgets import (
     table,
 )
 
-from rapport.warehouse import queries as q
+from rapport.serving import queries as q
 
 # Short names of the nine key actions for the heatmap's axis (the seed key_actions.csv has
 # the full names, shown on hover and in the rep detail; it has no short-name column).

@@ -14,7 +14,7 @@ import math
 import plotly.graph_objects as go
 import polars as pl
 
-from rapport.warehouse.queries import DECISION_ROLES, EVALUATION_GROUPS
+from rapport.serving.queries import DECISION_ROLES, EVALUATION_GROUPS
 
 from .fmt import ATTITUDE_LABELS, COLUMN_KINDS, ROLE_LABELS, chart_text, code_label, label
 

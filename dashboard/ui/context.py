@@ -18,10 +18,9 @@ import polars as pl
 import streamlit as st
 from streamlit.logger import get_logger
 
-from rapport import auth
 from rapport.paths import served_warehouse
-from rapport.warehouse import Reader, Scope
-from rapport.warehouse import queries as q
+from rapport.serving import Reader, Scope, auth
+from rapport.serving import queries as q
 from ui import fmt
 
 CACHE_TTL_SECONDS = 15 * 60

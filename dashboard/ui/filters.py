@@ -13,8 +13,8 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from rapport.warehouse import Reader, Scope
-from rapport.warehouse import queries as q
+from rapport.serving import Reader, Scope
+from rapport.serving import queries as q
 
 from .fmt import labeller, quarter_label
 

@@ -303,7 +303,7 @@ def words(code: Any) -> str:
 
 
 def _statuses() -> dict[str, str]:
-    from rapport.checks.results import STATUSES
+    from rapport.check_results import STATUSES
 
     return {s: words(s) for s in STATUSES}
 

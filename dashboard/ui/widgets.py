@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from rapport import auth
+from rapport.serving import auth
 
 from . import fmt
 from .context import current
@@ -313,7 +313,7 @@ _STATUS_MARKS = {"passed": "🟢 published", "rolled_back": "🟢 published, rol
 
 def status_mark(status: str | None) -> str:
     """A build status for a table: refused builds in red ('🔴 refused: checks failed')."""
-    from rapport.warehouse.builds import REFUSED_STATUSES, STATUS_TEXT
+    from rapport.serving.builds import REFUSED_STATUSES, STATUS_TEXT
 
     if status in _STATUS_MARKS:
         return _STATUS_MARKS[status]
@@ -385,7 +385,7 @@ def coverage_line(cov: pl.DataFrame, layers) -> tuple[str, str]:
     named by their labels (fmt.table_label), and a help naming each label's table
     ('Deal contacts: opportunity_contacts.csv'). ('', '') when the warehouse records no
     coverage (built before coverage was recorded)."""
-    from rapport.warehouse.queries.coverage import tables_present
+    from rapport.serving.queries.coverage import tables_present
 
     has, missing = tables_present(cov)
     if not has and not missing:
@@ -448,7 +448,7 @@ def nothing_served(missing) -> None:
     attempts from the build records, every refused one in red with its failed checks and
     quarantine reasons, and their history. app.py calls it in place of the page (see
     docs/dashboard.md, "Refused builds")."""
-    from rapport.warehouse.builds import attempts as read_attempts
+    from rapport.serving.builds import attempts as read_attempts
 
     folder = getattr(missing, "builds_folder", None)
     found = read_attempts(folder, limit=20, details_for=3) if folder else []

@@ -1,4 +1,4 @@
 """The synthetic data generator: a simulated key-account business written as raw files.
 
-Entry points live in rapport.generate (generate, run_generate).
+Entry points live in rapport.generator.command (generate, run_generate).
 """

@@ -22,8 +22,8 @@ BUILD_TIMEOUT = 1800  # seconds; a build at test scale takes about a minute on 2
 def gate_fixture(db_path: Path, raw_dir: Path, build_id: str, as_of) -> None:
     """A hand-made fixture folder through the real ingest and quarantine gate into db_path,
     which must come out clean (every row of a hand-worked fixture is meant to count)."""
-    from rapport.ingest import load_raw
-    from rapport.quarantine import run_gate
+    from rapport.pipeline.ingest import load_raw
+    from rapport.pipeline.quarantine import run_gate
 
     con = duckdb.connect(str(db_path))
     try:

@@ -2,7 +2,7 @@
     A setting of the running build (as_of_date, build_id, incremental_since): the var of that
     name when one is given (`dbt build --vars '{as_of_date: 2024-06-30}'`), else the
     environment variable RAPPORT_DBT_<NAME>, which rapport sets for each call
-    (rapport/dbt_runner.py): dbt keeps its parse from one build to the next only while the
+    (rapport/pipeline/dbt_runner.py): dbt keeps its parse from one build to the next only while the
     vars stay the same. none when neither is set.
 -#}
 {% macro build_setting(name) -%}
