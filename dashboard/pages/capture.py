@@ -9,7 +9,15 @@ import polars as pl
 import streamlit as st
 from ui import fmt
 from ui.context import current, current_viewer
-from ui.widgets import FILTERS_TOO_NARROW, empty, metric, metric_row, table
+from ui.widgets import (
+    FILTERS_TOO_NARROW,
+    account_finder,
+    account_list_note,
+    empty,
+    metric,
+    metric_row,
+    table,
+)
 
 from rapport.contract import contract
 from rapport.serving import capture_store as capture
@@ -31,7 +39,14 @@ NO_ROLE, NO_GROUP, NO_BOSS = "", "", ""
 ADD_NEW = "__add__"
 
 manager = viewer.role == "account_manager"
-accounts = q.capture_accounts(reader, scope, f, rep_id=viewer.rep_id if manager else None)
+CAP_ACCOUNT, CAP_FIND = "cap_account", "cap_find"
+# At most the configured number of accounts in the list (the one chosen is kept), S first;
+# past it a Find box narrows the list in SQL.
+limit = fmt.account_list_limit()
+accounts = q.capture_accounts(reader, scope, f, rep_id=viewer.rep_id if manager else None,
+                              find=st.session_state.get(CAP_FIND) or "", limit=limit,
+                              keep=[st.session_state[CAP_ACCOUNT]]
+                              if st.session_state.get(CAP_ACCOUNT) else [])
 upto = q.captured_upto(reader, scope)
 started = str(ctx.build.get("started_at") or "")[:19]
 
@@ -60,6 +75,12 @@ if as_of is not None and as_of < today:
     st.caption(f"The served build's data runs to {fmt.date(as_of)}: the next build dates an "
                f"assessment recorded today ({fmt.date(today)}) on its own as-of date, so the "
                "map shows it as the contact's current stance; the history keeps the real time.")
+searched = (st.session_state.get(CAP_FIND) or "").strip()
+if accounts.is_empty() and searched:
+    account_finder(CAP_FIND, accounts, limit)
+    empty(f"No account you may record for has “{fmt.plain(searched[:80])}” in its name or "
+          "ID.", "Clear the Find box to list every account again.")
+    st.stop()
 if accounts.is_empty():
     empty("No account you may record for." if not manager else
           f"No account with you ({fmt.plain(viewer.rep_id)}) on its team (AR, SR, FR) in view.",
@@ -69,7 +90,9 @@ if accounts.is_empty():
 names = {r["account_id"]: f"{r['account_name']} ({r['tier'] or 'no tier'}, "
                           f"{r['region_name'] or r['region_id']})"
          for r in accounts.iter_rows(named=True)}
-account_id = st.selectbox("Account", list(names), format_func=names.get, key="cap_account")
+account_finder(CAP_FIND, accounts, limit)
+account_id = st.selectbox("Account", list(names), format_func=names.get, key=CAP_ACCOUNT)
+account_list_note(accounts, limit, "accounts you may record for (S first)")
 row = accounts.filter(pl.col("account_id") == account_id).row(0, named=True)
 team = frozenset(r for r in (row["ar_rep_id"], row["sr_rep_id"], row["fr_rep_id"],
                              row["period_ar_rep_id"]) if r)
@@ -91,7 +114,8 @@ labels |= {c["contact_id"]: f"{capture.masked(c['full_name'], scope.may_see_pii)
 pending_rows = [v for v in recorded if pending_version(v)]
 pending_added = [c for c in capture.added_contacts(account_id) if pending_contact(c)]
 with metric_row():
-    metric("Accounts you may record for", fmt.count(accounts.height), help_key="",
+    metric("Accounts you may record for" if not searched else "Accounts found",
+           fmt.count(int(accounts["matching"][0])), help_key="",
            width="content", extra_help=(
                "Accounts in view (your regions and the sidebar filters) "
                + ("whose account team (AR, SR, FR, or the AR of the latest quarter) includes "

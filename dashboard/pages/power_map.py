@@ -22,6 +22,8 @@ from ui.helptext import help_for
 from ui.orgchart import Node, layout
 from ui.widgets import (
     FILTERS_TOO_NARROW,
+    account_finder,
+    account_list_note,
     chart,
     empty,
     layer_missing,
@@ -43,8 +45,21 @@ layers = q.layers(reader, scope)
 if not layers.available("power_map") and not layers.available("deal_power_map"):
     layer_missing(layers.get("power_map"), "The power map")
     st.stop()
-accounts = q.power_map_accounts(reader, scope, f)
-mapped = accounts.filter((pl.col("mapped_contacts") > 0) | (pl.col("deals_with_contacts") > 0))
+# An account asked for in the URL (`?account=<id>`: a row opened on the Overview, or a
+# shared link) is checked against the viewer's scope: an id outside it, or unknown, shows
+# "not found" and nothing else. This page keeps its own account (PM_FOCUS): choosing an
+# account on Relationship health does not change it. The URL then names the account shown
+# (PM_ASKED: what this page last wrote there), so only a different id is a new request.
+PM_ACCOUNT, PM_FOCUS, PM_ASKED, PM_LINKED = "pm_account", "pm_focus", "_pm_asked", "_pm_linked"
+PM_FIND = "pm_find"  # the Find box of a list cut at the configured limit
+asked = st.query_params.get(ACCOUNT_PARAM)
+# The accounts with a map, S first, at most the configured number (the account shown and
+# the one asked for are kept): a list of 50,000 would cost seconds to send and draw.
+limit = fmt.account_list_limit()
+mapped = q.power_map_accounts(
+    reader, scope, f, mapped_only=True, find=st.session_state.get(PM_FIND) or "", limit=limit,
+    keep=[a for a in (asked, st.session_state.get(PM_ACCOUNT), st.session_state.get(PM_FOCUS))
+          if a])
 
 
 def attitudes(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
@@ -73,13 +88,6 @@ def _account_label(r: dict) -> str:
 labels = {r["account_id"]: _account_label(r) for r in mapped.iter_rows(named=True)}
 account_maps = {r["account_id"]: r["mapped_contacts"] for r in mapped.iter_rows(named=True)}
 
-# An account asked for in the URL (`?account=<id>`: a row opened on the Overview, or a
-# shared link) is checked against the viewer's scope: an id outside it, or unknown, shows
-# "not found" and nothing else. This page keeps its own account (PM_FOCUS): choosing an
-# account on Relationship health does not change it. The URL then names the account shown
-# (PM_ASKED: what this page last wrote there), so only a different id is a new request.
-PM_ACCOUNT, PM_FOCUS, PM_ASKED, PM_LINKED = "pm_account", "pm_focus", "_pm_asked", "_pm_linked"
-asked = st.query_params.get(ACCOUNT_PARAM)
 new_request = asked is not None and asked != st.session_state.get(PM_ASKED)
 linked = asked if new_request else st.session_state.get(PM_LINKED)
 showing = st.session_state.get(PM_ACCOUNT, st.session_state.get(PM_FOCUS))
@@ -104,7 +112,12 @@ if linked is not None and linked not in labels and (new_request or linked == sho
         account_maps.setdefault(linked, 0)
         st.session_state[PM_LINKED] = linked
 if not labels:
-    if accounts.is_empty():
+    searched = (st.session_state.get(PM_FIND) or "").strip()
+    if searched:
+        account_finder(PM_FIND, mapped, limit)
+        empty(f"No account with a power map has “{fmt.plain(searched[:80])}” in its name or "
+              "ID.", "Clear the Find box to list every account with a power map.")
+    elif q.power_map_accounts(reader, scope, f, limit=1).is_empty():
         empty("No account matches the filters.", FILTERS_TOO_NARROW)
     else:
         empty("No contact has a decision role or an attitude assessment, and no deal has "
@@ -120,10 +133,12 @@ elif st.session_state.get(PM_ACCOUNT) not in ids:
     st.session_state[PM_ACCOUNT] = focus if focus in ids else ids[0]
 as_of = ctx.build.get("as_of_date") or dt.date.today()
 
+account_finder(PM_FIND, mapped, limit)
 c1, c3 = st.columns([3, 1.3])
 account_id = c1.selectbox("Account", ids, format_func=labels.get, key=PM_ACCOUNT,
                           help="Accounts in view with at least one mapped contact or one deal "
                                "with contacts recorded, S first.")
+account_list_note(mapped, limit, "accounts with a power map (S first)")
 st.session_state[PM_FOCUS] = account_id
 # the URL names the account shown (a reload or a shared link opens it again)
 st.query_params[ACCOUNT_PARAM] = account_id

@@ -138,6 +138,39 @@ def currency() -> Currency:
     return _currency_from(str(path), mtime)
 
 
+# How many accounts a list to choose from (Power map, Record assessments) shows at most:
+# past it the page offers a Find box. config/dashboard.yml `account_list: {limit: N}`.
+ACCOUNT_LIST_LIMIT = 1000
+
+
+@lru_cache(maxsize=4)
+def _account_list_limit_from(path: str, mtime_ns: int) -> int:
+    del mtime_ns  # part of the cache key only: an edited file is read again
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        value = (raw.get("account_list") or {}).get("limit", ACCOUNT_LIST_LIMIT)
+    except (OSError, ValueError, AttributeError, yaml.YAMLError) as exc:
+        log.warning("dashboard config %s: %s; account lists show %d", path, exc,
+                    ACCOUNT_LIST_LIMIT)
+        return ACCOUNT_LIST_LIMIT
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+        log.warning("dashboard config %s: account_list.limit %r is not a whole number from 1 "
+                    "to 100,000; account lists show %d", path, value, ACCOUNT_LIST_LIMIT)
+        return ACCOUNT_LIST_LIMIT
+    return value
+
+
+def account_list_limit() -> int:
+    """account_list.limit of config/dashboard.yml (RAPPORT_DASHBOARD_CONFIG), read again when
+    the file changes; 1,000 without a file or setting."""
+    path = dashboard_config_file()
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return ACCOUNT_LIST_LIMIT
+    return _account_list_limit_from(str(path), mtime)
+
+
 def money(value: float | None) -> str:
     """1234567 -> '€1.23 M'; 45600 -> '€45.6 k'; -2500 -> '-€2.50 k' (the configured
     currency's symbol, else its code after the value: '1.23 M EUR'). Plain text: escape it

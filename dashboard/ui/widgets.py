@@ -107,6 +107,25 @@ def table(df: pl.DataFrame, *, key: str, file_name: str,
     )
 
 
+def account_finder(key: str, listed: pl.DataFrame, limit: int) -> None:
+    """The Find box above a list of accounts to choose from, shown when the list is cut at
+    `limit` (its `matching` column: how many accounts match in all) or a search is on. Its
+    text (session_state[key]) narrows the list in SQL to the names or ids that contain it."""
+    matching = int(listed["matching"][0]) if listed.height else 0
+    if matching > limit or st.session_state.get(key):
+        st.text_input("Find an account", key=key, placeholder="Part of a name or an ID",
+                      help="Lists the accounts whose name or ID contains this text (any "
+                           "case). Clear it to list every account again.")
+
+
+def account_list_note(listed: pl.DataFrame, limit: int, what: str) -> None:
+    """Under a list cut at `limit`: which accounts it shows and how to reach the others."""
+    matching = int(listed["matching"][0]) if listed.height else 0
+    if matching > limit:
+        st.caption(f"The list holds the first {limit:,} of {matching:,} {what}; type part of a "
+                   "name or an ID in Find to reach the others.")
+
+
 def csv_frame(df: pl.DataFrame, config: Mapping[str, Any],
               drop: Sequence[str] = ()) -> pl.DataFrame:
     """The rows of a table as its CSV holds them: every data column (hidden ids too) but

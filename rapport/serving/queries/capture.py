@@ -4,12 +4,15 @@ rapport/serving/capture_store.py, never here)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from rapport.serving.queries._base import (
     TIER_ORDER,
     Filters,
     Sql,
+    account_list,
     accounts_in_view,
     contacts_in_scope,
     fetch,
@@ -21,11 +24,13 @@ from rapport.serving.scope import Scope
 
 
 def capture_accounts(reader: Reader, scope: Scope, f: Filters,
-                     rep_id: str | None = None) -> pl.DataFrame:
+                     rep_id: str | None = None, *, find: str = "", limit: int | None = None,
+                     keep: Sequence[str] = ()) -> pl.DataFrame:
     """Accounts in view (scope and sidebar filters) with their account team: ar_rep_id,
     sr_rep_id, fr_rep_id (today) and period_ar_rep_id (the AR of the latest quarter, recorded
     or inferred: intermediate.int_accounts_owner_of_period). With rep_id, only the accounts
-    whose team includes that rep (an account manager's)."""
+    whose team includes that rep (an account manager's). S first, then by name; find, limit,
+    keep and the `matching` column: account_list()."""
     q = Sql()
     accounts = accounts_in_view(q, scope, f)
     team = "true"
@@ -41,26 +46,27 @@ def capture_accounts(reader: Reader, scope: Scope, f: Filters,
         from intermediate.int_accounts_owner_of_period
         qualify row_number() over (partition by account_id
                                    order by year desc, quarter desc) = 1
-    )
+    ),
 
-    select
-        accounts_in_view.account_id,
-        accounts_in_view.account_name,
-        accounts_in_view.region_id,
-        accounts_in_view.region_name,
-        accounts_in_view.tier,
-        accounts.ar_rep_id,
-        accounts.sr_rep_id,
-        accounts.fr_rep_id,
-        period.period_ar_rep_id
-    from accounts_in_view
-    inner join marts.dim_accounts as accounts
-        on accounts.account_id = accounts_in_view.account_id
-    left join latest_period as period on period.account_id = accounts_in_view.account_id
-    where {team}
-    order by
-        {TIER_ORDER.format(col='accounts_in_view.tier')},
-        accounts_in_view.account_name
+    listed as (
+        select
+            accounts_in_view.account_id,
+            accounts_in_view.account_name,
+            accounts_in_view.region_id,
+            accounts_in_view.region_name,
+            accounts_in_view.tier,
+            accounts.ar_rep_id,
+            accounts.sr_rep_id,
+            accounts.fr_rep_id,
+            period.period_ar_rep_id
+        from accounts_in_view
+        inner join marts.dim_accounts as accounts
+            on accounts.account_id = accounts_in_view.account_id
+        left join latest_period as period on period.account_id = accounts_in_view.account_id
+        where {team}
+    )
+    {account_list(q, "listed", TIER_ORDER.format(col="tier") + ", account_name, account_id",
+                  find=find, limit=limit, keep=keep)}
     """
     return fetch(reader, scope, sql, q)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -10,6 +11,7 @@ from rapport.serving.queries._base import (
     TIER_ORDER,
     Filters,
     Sql,
+    account_list,
     accounts_in_view,
     contacts_in_scope,
     fetch,
@@ -20,10 +22,14 @@ from rapport.serving.reader import Reader
 from rapport.serving.scope import Scope
 
 
-def power_map_accounts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame:
+def power_map_accounts(reader: Reader, scope: Scope, f: Filters, *,
+                       mapped_only: bool = False, find: str = "", limit: int | None = None,
+                       keep: Sequence[str] = ()) -> pl.DataFrame:
     """Accounts in view with the number of contacts on their power map and the number of
     their deals with contacts recorded, S first; both count only contacts the scope may see
-    (as power_map() and deals() show them)."""
+    (as power_map() and deals() show them). mapped_only: only the accounts with a map (a
+    mapped contact or a deal with contacts); find, limit, keep and the `matching` column:
+    account_list()."""
     q = Sql()
     accounts = accounts_in_view(q, scope, f)
     deal_contacts = (_deal_contacts_in_scope(q, scope) if not scope.sees_all_regions else "")
@@ -43,24 +49,31 @@ def power_map_accounts(reader: Reader, scope: Scope, f: Filters) -> pl.DataFrame
         from marts.fct_opportunity_power_map as power_map
         {deal_contacts}
         group by power_map.account_id
-    )
+    ),
 
-    select
-        accounts_in_view.account_id,
-        accounts_in_view.account_name,
-        accounts_in_view.tier,
-        accounts_in_view.region_name,
-        coalesce(mapped.mapped_contacts, 0) as mapped_contacts,
-        coalesce(with_deals.deals_with_contacts, 0) as deals_with_contacts
-    from accounts_in_view
-    left join mapped on mapped.account_id = accounts_in_view.account_id
-    left join with_deals on with_deals.account_id = accounts_in_view.account_id
-    order by
-        {TIER_ORDER.format(col='accounts_in_view.tier')},
-        accounts_in_view.rank_in_population nulls last,
-        accounts_in_view.account_name
+    listed as (
+        select
+            accounts_in_view.account_id,
+            accounts_in_view.account_name,
+            accounts_in_view.tier,
+            accounts_in_view.region_name,
+            accounts_in_view.rank_in_population,
+            coalesce(mapped.mapped_contacts, 0) as mapped_contacts,
+            coalesce(with_deals.deals_with_contacts, 0) as deals_with_contacts
+        from accounts_in_view
+        left join mapped on mapped.account_id = accounts_in_view.account_id
+        left join with_deals on with_deals.account_id = accounts_in_view.account_id
+        where {"mapped.account_id is not null or with_deals.account_id is not null"
+               if mapped_only else "true"}
+    )
+    {account_list(q, "listed", ACCOUNT_ORDER, find=find, limit=limit, keep=keep)}
     """
-    return fetch(reader, scope, sql, q)
+    return fetch(reader, scope, sql, q).drop("rank_in_population")
+
+
+# the order of a list of accounts to choose from: S first, then by rank, then by name
+ACCOUNT_ORDER = (TIER_ORDER.format(col="tier")
+                 + ", rank_in_population nulls last, account_name, account_id")
 
 
 # the columns of a power map, account or deal, as the page shows them
