@@ -68,11 +68,12 @@ build:
 serve:
 	$(BIN)/rapport serve --local --port 8501
 
+# The benchmark is a tool of the checkout (tools/bench.py), not a command of the package.
 bench: install
-	$(BIN)/rapport bench
+	$(BIN)/python -m tools.bench
 
 lint: install
-	$(BIN)/ruff check rapport dashboard expectations tests
+	$(BIN)/ruff check rapport dashboard expectations tests tools
 
 # The dbt docs site (models, tests, seeds, and the dashboard's pages as exposures) for the
 # served warehouse: built from a copy, so the served file is never opened for writing.

@@ -59,12 +59,6 @@ def _cmd_contract_docs(args: argparse.Namespace) -> int:
     return write_contract_docs(check_only=args.check)
 
 
-def _cmd_bench(args: argparse.Namespace) -> int:
-    from rapport.bench import run_bench
-
-    return run_bench(scale=args.scale, runs=args.runs, out=args.out)
-
-
 def _cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -175,11 +169,6 @@ def build_parser() -> argparse.ArgumentParser:
             "Write docs/data-contract.md from rapport/contract.yml.")
     p.add_argument("--check", action="store_true",
                    help="only check that the document is up to date (exit 1 if not)")
-
-    p = add("bench", _cmd_bench, "Benchmark generation, build and pages at bench scale.")
-    p.add_argument("--scale", default="bench")
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--out", default="docs/benchmarks.md")
     return parser
 
 

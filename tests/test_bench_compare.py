@@ -1,10 +1,10 @@
-"""rapport bench's comparison of two builds' marts (incremental vs full)."""
+"""The benchmark's (tools/bench.py) comparison of two builds' marts (incremental vs full)."""
 
 from __future__ import annotations
 
 import duckdb
 
-from rapport.bench import FLOAT_TOLERANCE, _unpaired, compare_marts
+from tools.bench import FLOAT_TOLERANCE, _unpaired, compare_marts
 
 
 def _warehouse(path, rows: list[tuple[str, float]]):

@@ -1,12 +1,13 @@
-"""rapport bench's growth step: sizes, the per-interaction ratio, the verdict and the table
+"""The benchmark's (tools/bench.py) growth step: sizes, the per-interaction ratio, the verdict and the table
 (pure functions, hand-worked numbers; no builds)."""
 
 from __future__ import annotations
 
 import pytest
 
-from rapport import bench
-from rapport.bench import (
+from rapport.generator.scales import BENCH, DEMO, parse_scale
+from tools import bench
+from tools.bench import (
     GrowthPoint,
     Report,
     growth_marginal,
@@ -16,7 +17,6 @@ from rapport.bench import (
     render,
     render_growth,
 )
-from rapport.generator.scales import BENCH, DEMO, parse_scale
 
 # 1M / 3M / 10M interactions built in 20 s / 60 s / 230 s
 POINTS = [GrowthPoint(1_000_000, 20.0, 1.1, 0.2), GrowthPoint(3_000_000, 60.0, 1.5, 0.6),
@@ -90,13 +90,13 @@ def test_the_summary_holds_the_verdict_against_linear_or_better():
                "python": "3.11", "os": "linux", "versions": {}, "git_commit": "abc"}
     report = Report(scale="bench", runs=1, machine=machine, started="now", work_dir="/w",
                     growth=POINTS, memory_limit="2GB")
-    text = render(report, "rapport bench")
+    text = render(report, "python -m tools.bench")
     assert ("| growth: full build time per interaction, largest vs smallest size | 1.15 times "
             "the per-interaction cost of the smallest size (10,000,000 vs 1,000,000 "
             "interactions); no build failed | linear or better |") in text
     assert "\n## Growth\n" in text
     report.growth = []
-    assert "| not measured | linear or better |" in render(report, "rapport bench")
+    assert "| not measured | linear or better |" in render(report, "python -m tools.bench")
 
 
 def test_sizes_by_scale_and_from_the_environment_setting():

@@ -2,8 +2,9 @@
 
 The repository has four layers and shared vocabulary below them, each a folder:
 
-  shared     rapport/*.py: facts every layer reads: paths, the data contract, error types,
-             the page registry, the names of check statuses (rapport/check_results.py)
+  shared     rapport/*.py (but the tools cli.py, contract_docs.py): facts every layer reads:
+             paths, the data contract, error types, the page registry, the names of check
+             statuses (rapport/check_results.py)
   pipeline   rapport/pipeline/: raw files -> warehouse: ingest, quarantine gate, dbt,
              checks, publish, incremental builds, Spark, the CRM importer, the build's merge
              of captures
@@ -12,11 +13,12 @@ The repository has four layers and shared vocabulary below them, each a folder:
   dashboard  dashboard/: the Streamlit app (dashboard/app.py, dashboard/pages/, dashboard/ui/)
 
 and the generator of demo data (rapport/generator/, with the `rapport generate` command)
-and the command line/benchmark tools (rapport/cli.py, rapport/bench.py) on top. Each rule below
-names what a layer may not import; the test reads every import statement (also those inside
-functions) with `ast`, so nothing has to run. A second test follows what the dashboard loads
-when it starts (module-level imports only, transitively) and fails if that pulls in dbt,
-great-expectations, Spark or Playwright: the first page would then pay for them.
+and the tools (the command line rapport/cli.py; the benchmark tools/bench.py, a tool of the
+checkout) on top. Each rule below names what a layer may not import; the test reads every
+import statement (also those inside functions) with `ast`, so nothing has to run. A second
+test follows what the dashboard loads when it starts (module-level imports only,
+transitively) and fails if that pulls in dbt, great-expectations, Spark or Playwright: the
+first page would then pay for them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ SHARED = ("rapport.paths", "rapport.contract", "rapport.contract_schema", "rappo
 PIPELINE = ("rapport.pipeline",)
 SERVING = ("rapport.serving",)
 GENERATOR = ("rapport.generator",)
-TOOLS = ("rapport.cli", "rapport.bench", "rapport.contract_docs")
+TOOLS = ("rapport.cli", "rapport.contract_docs", "tools")
 DASHBOARD = ("dashboard",)
 
 # (importer layer, imported layer, why not)
@@ -92,7 +94,8 @@ def _imports(path: Path, module_level_only: bool = False, text: str | None = Non
 
 
 def _sources() -> dict[str, Path]:
-    files = [*ROOT.joinpath("rapport").rglob("*.py"), *ROOT.joinpath("dashboard").rglob("*.py")]
+    files = [path for folder in ("rapport", "dashboard", "tools")
+             for path in ROOT.joinpath(folder).rglob("*.py")]
     return {_module_name(path): path for path in files}
 
 

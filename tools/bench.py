@@ -1,7 +1,9 @@
-"""`rapport bench`: measure generation, builds, the plain-SQL floor and the dashboard pages.
+"""The benchmark: measure generation, builds, the plain-SQL floor and the dashboard pages.
 
-    rapport bench --scale bench --runs 3 --out docs/benchmarks.md     (make bench)
-    rapport bench --scale 100000 --runs 1 --out /tmp/b.md              (smoke test)
+A development tool of the checkout (not in the wheel), run from the repository root:
+
+    python -m tools.bench --scale bench --runs 3 --out docs/benchmarks.md     (make bench)
+    python -m tools.bench --scale 100000 --runs 1 --out /tmp/b.md              (smoke test)
 
 Everything runs in a work folder of its own ($RAPPORT_BENCH_DIR, default
 data/bench/<scale>): raw files, a data folder with its own warehouse, logs. The served
@@ -47,6 +49,7 @@ the bench goes on.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -72,6 +75,7 @@ import duckdb
 from rapport.contract import SQL_TYPES
 from rapport.pages import PAGES as REGISTRY
 from rapport.paths import PROJECT_ROOT, data_dir, duckdb_memory_limit
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, STATUS, wait_rendered
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 SEED = 42
@@ -82,16 +86,9 @@ _QUIET = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1",
 
 # The dashboard's pages (rapport/pages.py): url path, title, plotly charts drawn on opening.
 PAGES = [(page.id, page.title, page.charts) for page in REGISTRY]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-_CHART = '[data-testid="stPlotlyChart"] .main-svg'
-_TABLE = '[data-testid="stDataFrame"]'
 _REGION_FILTER = ('[data-testid="stSidebar"] [data-testid="stMultiSelect"]'
                   ':has-text("Region")')
-_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-_STATUS = '[data-testid="stStatusWidget"]'
+_PAGE_TIMEOUT_MS = 300_000
 
 
 class BenchError(RuntimeError):
@@ -881,19 +878,11 @@ def _server(ws: Workspace, log: Path) -> Iterator[str]:
                     proc.wait()
 
 
-def _wait_rendered(page: Any, title: str, charts: int, timeout_ms: float = 300_000) -> None:
-    """The page's title, its script finished, `charts` plotly svgs drawn, every table shown
-    drawn (its canvas: the script reads idle before the browser has
-    drawn the tables of a fresh session), no status widget: as tests/support/browser.py."""
-    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=timeout_ms)
-    page.wait_for_selector(_IDLE, timeout=timeout_ms)
-    if charts:
-        page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
-                               arg=[_CHART, charts], timeout=timeout_ms)
-    page.wait_for_function(
-        "sel => [...document.querySelectorAll(sel)].filter(t => t.checkVisibility())"
-        ".every(t => t.querySelector('canvas'))", arg=_TABLE, timeout=timeout_ms)
-    page.wait_for_selector(_STATUS, state="detached", timeout=timeout_ms)
+def _wait_rendered(page: Any, title: str, charts: int) -> None:
+    """The page's title, its script finished, `charts` plotly charts drawn, every table shown
+    drawn, no status widget: tests/support/browser.py's wait_rendered, with the bench's
+    longer timeout (a bench-scale warehouse)."""
+    wait_rendered(page, title, charts, timeout_ms=_PAGE_TIMEOUT_MS)
 
 
 _WATCH_RUN = """() => {
@@ -940,7 +929,7 @@ def _filter_change(page: Any, region_index: int, timeout_ms: float = 300_000) ->
     page.evaluate(_WATCH_RUN)
     page.keyboard.press("Enter")
     page.wait_for_function("() => window.__benchRun.finished !== null", timeout=timeout_ms)
-    page.wait_for_selector(_STATUS, state="detached", timeout=timeout_ms)
+    page.wait_for_selector(STATUS, state="detached", timeout=timeout_ms)
     elapsed = page.evaluate("() => (window.__benchRun.finished - window.__benchRun.t0) / 1000")
     page.keyboard.press("Escape")
     return float(elapsed)
@@ -1031,7 +1020,7 @@ def render(report: Report, command: str) -> str:
         "# Benchmarks",
         "",
         f"Reproduce: `{command}` (writes this file; `make bench` runs it at bench scale).",
-        "Code: `rapport/bench.py` (what each figure measures is in its docstring and below).",
+        "Code: `tools/bench.py` (what each figure measures is in its docstring and below).",
         "",
         (f"Run of {report.started} UTC, scale `{report.scale}`, {report.runs} run(s) per figure: "
         "**median (min .. max)**."),
@@ -1170,26 +1159,26 @@ def _write(report: Report, out: Path, command: str, ws: Workspace) -> None:
 
 def run_bench(scale: str | int = "bench", runs: int = 3, out: str | Path = "docs/benchmarks.md"
               ) -> int:
-    """The CLI: run every measurement and write the report; exit 1 when a step failed (the
+    """The command: run every measurement and write the report; exit 1 when a step failed (the
     report then holds what was measured up to it)."""
     from rapport.generator.scales import parse_scale
 
     try:
         sc = parse_scale(scale)
     except ValueError as exc:
-        print(f"rapport bench: {exc}", file=sys.stderr)
+        print(f"bench: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if runs < 1:
-        print("rapport bench: --runs must be at least 1", file=sys.stderr)
+        print("bench: --runs must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         sizes = growth_sizes(sc, os.environ.get(GROWTH_ENV))
     except ValueError as exc:
-        print(f"rapport bench: {exc}", file=sys.stderr)
+        print(f"bench: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     name = sc.name
     out_path = Path(out) if Path(out).is_absolute() else PROJECT_ROOT / out
-    command = f"rapport bench --scale {name} --runs {runs} --out {out}"
+    command = f"python -m tools.bench --scale {name} --runs {runs} --out {out}"
     if os.environ.get(GROWTH_ENV):
         command = f"{GROWTH_ENV}={os.environ[GROWTH_ENV].strip()} {command}"
     ws = workspace(name)
@@ -1208,8 +1197,24 @@ def run_bench(scale: str | int = "bench", runs: int = 3, out: str | Path = "docs
         bench_pages(ws, report)
     except BenchError as exc:
         report.notes.append(f"FAILED: {exc}")
-        print(f"rapport bench: {exc}", file=sys.stderr)
+        print(f"bench: {exc}", file=sys.stderr)
         code = EXIT_FAILED
     _write(report, out_path, command, ws)
     _say(f"wrote {out_path}")
     return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench",
+        description="Benchmark generation, build and pages at bench scale (docs/benchmarks.md).")
+    parser.add_argument("--scale", default="bench",
+                        help="demo, bench, or a number of interactions (default: bench)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", default="docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    return run_bench(scale=args.scale, runs=args.runs, out=args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
