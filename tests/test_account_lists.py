@@ -5,12 +5,16 @@ seconds to fetch, send and draw (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import re
 import sys
 
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
+from support.apptest import record_downloads
 
 from rapport.paths import DASHBOARD_DIR
 from rapport.serving import queries as q
@@ -155,3 +159,49 @@ def test_the_capture_list_is_cut_and_found(two_per_list, built_warehouse):
     at.text_input(key="cap_find").input(last).run()
     assert not at.exception
     assert at.selectbox(key="cap_account").value == last
+
+
+def test_the_health_list_is_paged_in_sql_with_the_whole_lists_figures(reader):
+    """A page of account_health is the same slice of the whole sorted list, and every row
+    carries the whole list's figures (the page's tiles), worked out here from the whole."""
+    everyone, f = Scope.all_access(), q.Filters()
+    month_end = q.latest_month_end(reader, everyone, dt.date.max)
+    whole = q.account_health(reader, everyone, f, month_end, sort_by="general",
+                             descending=True)
+    assert whole.height > 20
+    page = q.account_health(reader, everyone, f, month_end, sort_by="general",
+                            descending=True, limit=7, offset=7)
+    assert page.drop(q.HEALTH_SUMMARY).equals(whole.drop(q.HEALTH_SUMMARY).slice(7, 7))
+    figures = page.select(q.HEALTH_SUMMARY).unique()
+    assert figures.height == 1
+    assert figures.row(0, named=True) == pytest.approx({
+        "matching": whole.height,
+        "mean_health": whole["health_score"].mean(),
+        "weak_accounts": (whole["health_band"] == "weak").sum(),
+        "privately_held": whole["is_privately_held"].sum(),
+    })
+    # the last page holds what is left; past it, nothing
+    rest = whole.height % 7 or 7
+    last = q.account_health(reader, everyone, f, month_end, sort_by="general",
+                            descending=True, limit=7, offset=whole.height - rest)
+    assert last.height == rest
+    assert q.account_health(reader, everyone, f, month_end, limit=7,
+                            offset=whole.height).is_empty()
+
+
+def test_the_health_table_offers_every_page_in_its_csv(two_per_list, monkeypatch):
+    """The Accounts view: a pager under the table ("Rows 1-N of N accounts") and one CSV of
+    every account of the list, not only the page shown."""
+    made = record_downloads(monkeypatch)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("pages/health.py").run()
+    assert not at.exception
+    shown = next(d for d in at.dataframe if "account_id" in d.value.columns)
+    note = re.search(r"Rows 1–(\d+) of ([\d,]+) accounts", _captions(at))
+    assert note and int(note.group(1)) == len(shown.value)
+    total = int(note.group(2).replace(",", ""))
+    assert len(shown.value) == min(total, 100)  # one page of at most 100 rows
+    [data] = [d for n, d in made if n and n.startswith("account_health_")]
+    rows = list(csv.reader(io.StringIO(data().decode("utf-8"))))
+    assert len(rows) - 1 == total  # every account, under one header line
+    assert "Account ID" in rows[0] and "Power map ›" not in {c for r in rows for c in r}

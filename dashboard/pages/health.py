@@ -16,21 +16,29 @@ from ui.helptext import HEALTH_FORMULA, help_for
 from ui.widgets import (
     FILTERS_TOO_NARROW,
     NO_INTERACTIONS,
+    account_finder,
+    account_list_note,
     chart,
     coded_tags,
+    csv_frame,
     empty,
+    export_csv,
     keep,
     layer_missing,
     metric,
     na_help,
     open_cell,
+    pager,
     percent_column,
+    safe_file_name,
     score_column,
     table,
+    table_page,
     tag_column,
     views,
 )
 
+from rapport.serving import Reader, WarehouseChanged
 from rapport.serving import queries as q
 
 # A row's "Power map" button (Accounts view) was clicked: go there first (a widget callback
@@ -168,12 +176,41 @@ def _open_map(account_ids: tuple[str, ...]) -> None:
 OPEN_ACTIONS = {"open_map": "power_map"}  # the action column of the Accounts table
 
 
-def account_list() -> pl.DataFrame:
-    """The accounts in view at the month-end, as sorted and filtered in the Accounts view."""
+# The Accounts table shows one page of the sorted list (50,000 accounts at enterprise size
+# cost a second to read and seconds to draw); the tiles and the CSV cover every page.
+ACCOUNTS_TABLE, HEALTH_PAGE_SIZES = "health_accounts", (100, 250, 1000)
+HEALTH_FIND = "health_find"  # the drill-down's Find box, when its list is cut
+
+
+def account_list(**page) -> pl.DataFrame:
+    """The accounts in view at the month-end, as sorted and filtered in the Accounts view
+    (`page`: limit, offset, find, keep of q.account_health)."""
     return q.account_health(reader, scope, f, month_end,
                             sort_by=st.session_state.get("health_sort") or "health",
                             descending=bool(st.session_state.get("health_desc")),
-                            bands=st.session_state.get("health_bands") or [])
+                            bands=st.session_state.get("health_bands") or [], **page)
+
+
+def _all_accounts_csv(identity, sort_by, descending, bands, who: str, file_name: str) -> bytes:
+    """Every account of the list (all its pages), made when Download is clicked, from the
+    same warehouse file the page was drawn from."""
+    with Reader(identity.path) as fresh:
+        if fresh.identity != identity:
+            raise WarehouseChanged()
+        rows = q.account_health(fresh, scope, f, month_end, sort_by=sort_by,
+                                descending=descending, bands=bands)
+    return export_csv(csv_frame(readable(rows.drop(q.HEALTH_SUMMARY)), HEALTH_COLUMNS),
+                      file_name, who, scope.cache_key())
+
+
+def readable(health: pl.DataFrame) -> pl.DataFrame:
+    """The Accounts table's rows as shown (and in its CSV): shares in percent, codes as
+    labels, gaps as n/a, the band as a tag."""
+    return fmt.as_tags(fmt.readable(
+        fmt.as_percent(health, "breadth", "department_coverage", "level_coverage",
+                       "top_rep_share"),
+        formats={"health_change_1m": fmt.signed, "health_change_3m": fmt.signed}),
+        "health_band")
 
 
 if accounts_tab.open:
@@ -184,22 +221,30 @@ if accounts_tab.open:
         descending = c2.toggle("Highest first", key="health_desc")
         bands = c3.multiselect("Bands", list(q.HEALTH_BANDS), key="health_bands",
                                placeholder="All bands", format_func=labeller("health_band"))
-        health = account_list()
+        # the page asked for; past the last page (fewer accounts now) the last one
+        kept = table_page(ACCOUNTS_TABLE, 10**9, HEALTH_PAGE_SIZES)
+        health = account_list(limit=kept.size, offset=kept.first)
+        listed = int(health["matching"][0]) if health.height else 0
+        page = table_page(ACCOUNTS_TABLE, listed, HEALTH_PAGE_SIZES)
+        if page != kept and listed:
+            health = account_list(limit=page.size, offset=page.first)
         if health.is_empty():
             empty("No account matches.", FILTERS_TOO_NARROW)
         else:
+            totals = health.row(0, named=True)
+            health = health.drop(q.HEALTH_SUMMARY)
             trend = q.health_trend(reader, scope, f, month_end)
             m = st.columns(4)
             with m[0]:
-                metric("Accounts", fmt.count(health.height), help_key="health_band")
+                metric("Accounts", fmt.count(listed), help_key="health_band")
             with m[1]:
-                metric("Mean health", fmt.score(health["health_score"].mean()),
+                metric("Mean health", fmt.score(totals["mean_health"]),
                        help_key="health_score")
             with m[2]:
-                metric("Weak accounts", fmt.count((health["health_band"] == "weak").sum()),
+                metric("Weak accounts", fmt.count(totals["weak_accounts"]),
                        help_key="health_band")
             with m[3]:
-                metric("Privately held", fmt.count(health["is_privately_held"].sum()),
+                metric("Privately held", fmt.count(totals["privately_held"]),
                        help_key="is_privately_held")
             fig = lines(part_lines(trend, "mean_score"), "month_end_date", "mean_score",
                         color="measure", order=list(PART_COLOURS), colours=PART_COLOURS,
@@ -214,11 +259,7 @@ if accounts_tab.open:
                 "Columns", list(COLUMN_GROUPS), key="health_columns",
                 help="The table fits the screen: account, tier, health and band, then the "
                      "group chosen here. The CSV has every column.") or "Parts and trend"
-            shown = fmt.as_tags(fmt.readable(
-                fmt.as_percent(health, "breadth", "department_coverage", "level_coverage",
-                               "top_rep_share"),
-                formats={"health_change_1m": fmt.signed, "health_change_3m": fmt.signed}),
-                "health_band")
+            shown = readable(health)
             opens = {}
             if ctx.may_open("power_map"):
                 shown = shown.with_columns(pl.lit("Power map ›").alias("open_map"))
@@ -232,28 +273,51 @@ if accounts_tab.open:
                   column_config={**HEALTH_COLUMNS, **opens}, height=400,
                   actions=list(opens),
                   on_select=partial(_open_map, tuple(shown["account_id"].to_list()))
-                  if opens else "ignore")
+                  if opens else "ignore", download=False)
+            rows_text = (f"Rows {page.first + 1}–{page.first + health.height} of "
+                         f"{fmt.count(listed)} accounts"
+                         + (f" · page {page.number} of {page.pages}" if page.pages > 1 else ""))
+            file_name = safe_file_name(f"account_health_{month_end}")
+            pager(ACCOUNTS_TABLE, page, rows_text, HEALTH_PAGE_SIZES).download_button(
+                f"Download all {fmt.count(listed)} accounts (CSV)",
+                data=lambda: _all_accounts_csv(
+                    reader.identity, sort_by, descending, bands, ctx.viewer_email, file_name),
+                file_name=f"{file_name}.csv", mime="text/csv", key="download_account_health",
+                on_click="ignore", width="stretch",
+                help="Every account of the list (all its pages), with every column.")
 
 if drill_tab.open:
     with drill_tab:
-        options = account_list().select("account_id", "account_name")
+        # at most the configured number of accounts, the one shown kept; past it a Find box
+        limit = fmt.account_list_limit()
+        focus = st.session_state.get("focus_account")
+        listed_options = account_list(limit=limit, find=st.session_state.get(HEALTH_FIND) or "",
+                                      keep=[focus] if focus else [])
+        options = listed_options.select("account_id", "account_name")
         linked = st.session_state.get(HEALTH_LINKED)
         if linked and linked[0] not in options["account_id"].to_list():
             # opened by a link, outside the filters: listed first while it is chosen
             options = pl.concat([pl.DataFrame({"account_id": [linked[0]],
                                                "account_name": [linked[1]]},
                                               schema=options.schema), options])
+        searched = (st.session_state.get(HEALTH_FIND) or "").strip()
+        if options.is_empty() and searched:
+            account_finder(HEALTH_FIND, listed_options, limit)
+            empty(f"No account in view has “{fmt.plain(searched[:80])}” in its name or ID.",
+                  "Clear the Find box to list every account again.")
+            st.stop()
         if options.is_empty():
             empty("No account to drill into.", FILTERS_TOO_NARROW)
             st.stop()
         names = dict(options.iter_rows())
         ids = list(names)
-        focus = st.session_state.get("focus_account")
+        account_finder(HEALTH_FIND, listed_options, limit)
         c1, c2 = st.columns([3, 1])
         account_id = c1.selectbox("Account", ids,
                                   index=ids.index(focus) if focus in ids else 0,
                                   format_func=names.get, key="health_account",
                                   help="Accounts in the order of the Accounts view.")
+        account_list_note(listed_options, limit, "accounts in the order of the Accounts view")
         st.session_state["focus_account"] = account_id
         window = c2.selectbox("Activities of the last", [90, 365, 730],
                               format_func=lambda d: f"{d} days", key="health_window")

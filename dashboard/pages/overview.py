@@ -2,7 +2,6 @@
 as a worklist (every alert, by type, most severe first, paged, each row opening its
 account)."""
 
-import math
 from functools import partial
 
 import plotly.graph_objects as go
@@ -20,6 +19,7 @@ from ui.widgets import (
     coverage_line,
     empty,
     export_csv,
+    first_page,
     layer_missing,
     layer_text,
     metric,
@@ -27,10 +27,12 @@ from ui.widgets import (
     money_column,
     na_help,
     open_cell,
+    pager,
     percent_bar_column,
     percent_column,
     safe_file_name,
     table,
+    table_page,
 )
 
 from rapport.serving import Reader, WarehouseChanged
@@ -38,7 +40,7 @@ from rapport.serving import queries as q
 from rapport.serving.queries.overview import ALERT_SEVERITY, SEVERITIES
 
 # Alert worklist state, in this page's own session keys
-ALERTS_TYPE, ALERTS_PAGE, ALERTS_SIZE = "alerts_type", "alerts_page", "alerts_page_size"
+ALERTS, ALERTS_TYPE = "alerts", "alerts_type"  # the paged table, the type chosen
 PAGE_SIZES = (25, 50, 100)
 _OPENING = "_alerts_opening"  # (page, account id) set by a row's open button
 
@@ -387,11 +389,7 @@ def _type_label(code: str, *, short: bool = False) -> str:
 
 def _choose_type(code: str) -> None:
     st.session_state[ALERTS_TYPE] = code
-    _first_page()
-
-
-def _first_page() -> None:
-    st.session_state[ALERTS_PAGE] = 1
+    first_page(ALERTS)
 
 
 # A row's open actions: cells of their own ("Power map ›", "Health ›"); a click selects
@@ -482,18 +480,8 @@ else:
                      + (". Click to list them." if code != chosen else ", listed below."))
 
     shown_total = total if chosen == ALL else int(per_type[chosen]["alerts"])
-    # The pager's widgets forget their values when another page is shown; the page and the
-    # page size are kept beside them, so "open" then Back returns to the same rows.
-    for key, default in ((ALERTS_SIZE, PAGE_SIZES[0]), (ALERTS_PAGE, 1)):
-        if key not in st.session_state:
-            st.session_state[key] = st.session_state.get(f"_{key}_kept", default)
-    size = st.session_state[ALERTS_SIZE]
-    pages = max(1, math.ceil(shown_total / size))
-    st.session_state[ALERTS_PAGE] = min(max(int(st.session_state[ALERTS_PAGE]), 1), pages)
-    page_no = st.session_state[ALERTS_PAGE]
-    st.session_state[f"_{ALERTS_PAGE}_kept"] = page_no
-    st.session_state[f"_{ALERTS_SIZE}_kept"] = size
-    first = (page_no - 1) * size
+    page = table_page(ALERTS, shown_total, PAGE_SIZES)
+    first, size, page_no, pages = page.first, page.size, page.number, page.pages
     kind = None if chosen == ALL else chosen
     rows = _readable(q.alerts(reader, scope, f, alert_type=kind, limit=size, offset=first),
                      short=True)
@@ -546,15 +534,10 @@ else:
             **opens,
         })
 
-    pager = st.columns([2, 1, 1, 2], vertical_alignment="bottom")
-    pager[0].caption(rows_text)
-    if pages > 1:
-        pager[1].number_input(f"Page (1–{pages})", min_value=1, max_value=pages, step=1,
-                              key=ALERTS_PAGE)
-    pager[2].selectbox("Rows per page", PAGE_SIZES, key=ALERTS_SIZE, on_change=_first_page)
+    download_column = pager(ALERTS, page, rows_text, PAGE_SIZES)
     file_name = safe_file_name(
         f"alerts_{'all' if chosen == ALL else chosen}_as_of_{as_of or 'build'}")
-    pager[3].download_button(
+    download_column.download_button(
         f"Download all {fmt.count(shown_total)} alerts (CSV)",
         data=lambda: _all_alerts_csv(reader.identity, scope, f, kind, ctx.viewer_email,
                                      file_name),

@@ -3,8 +3,10 @@ charts, and empty states that say what data is missing."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
@@ -78,13 +80,14 @@ def table(df: pl.DataFrame, *, key: str, file_name: str,
           column_config: Mapping[str, Any] | None = None,
           hide: Sequence[str] = (), height: int | str = "auto",
           download_label: str = "Download CSV", actions: Sequence[str] = (),
-          on_select: Any = "ignore") -> None:
+          on_select: Any = "ignore", download: bool = True) -> None:
     """Show a table and a CSV download of the same rows (the CSV keeps the hidden id
     columns; both hold exactly what the scope may see). The CSV holds data only, under the
     headers the table shows: `actions` (a row's "Power map" cell, say) are left out.
 
     `actions` with `on_select` (a callback): the table selects single cells, and the
-    callback reads `st.session_state[f"table_{key}"]` (see open_cell)."""
+    callback reads `st.session_state[f"table_{key}"]` (see open_cell). download=False: no
+    button (a paged table offers every page's rows beside its pager instead)."""
     shown = [c for c in df.columns if c not in set(hide)]
     if isinstance(height, int) and ROW_PX * (df.height + 1) + 3 < height:
         height = "auto"  # a short table: no empty rows below it
@@ -95,6 +98,8 @@ def table(df: pl.DataFrame, *, key: str, file_name: str,
         df, column_order=shown, column_config=config, hide_index=True,
         height=height, key=f"table_{key}", **selectable,
     )
+    if not download:
+        return
     ctx = current()
     who, scope_key = ctx.viewer_email, ctx.scope.cache_key()
     file_name = safe_file_name(file_name)
@@ -124,6 +129,57 @@ def account_list_note(listed: pl.DataFrame, limit: int, what: str) -> None:
     if matching > limit:
         st.caption(f"The list holds the first {limit:,} of {matching:,} {what}; type part of a "
                    "name or an ID in Find to reach the others.")
+
+
+@dataclass(frozen=True)
+class TablePage:
+    """The page of a paged table to show (its rows come from the query: offset `first`,
+    limit `size`)."""
+
+    number: int  # 1-based
+    pages: int
+    size: int
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size
+
+
+def table_page(key: str, total: int, sizes: Sequence[int]) -> TablePage:
+    """The page of the paged table `key` to show, `total` rows in all: the pager's page
+    number (session_state[f"{key}_page"]) and page size (f"{key}_page_size", one of
+    `sizes`). Widgets forget their values when another page of the app is shown: both are
+    kept beside them, so "open" then Back returns to the same rows. A number past the last
+    page shows the last page."""
+    page_key, size_key = f"{key}_page", f"{key}_page_size"
+    for name, default in ((size_key, sizes[0]), (page_key, 1)):
+        if name not in st.session_state:
+            st.session_state[name] = st.session_state.get(f"_{name}_kept", default)
+    size = st.session_state[size_key]
+    pages = max(1, math.ceil(total / size))
+    st.session_state[page_key] = min(max(int(st.session_state[page_key]), 1), pages)
+    number = st.session_state[page_key]
+    st.session_state[f"_{page_key}_kept"] = number
+    st.session_state[f"_{size_key}_kept"] = size
+    return TablePage(number=number, pages=pages, size=size)
+
+
+def first_page(key: str) -> None:
+    """Back to page 1 of the paged table `key` (its rows changed: another size, filter...)."""
+    st.session_state[f"{key}_page"] = 1
+
+
+def pager(key: str, page: TablePage, rows_text: str, sizes: Sequence[int]) -> Any:
+    """Under a paged table: which rows it shows, the page number (more than one page), the
+    rows per page; returns the row's last column, for the table's "Download all" button."""
+    row = st.columns([2, 1, 1, 2], vertical_alignment="bottom")
+    row[0].caption(rows_text)
+    if page.pages > 1:
+        row[1].number_input(f"Page (1–{page.pages})", min_value=1, max_value=page.pages,
+                            step=1, key=f"{key}_page")
+    row[2].selectbox("Rows per page", sizes, key=f"{key}_page_size", on_change=first_page,
+                     args=(key,))
+    return row[3]
 
 
 def csv_frame(df: pl.DataFrame, config: Mapping[str, Any],

@@ -45,6 +45,7 @@ from rapport.serving.queries.data_quality import (
 )
 from rapport.serving.queries.health import (
     HEALTH_SORTS,
+    HEALTH_SUMMARY,
     account,
     account_activities,
     account_activity_summary,
@@ -103,6 +104,7 @@ __all__ = [
     "EVALUATION_GROUPS",
     "HEALTH_BANDS",
     "HEALTH_SORTS",
+    "HEALTH_SUMMARY",
     "TIERS",
     "TIER_GROUPINGS",
     "Filters",

@@ -192,19 +192,21 @@ ALERT_ORDER = " ".join(f"when '{a}' then {i}" for i, a in enumerate(ALERT_TYPES,
 TIER_ORDER = "case {col} when 'S' then 1 when 'A' then 2 when 'B' then 3 when 'C' then 4 else 5 end"
 
 def account_list(q: Sql, rows: str, order: str, *, find: str = "",
-                 limit: int | None = None, keep: Sequence[str] = ()) -> str:
+                 limit: int | None = None, keep: Sequence[str] = (), offset: int = 0) -> str:
     """A SELECT over the CTE `rows` (an account_id and an account_name per row) for a list
-    to choose an account from: the rows whose name or id contains `find` (any case), in
-    `order`; with `limit`, only the first `limit` of them and the `keep` ids among them (the
-    account shown). Each row has `matching`: how many rows match `find` in all, so a page can
-    say "the first 1,000 of 50,000" and offer to narrow it."""
+    to choose an account from, or a page of a table: the rows whose name or id contains
+    `find` (any case), in `order`; with `limit`, only `limit` of them from row `offset` + 1
+    and the `keep` ids among them (the account shown). Each row has `matching`: how many
+    rows match `find` in all, so a page can say "the first 1,000 of 50,000" and offer to
+    narrow it."""
     needle = find.strip().lower()
     found = (f"(contains(lower(account_name), {q.bind(needle)}) "
              f"or contains(lower(account_id), {q.bind(needle)}))") if needle else "true"
     cut = "true"
     if limit is not None:
         kept = q.one_of("account_id", list(keep)) if keep else "false"
-        cut = f"(position <= {q.bind(int(limit))} or {kept})"
+        first = q.bind(int(offset))
+        cut = f"(position > {first} and position <= {first} + {q.bind(int(limit))} or {kept})"
     return f"""
     select * exclude (position)
     from (
