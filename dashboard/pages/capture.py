@@ -1,5 +1,5 @@
 """Record assessments: a contact's decision role, attitude, evaluation group, reports-to and
-a note, or a contact missing from the CRM, written to the capture store (rapport/capture/;
+a note, or a contact missing from the CRM, written to the capture store (rapport/serving/capture_store.py;
 never to the served warehouse, which is read-only). The next `rapport build` reads the store;
 until then a change shows as "pending, in the next build"."""
 

@@ -399,7 +399,7 @@ def status_mark(status: str | None) -> str:
 
 def refused_build(attempt) -> None:
     """One refused build in red: when, why, its failed checks and top quarantine reasons
-    (rapport.warehouse.builds.Attempt)."""
+    (rapport.serving.builds.Attempt)."""
     when = f", finished {fmt.plain(attempt.finished_at)} UTC" if attempt.finished_at else ""
     status = fmt.plain(attempt.status_text)
     lines = [f"**Build {fmt.plain(attempt.build_id)}{when}: :red[{status}]** (not published)."]
