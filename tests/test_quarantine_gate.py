@@ -137,6 +137,25 @@ def test_clean_rows_are_typed_and_normalised(gated):
     ).fetchall() == [("I1", "home_visit"), ("I4", "home_visit")]
 
 
+def test_required_columns_are_declared_not_null_on_the_clean_tables(gated):
+    """The gate declares every required column NOT NULL on validated.<table>: the engine
+    refuses a null there at insert (the dbt project does not test it again on staging)."""
+    from rapport.contract import contract
+
+    con, _ = gated
+    nullable = {(t, c): n == "YES" for t, c, n in con.execute(
+        "select table_name, column_name, is_nullable from information_schema.columns "
+        "where table_schema = 'validated'").fetchall()}
+    for table in contract().tables.values():
+        for column in table.columns:
+            assert nullable[(table.name, column)] is (column not in table.required_columns), (
+                table.name, column)
+    assert nullable[("reps", "rep_name")] is False and nullable[("reps", "email")] is True
+    with pytest.raises(duckdb.ConstraintException, match="NOT NULL constraint failed"):
+        con.execute("insert into validated.regions (region_id, region_name) "
+                    "values ('R3', null)")
+
+
 def test_default_as_of_date_is_latest_interaction_not_after_today(gated):
     _, result = gated
     # I2 (2031) is after today, so the latest usable interaction is I4 on 2025-01-07.

@@ -37,7 +37,10 @@ How, per table (sized for tens of millions of rows):
    number, skipped when the counts match) plus the duplicates, which are deleted from
    validated;
 4. only for those rows the reason codes are evaluated, from their raw text with the same
-   rules, into meta.dq_quarantine.
+   rules, into meta.dq_quarantine;
+5. every required column of validated.<table> is declared NOT NULL: the engine checks it
+   over the clean rows now and refuses a null on every later insert (an incremental build's
+   appended rows), so the dbt project does not test it again on the staging views.
 
 The SQL is generated from rapport/contract.yml, so a new column or rule needs no code.
 """
@@ -504,6 +507,8 @@ def gate_table(
             [build_id, table.name],
         )
     bad = _count(con, recorded) - before
+    for column in table.required_columns:  # never null on a clean row: declared, so kept so
+        con.execute(f"alter table validated.{name} alter column {_q(column)} set not null")
     clean = _count(con, f"validated.{name}")
     con.execute("drop table gate_rejected")
     con.execute("drop table gate_duplicates")
