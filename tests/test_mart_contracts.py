@@ -64,6 +64,11 @@ def test_null_or_duplicate_key_fails_the_model(built_warehouse: Path, tmp_path: 
     shutil.copyfile(built_warehouse, db)
     with duckdb.connect(str(db)) as con:
         rep_id = con.execute("select min(rep_id) from validated.reps").fetchone()[0]
+        # the gate declares rep_name NOT NULL on the clean table: the first guard refuses it
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL constraint failed"):
+            con.execute("update validated.reps set rep_name = null where rep_id = ?", [rep_id])
+        # past that guard (dropped here), the mart's enforced contract is the second one
+        con.execute("alter table validated.reps alter column rep_name drop not null")
         con.execute("update validated.reps set rep_name = null where rep_id = ?", [rep_id])
         account_id = con.execute("select min(account_id) from validated.accounts").fetchone()[0]
         con.execute("insert into validated.accounts "
