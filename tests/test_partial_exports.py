@@ -205,6 +205,10 @@ def write(folder: Path, table: str, header: str, *rows: str) -> None:
 
 @pytest.fixture()
 def messy_raw(tmp_path: Path) -> Path:
+    return write_messy_raw(tmp_path)
+
+
+def write_messy_raw(tmp_path: Path) -> Path:
     """Regions, reps, accounts, deals and a few interactions, with the gaps of a real export.
 
     reps: R1 complete; R2 without hire date (first interaction 2025-01-15, first deal
@@ -305,15 +309,28 @@ def test_checks_of_missing_layers_are_not_applicable_and_an_empty_core_table_sti
     con.close()
 
 
+MESSY_AS_OF = "2025-12-31"
+
+
+@pytest.fixture(scope="module")
+def messy_built(tmp_path_factory) -> tuple[Path, str]:
+    """The messy export built once (`rapport build --as-of 2025-12-31`), for the tests that
+    read its served warehouse and the one that extends a copy of it: (folder holding raw/
+    and data/, the build's console output)."""
+    root = tmp_path_factory.mktemp("messy")
+    raw = write_messy_raw(root)
+    built = run_cli("build", "--raw", str(raw), "--as-of", MESSY_AS_OF, data_dir=root / "data")
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+    return root, built.stdout
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("pipeline-build")
 def test_defaults_give_the_unassigned_region_and_rep_and_hire_dates_from_activity(
-        tmp_path, messy_raw):
-    data_dir = tmp_path / "data"
-    built = run_cli("build", "--raw", str(messy_raw), "--as-of", "2025-12-31",
-                    data_dir=data_dir)
-    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
-    assert "defaults applied: reps.region_id -> UNASSIGNED on 1 rows" in built.stdout
+        messy_built):
+    root, stdout = messy_built
+    data_dir = root / "data"
+    assert "defaults applied: reps.region_id -> UNASSIGNED on 1 rows" in stdout
     with served(data_dir) as con:
         regions = con.execute("select region_id, region_name from staging.stg_regions "
                               "order by all").fetchall()
@@ -348,13 +365,14 @@ def test_defaults_give_the_unassigned_region_and_rep_and_hire_dates_from_activit
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("pipeline-build")
-def test_an_incremental_build_records_its_coverage_too(tmp_path, messy_raw):
-    data_dir = tmp_path / "data"
-    base = run_cli("build", "--raw", str(messy_raw), data_dir=data_dir)
-    assert base.returncode == 0, base.stdout[-4000:] + base.stderr[-4000:]
-    with (messy_raw / "interactions.csv").open("a", encoding="utf-8") as handle:
+def test_an_incremental_build_records_its_coverage_too(tmp_path, messy_built):
+    # a copy of the shared build (raw files and data folder), one more interaction appended
+    shutil.copytree(messy_built[0], tmp_path / "copy")
+    raw, data_dir = tmp_path / "copy" / "raw", tmp_path / "copy" / "data"
+    with (raw / "interactions.csv").open("a", encoding="utf-8") as handle:
         handle.write("I3,2025-06-02 10:00:00,R3,A2,office_visit_regular\n")
-    inc = run_cli("build", "--raw", str(messy_raw), "--incremental", data_dir=data_dir)
+    inc = run_cli("build", "--raw", str(raw), "--incremental", "--as-of", MESSY_AS_OF,
+                  data_dir=data_dir)
     assert inc.returncode == 0, inc.stdout[-4000:] + inc.stderr[-4000:]
     assert "1 interactions appended" in inc.stdout, inc.stdout
     with served(data_dir) as con:
