@@ -1100,9 +1100,9 @@ def render(report: Report, command: str) -> str:
             return sorted(found, key=lambda kv: -kv[1].median)[:n]
 
         lines += ["## Ten slowest models (full build)", "",
-                  ("dbt's run_results.json (execution time of each node; dbt runs 2 threads, "
-                   "so nodes overlap). Floor: the same compiled SQL run alone in the floor's "
-                   "connection."), "",
+                  ("dbt's run_results.json (execution time of each node; dbt runs one node "
+                   "at a time: profiles.yml threads: 1). Floor: the same compiled SQL run "
+                   "alone in the floor's connection."), "",
                   "| model | in dbt | in the floor |", "|---|---|---|"]
         for node, fig in slowest("model", 10):
             lines.append(f"| `{node.split('.')[-1]}` | {fig.text(digits=2)} | "
