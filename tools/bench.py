@@ -57,13 +57,11 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,7 +73,13 @@ import duckdb
 from rapport.contract import SQL_TYPES
 from rapport.pages import PAGES as REGISTRY
 from rapport.paths import PROJECT_ROOT, data_dir, duckdb_memory_limit
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, STATUS, wait_rendered
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    STATUS,
+    dashboard_server,
+    wait_rendered,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 SEED = 42
@@ -839,43 +843,18 @@ def bench_incremental(ws: Workspace, report: Report) -> None:
 # --------------------------------------------------------------------------- 5. pages
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def _server(ws: Workspace, log: Path) -> Iterator[str]:
-    port = _free_port()
-    env = _env(ws.data)
-    env["RAPPORT_WAREHOUSE"] = str(ws.served)
-    with log.open("w") as handle:
-        proc = subprocess.Popen([sys.executable, "-m", "rapport.cli", "serve", "--local", "--port",
-                                 str(port)], cwd=PROJECT_ROOT, env=env, stdout=handle,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                if proc.poll() is not None:
-                    raise BenchError(f"rapport serve exited ({proc.returncode}); see {log}")
-                with (contextlib.suppress(OSError),
-                      urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r):
-                    if r.status == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise BenchError(f"the dashboard was not healthy after 180 s; see {log}")
-                time.sleep(0.3)
-            yield base
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+    """`rapport serve` on the served bench warehouse: tests/support/browser.py's server,
+    with the workspace's environment and a 180 s start-up allowance."""
+    stack = contextlib.ExitStack()
+    try:
+        base = stack.enter_context(dashboard_server(ws.served, timeout=180.0,
+                                                    env=_env(ws.data), log_path=log))
+    except RuntimeError as exc:  # the server exited or never became healthy
+        raise BenchError(str(exc)) from exc
+    with stack:
+        yield base
 
 
 def _wait_rendered(page: Any, title: str, charts: int) -> None:

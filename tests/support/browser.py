@@ -56,13 +56,17 @@ def free_port() -> int:
 
 @contextmanager
 def dashboard_server(warehouse: Path, *, timeout: float = 120.0,
-                     as_user: str | None = None) -> Iterator[str]:
+                     as_user: str | None = None, env: dict[str, str] | None = None,
+                     log_path: Path | None = None) -> Iterator[str]:
     """Run `rapport serve` on a free port against `warehouse` (local mode; as_user: `--as`,
-    a user of the users file RAPPORT_USERS names); yields the base URL."""
+    a user of the users file RAPPORT_USERS names); yields the base URL. `env`: the server's
+    environment (default this process's); `log_path`: its output (default
+    test-artifacts/streamlit-<port>.log). The benchmark (tools/bench.py) serves with it too."""
     port = free_port()
-    env = {**os.environ, "RAPPORT_WAREHOUSE": str(warehouse)}
-    log_path = ARTIFACTS / f"streamlit-{port}.log"
-    ARTIFACTS.mkdir(exist_ok=True)
+    env = {**(os.environ if env is None else env), "RAPPORT_WAREHOUSE": str(warehouse)}
+    if log_path is None:
+        log_path = ARTIFACTS / f"streamlit-{port}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "rapport.cli", "serve", "--local", "--port", str(port),
