@@ -14,8 +14,10 @@ from ui.widgets import (
     account_finder,
     account_list_note,
     empty,
+    find_text,
     metric,
     metric_row,
+    nothing_found,
     table,
 )
 
@@ -43,8 +45,9 @@ CAP_ACCOUNT, CAP_FIND = "cap_account", "cap_find"
 # At most the configured number of accounts in the list (the one chosen is kept), S first;
 # past it a Find box narrows the list in SQL.
 limit = fmt.account_list_limit()
+searched = find_text(CAP_FIND)
 accounts = q.capture_accounts(reader, scope, f, rep_id=viewer.rep_id if manager else None,
-                              find=st.session_state.get(CAP_FIND) or "", limit=limit,
+                              find=searched, limit=limit,
                               keep=[st.session_state[CAP_ACCOUNT]]
                               if st.session_state.get(CAP_ACCOUNT) else [])
 upto = q.captured_upto(reader, scope)
@@ -75,11 +78,7 @@ if as_of is not None and as_of < today:
     st.caption(f"The served build's data runs to {fmt.date(as_of)}: the next build dates an "
                f"assessment recorded today ({fmt.date(today)}) on its own as-of date, so the "
                "map shows it as the contact's current stance; the history keeps the real time.")
-searched = (st.session_state.get(CAP_FIND) or "").strip()
-if accounts.is_empty() and searched:
-    account_finder(CAP_FIND, accounts, limit)
-    empty(f"No account you may record for has “{fmt.plain(searched[:80])}” in its name or "
-          "ID.", "Clear the Find box to list every account again.")
+if nothing_found(CAP_FIND, accounts, limit, "account you may record for"):
     st.stop()
 if accounts.is_empty():
     empty("No account you may record for." if not manager else

@@ -23,10 +23,12 @@ from ui.widgets import (
     csv_frame,
     empty,
     export_csv,
+    find_text,
     keep,
     layer_missing,
     metric,
     na_help,
+    nothing_found,
     open_cell,
     pager,
     percent_column,
@@ -291,7 +293,7 @@ if drill_tab.open:
         # at most the configured number of accounts, the one shown kept; past it a Find box
         limit = fmt.account_list_limit()
         focus = st.session_state.get("focus_account")
-        listed_options = account_list(limit=limit, find=st.session_state.get(HEALTH_FIND) or "",
+        listed_options = account_list(limit=limit, find=find_text(HEALTH_FIND),
                                       keep=[focus] if focus else [])
         options = listed_options.select("account_id", "account_name")
         linked = st.session_state.get(HEALTH_LINKED)
@@ -300,11 +302,8 @@ if drill_tab.open:
             options = pl.concat([pl.DataFrame({"account_id": [linked[0]],
                                                "account_name": [linked[1]]},
                                               schema=options.schema), options])
-        searched = (st.session_state.get(HEALTH_FIND) or "").strip()
-        if options.is_empty() and searched:
-            account_finder(HEALTH_FIND, listed_options, limit)
-            empty(f"No account in view has “{fmt.plain(searched[:80])}” in its name or ID.",
-                  "Clear the Find box to list every account again.")
+        if options.is_empty() and nothing_found(HEALTH_FIND, listed_options, limit,
+                                                "account in view"):
             st.stop()
         if options.is_empty():
             empty("No account to drill into.", FILTERS_TOO_NARROW)

@@ -26,10 +26,12 @@ from ui.widgets import (
     account_list_note,
     chart,
     empty,
+    find_text,
     layer_missing,
     metric,
     metric_row,
     na_help,
+    nothing_found,
     score_column,
     table,
 )
@@ -57,7 +59,7 @@ asked = st.query_params.get(ACCOUNT_PARAM)
 # the one asked for are kept): a list of 50,000 would cost seconds to send and draw.
 limit = fmt.account_list_limit()
 mapped = q.power_map_accounts(
-    reader, scope, f, mapped_only=True, find=st.session_state.get(PM_FIND) or "", limit=limit,
+    reader, scope, f, mapped_only=True, find=find_text(PM_FIND), limit=limit,
     keep=[a for a in (asked, st.session_state.get(PM_ACCOUNT), st.session_state.get(PM_FOCUS))
           if a])
 
@@ -112,11 +114,8 @@ if linked is not None and linked not in labels and (new_request or linked == sho
         account_maps.setdefault(linked, 0)
         st.session_state[PM_LINKED] = linked
 if not labels:
-    searched = (st.session_state.get(PM_FIND) or "").strip()
-    if searched:
-        account_finder(PM_FIND, mapped, limit)
-        empty(f"No account with a power map has “{fmt.plain(searched[:80])}” in its name or "
-              "ID.", "Clear the Find box to list every account with a power map.")
+    if nothing_found(PM_FIND, mapped, limit, "account with a power map"):
+        pass
     elif q.power_map_accounts(reader, scope, f, limit=1).is_empty():
         empty("No account matches the filters.", FILTERS_TOO_NARROW)
     else:

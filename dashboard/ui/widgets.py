@@ -123,6 +123,24 @@ def account_finder(key: str, listed: pl.DataFrame, limit: int) -> None:
                            "case). Clear it to list every account again.")
 
 
+def find_text(key: str) -> str:
+    """What the Find box `key` holds, trimmed ("" when nothing is searched)."""
+    return (st.session_state.get(key) or "").strip()
+
+
+def nothing_found(key: str, listed: pl.DataFrame, limit: int, what: str) -> bool:
+    """A search in the Find box `key` that listed no account: show the box (to change the
+    text) and say so ("No <what> has ... in its name or ID"); True then, and the page stops
+    drawing the list."""
+    searched = find_text(key)
+    if not searched or listed.height:
+        return False
+    account_finder(key, listed, limit)
+    empty(f"No {what} has “{fmt.plain(searched[:80])}” in its name or ID.",
+          "Clear the Find box to list every account again.")
+    return True
+
+
 def account_list_note(listed: pl.DataFrame, limit: int, what: str) -> None:
     """Under a list cut at `limit`: which accounts it shows and how to reach the others."""
     matching = int(listed["matching"][0]) if listed.height else 0
