@@ -80,3 +80,26 @@ def test_parquet_and_csv_load_the_same_rows(tmp_path):
         f"copy (select * from read_csv('{csv_dir}/regions.csv', all_varchar=true)) "
         f"to '{pq_dir}/regions.parquet'")
     assert load_regions(csv_dir) == load_regions(pq_dir) == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_row_numbers_are_the_file_order_when_the_file_is_read_in_parallel(tmp_path, fmt):
+    """_row_number is the row's place in the file even when DuckDB reads the file on several
+    threads: 400,000 rows (about 12 MB of CSV, many of DuckDB's row groups) whose region_id
+    spells its own line number, read with 4 threads."""
+    rows = 400_000
+    source = duckdb.connect()
+    source.execute(
+        f"create table regions as select 'R' || lpad(cast(i as varchar), 7, '0') as region_id, "
+        f"'Region number ' || i as region_name, 'DE' as country from range(1, {rows + 1}) t(i)")
+    options = "(header true)" if fmt == "csv" else "(format parquet, row_group_size 10000)"
+    source.execute(f"copy regions to '{tmp_path / f'regions.{fmt}'}' {options}")
+    con = duckdb.connect(config={"threads": 4})
+    con.execute("create schema raw")
+    assert load_table(con, tmp_path, contract().tables["regions"]) == rows
+    misplaced = con.execute(
+        "select count(*) from raw.regions "
+        "where region_id <> 'R' || lpad(cast(_row_number as varchar), 7, '0')").fetchone()[0]
+    assert misplaced == 0
+    assert con.execute("select min(_row_number), max(_row_number), count(distinct _row_number) "
+                       "from raw.regions").fetchone() == (1, rows, rows)

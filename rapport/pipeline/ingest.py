@@ -225,18 +225,31 @@ def load_table(con: duckdb.DuckDBPyConnection, raw_dir: Path, table: Table) -> i
     try:
         con.execute(
             f"create or replace table {target} as "
-            f"select {select}, {sql_string(path.name)} as _source_file, "
-            "row_number() over () as _row_number "
+            f"select {select}, {sql_string(path.name)} as _source_file "
             f"from {read_expression(path, header)}"
         )
     except duckdb.Error as exc:
         if _NO_SPACE.search(str(exc)):
             raise  # the disk, not the input: not a structural problem
         raise explain_read_error(path, exc) from None
+    number_rows(con, target)
     for c in table.columns:
         if c not in header:  # the file has no such column: meta.coverage says so
             con.execute(f"comment on column {target}.{quote_identifier(c)} is {sql_string(NOT_IN_FILE)}")
     return con.execute(f"select count(*) from {target}").fetchone()[0]
+
+
+def number_rows(con: duckdb.DuckDBPyConnection, target: str) -> None:
+    """Give every row of a freshly loaded raw table its line in the file (1 = the first data
+    row) as _row_number.
+
+    DuckDB keeps a file's order when it loads it (preserve_insertion_order, on by default),
+    and a new table's rowid counts its rows in insertion order from 0, so rowid + 1 is the
+    row's place in the file. An update of the new column costs well under a second at 10M
+    rows; `row_number() over ()` in the load itself cost about 7 s there, because it read
+    the file on one thread."""
+    con.execute(f"alter table {target} add column _row_number bigint")
+    con.execute(f"update {target} set _row_number = rowid + 1")
 
 
 def _parquet_types(con: duckdb.DuckDBPyConnection, path: Path, table: Table) -> dict[str, str]:
