@@ -71,25 +71,87 @@ active_contact_months as (
 
 ),
 
-coverage as (
+department_groups as (
+
+    -- one row per account, month and department (null: none recorded; a row of
+    -- active_contact_months is one contact in one month), then per account and
+    -- month from those: counts of distinct departments without a distinct aggregate (three
+    -- of them over the contact x month rows cost 9.9 s at bench scale; these steps, 5.7 s)
+    select
+        account_id,
+        month_start_date,
+        department,
+        count(*) as active_contacts,
+        count(case when is_touched_in_general_window then 1 end) as touched_contacts
+    from active_contact_months
+    group by
+        account_id,
+        month_start_date,
+        department
+
+),
+
+level_groups as (
+
+    -- the levels of the touched contacts, once per account and month
+    select
+        account_id,
+        month_start_date,
+        level
+    from active_contact_months
+    where is_touched_in_general_window
+    group by
+        account_id,
+        month_start_date,
+        level
+
+),
+
+levels_touched as (
 
     select
         account_id,
         month_start_date,
-        -- one row per contact and month (contact_id is the key of both inputs), so a
-        -- count of rows is the count of distinct contacts, without a distinct aggregate
-        -- (about 40% less CPU at bench scale)
-        count(*) as active_contacts,
-        count(case when is_touched_in_general_window then 1 end) as touched_contacts,
-        count(distinct department) as departments,
-        count(distinct case when is_touched_in_general_window then department end)
-            as departments_touched,
-        count(distinct case when is_touched_in_general_window then level end)
-            as levels_touched
-    from active_contact_months
+        count(level) as levels_touched
+    from level_groups
     group by
         account_id,
         month_start_date
+
+),
+
+department_coverage as (
+
+    select
+        account_id,
+        month_start_date,
+        -- sums of counts: a count's type (DuckDB sums a bigint into a hugeint)
+        cast(sum(active_contacts) as {{ dbt.type_bigint() }}) as active_contacts,
+        cast(sum(touched_contacts) as {{ dbt.type_bigint() }}) as touched_contacts,
+        count(department) as departments,
+        count(case when touched_contacts > 0 then department end) as departments_touched
+    from department_groups
+    group by
+        account_id,
+        month_start_date
+
+),
+
+coverage as (
+
+    select
+        department_coverage.account_id,
+        department_coverage.month_start_date,
+        department_coverage.active_contacts,
+        department_coverage.touched_contacts,
+        department_coverage.departments,
+        department_coverage.departments_touched,
+        coalesce(levels_touched.levels_touched, 0) as levels_touched
+    from department_coverage
+    left join levels_touched
+        on
+            department_coverage.account_id = levels_touched.account_id
+            and department_coverage.month_start_date = levels_touched.month_start_date
 
 ),
 
