@@ -255,6 +255,40 @@ def test_incremental_build_recomputes_only_the_changed_months(scenario: Scenario
     assert batch["fct_interactions"] == june < 30_000 / 10
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("incremental")
+def test_incremental_build_tests_only_the_rows_it_rebuilt(scenario: Scenario) -> None:
+    """The data tests whose `where` config holds __changed_months__ / __changed_days__
+    (macros/tests/changed_rows.sql) read, in the incremental build, only the months / days
+    from incremental_since (2026-05-15) on; in the full build, every row."""
+    def test_sql(dbt_folder: Path, name: str) -> str:
+        results = json.loads((dbt_folder / "run_results.json").read_text())
+        found = [r for r in results["results"]
+                 if r["unique_id"].startswith(f"test.rapport.{name}.")]
+        assert len(found) == 1, name
+        assert found[0]["status"] == "pass"
+        return found[0]["compiled_code"]
+
+    full_dbt = next((scenario.full.parent / "builds").glob("*.dbt"))
+    months_test = "unique_combination_int_contacts_monthly_contact_id__month_start_date"
+    days_test = "unique_fct_interactions_interaction_id"
+    assert "where true" in test_sql(full_dbt, months_test)
+    assert "where true" in test_sql(full_dbt, days_test)
+    scoped = test_sql(scenario.incremental_dbt, months_test)
+    assert "where month_start_date >= cast(" in scoped and "2026-05-15" in scoped
+    assert "where occurred_at >= cast('2026-05-15' as date)" in test_sql(
+        scenario.incremental_dbt, days_test)
+    # what the scoped test read: May and June of every contact (2 of 24 months)
+    subquery = scoped[scoped.index("(select * from"):scoped.index(") dbt_subquery") + 1]
+    with duckdb.connect() as con:
+        con.execute(f"attach '{scenario.incremental_dbt.with_suffix('.duckdb')}' as build "
+                    "(read_only)")
+        con.execute("use build")
+        read = con.execute(f"select count(*), min(month_start_date) from {subquery}").fetchone()
+        contacts = con.execute("select count(*) from marts.dim_contacts").fetchone()[0]
+    assert read == (2 * contacts, date(2026, 5, 1))
+
+
 # --------------------------------------------------------------------------- refusals
 
 
