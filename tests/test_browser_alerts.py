@@ -128,22 +128,38 @@ SELECTED = """() => {
 
 
 def _select_cell(page, table, column: int) -> None:
-    """Select the first row's cell in `column` (aria-colindex) with the keyboard: focus the
-    grid (it takes keys once the pointer has been over it; focus selects the first cell, else
-    ArrowDown does), then ArrowRight to the column, waiting for each selection before it
-    (each one reruns the page). The selection of the cell itself is not waited for: it opens
-    the account at once, and the grid may be gone before a check could see it selected (the
-    caller waits for the page it opens)."""
+    """Select the first row's cell in `column` (aria-colindex) with the keyboard, as a keyboard
+    user does: focus the grid (it takes keys once the pointer has been over it; focus selects
+    the first cell, or an arrow key does), then move one key at a time by where the selection
+    is, each move after the page's rerun for the one before has finished. Moving by where the
+    selection is, not by a count of presses, corrects a focus that selects its cell late on a
+    loaded machine (an ArrowDown pressed meanwhile lands on row 3; ArrowUp brings it back).
+    Only row 2 is walked right, so no other row's open cell is ever selected. The last move,
+    onto the cell, is not waited for: it opens the account at once, and the grid may be gone
+    before a check could see it (the caller waits for the page it opens)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     table.hover()
     table.locator('[data-testid="data-grid-canvas"]').focus()
-    page.wait_for_timeout(300)
-    if page.evaluate(SELECTED) is None:
-        page.keyboard.press("ArrowDown")
-    for col in range(1, column):
-        page.wait_for_function(f"() => {{ const s = ({SELECTED})(); "
-                               f"return s && s[0] === 2 && s[1] === {col}; }}", timeout=30_000)
+    for _ in range(4 * column + 8):  # more than enough moves
+        try:
+            page.wait_for_function(f"() => ({SELECTED})() !== null", timeout=2_000)
+        except PlaywrightTimeout:
+            page.keyboard.press("ArrowDown")  # the focus selected nothing (yet)
+            continue
         page.wait_for_selector(IDLE)
-        page.keyboard.press("ArrowRight")
+        row, col = page.evaluate(SELECTED)
+        if row == 2 and col == column - 1:
+            page.keyboard.press("ArrowRight")
+            return
+        key = ("ArrowUp" if row > 2 else "ArrowDown" if row < 2
+               else "ArrowRight" if col < column else "ArrowLeft")
+        page.keyboard.press(key)
+        page.wait_for_function(
+            f"() => {{ const s = ({SELECTED})(); "
+            f"return !s || s[0] !== {row} || s[1] !== {col}; }}", timeout=30_000)
+    raise AssertionError(f"the keyboard selection did not reach row 2, column {column}: "
+                         f"{page.evaluate(SELECTED)}")
 
 
 @pytest.mark.parametrize("asked", ["NO-SUCH-ACCOUNT", "ACC0001' or '1'='1"])

@@ -48,7 +48,9 @@ def test_every_mart_declares_its_contract():
         indexed += [c["name"] for c in model["columns"] if any(
             k["type"] in ("primary_key", "unique") for k in c.get("constraints", []))]
         assert not indexed, f"{name}: key constraints (an index in memory): {indexed}"
-        keys = [c["name"] for c in model["columns"] if "unique" in c.get("data_tests", [])]
+        keys = [c["name"] for c in model["columns"]  # `unique`, or `unique: {config: ...}`
+                if any(t == "unique" or (isinstance(t, dict) and "unique" in t)
+                       for t in c.get("data_tests", []))]
         combos = [t for t in model.get("data_tests", [])
                   if isinstance(t, dict) and "unique_combination" in t]
         assert keys or combos, f"{name}: no key test"
