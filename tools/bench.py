@@ -14,7 +14,8 @@ max. What is measured (docs/benchmarks.md says the same next to the figures):
 2. full build: `rapport build` as a subprocess (ingest, gate, input checks, dbt build with
    its tests, mart checks, publish), wall time, time per stage (from its progress lines),
    peak RSS (the build and everything it waited for, measured by a fresh launcher
-   process: `run_measured`), warehouse size; the ten slowest dbt nodes (run_results.json of each build, median per node);
+   process: `run_measured`), warehouse size; the ten slowest dbt nodes (run_results.json
+   of each build, median per node);
 3. the floor: the same marts computed by plain DuckDB SQL without dbt, in one connection:
    the raw files read into typed tables (no quarantine), the seeds copied, then every model's
    SQL as `dbt compile` renders it (compiled once, not timed), in dependency order, as

@@ -18,13 +18,11 @@
     {%- if not where -%}
         {%- do return(relation) -%}
     {%- endif -%}
-    {%- set since = build_setting('incremental_since') -%}
-    {%- if since is none -%}
+    {%- if build_setting('incremental_since') is none -%}
         {%- set months, days = 'true', 'true' -%}
-    {%- else -%}
-        {%- set since_date = "cast('" ~ since ~ "' as date)" -%}
-        {%- set months = "month_start_date >= cast(" ~ dbt.date_trunc('month', since_date) ~ " as date)" -%}
-        {%- set days = "occurred_at >= " ~ since_date -%}
+    {%- else -%}  {#- the incremental models' own bounds (macros/incremental.sql) #}
+        {%- set months = "month_start_date >= " ~ incremental_since_month() -%}
+        {%- set days = "occurred_at >= " ~ incremental_since_date() -%}
     {%- endif -%}
     {%- set where = where | replace('__changed_months__', months) | replace('__changed_days__', days) -%}
     {%- set filtered -%}
